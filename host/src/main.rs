@@ -1,1 +1,33 @@
-fn main() {}
+//! `codex`: parse the command line, run one command, map the outcome to an exit code.
+
+mod app;
+mod cli;
+mod commands;
+mod host_services;
+mod mcp;
+mod output;
+mod plugins;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser;
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// Whether `--verbose` was given.
+pub fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            output::print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}

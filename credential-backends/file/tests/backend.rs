@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use codex_file_credentials::{FileBackend, FilePlugin, mcp_account_key};
+use codex_file::{FileBackend, FilePlugin, mcp_account_key};
 use codex_plugin_api::{
     CredentialBackend, CredentialBackendBox, ErrorKind, LogLevel, PluginError, ServiceKind,
     root_module,

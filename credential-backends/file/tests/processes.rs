@@ -10,7 +10,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use std::{env, fs, thread};
 
-use codex_file_credentials::{FileBackend, mcp_account_key};
+use codex_file::{FileBackend, mcp_account_key};
 use codex_plugin_api::CredentialBackend;
 use common::{MCP, token_record};
 

@@ -1,0 +1,169 @@
+//! The command line: every command, flag and help text. Nothing here does work.
+
+use clap::{Args, Parser, Subcommand};
+
+/// The codex host: MCP servers through transport plugins, credential backends and feature flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "codex",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Examples:\n  \
+        codex mcp add demo -- codex-demo-server\n  \
+        codex mcp tools demo\n  \
+        codex mcp call demo echo --args '{\"message\":\"hi\"}'\n  \
+        codex plugin list"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted before or after any subcommand.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Override a config value for this run: `key=value`, value parsed as TOML, else taken as a
+    /// string; dotted keys reach into tables (`-c mcp_servers.demo.enabled=false`).
+    #[arg(short = 'c', long = "config", value_name = "key=value", global = true)]
+    pub config_overrides: Vec<String>,
+
+    /// Turn a feature on for this run (repeatable).
+    #[arg(long = "enable", value_name = "FEATURE", global = true)]
+    pub enable: Vec<String>,
+
+    /// Turn a feature off for this run (repeatable).
+    #[arg(long = "disable", value_name = "FEATURE", global = true)]
+    pub disable: Vec<String>,
+
+    /// Print debug detail (plugin logs, layout reports) on standard error.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage external MCP servers.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+    /// Inspect the plugin libraries the host finds and loads.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// List configured MCP servers.
+    List(JsonFlag),
+    /// Show one configured MCP server.
+    Get(NameAndJson),
+    /// Add a global MCP server to $CODEX_HOME/config.toml.
+    #[command(
+        override_usage = "codex mcp add [OPTIONS] <NAME> (--url <URL> | -- <COMMAND>...)",
+        after_help = "Examples:\n  \
+            codex mcp add demo -- codex-demo-server --name demo\n  \
+            codex mcp add docs --env API_KEY=... -- npx -y @acme/docs-mcp\n  \
+            codex mcp add remote --url https://mcp.example.com/mcp --bearer-token-env-var EXAMPLE_TOKEN"
+    )]
+    Add(AddArgs),
+    /// Remove a global MCP server from $CODEX_HOME/config.toml.
+    Remove(NameArg),
+    /// Connect and list the tools of one server, or of every enabled server at once.
+    #[command(after_help = "Examples:\n  codex mcp tools\n  codex mcp tools demo --json")]
+    Tools(ToolsArgs),
+    /// Connect to a server and call one tool.
+    #[command(after_help = "Examples:\n  \
+        codex mcp call demo echo --args '{\"message\":\"hello\"}'\n  \
+        codex mcp call demo add --args '{\"a\":2,\"b\":3}' --json")]
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// The server's name (letters, digits, '-', '_').
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NameAndJson {
+    /// The server's name.
+    pub name: String,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("transport").args(["command", "url"]).required(true).multiple(false))]
+pub struct AddArgs {
+    /// The server's name (letters, digits, '-', '_').
+    pub name: String,
+
+    /// An environment variable for a stdio server: KEY=VALUE (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// The URL of a streamable HTTP server.
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// The environment variable holding the bearer token for an HTTP server.
+    #[arg(long = "bearer-token-env-var", value_name = "ENV_VAR", requires = "url")]
+    pub bearer_token_env_var: Option<String>,
+
+    /// The command (and its arguments) that starts a stdio server, after `--`.
+    #[arg(trailing_var_arg = true, num_args = 0.., value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// The server; without it, every enabled server.
+    pub name: Option<String>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The server.
+    pub name: String,
+    /// The tool's name as the server reports it.
+    pub tool: String,
+    /// The tool's arguments: a JSON object.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    pub args: String,
+    /// Print the whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Every plugin file found, with its state (loaded / refused / incompatible / broken).
+    List(JsonFlag),
+    /// Everything known about one plugin.
+    Info(NameAndJson),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,35 @@
+//! One function per command.
+
+mod mcp_config;
+mod mcp_tools;
+mod plugin;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::app::App;
+use crate::cli::{Cli, Command, McpCommand, PluginCommand};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let app = App::load(cli.global)?;
+    match cli.command {
+        Command::Mcp(McpCommand::List(args)) => mcp_config::list(&app, args.json),
+        Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
+        Command::Mcp(McpCommand::Add(args)) => mcp_config::add(&app, args),
+        Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, &args.name),
+        Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
+        Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
+        Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
+        Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
+    }
+}
+
+/// A multi-threaded runtime for commands that talk to servers.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,147 @@
+//! The host's side of [`HostServicesFfi`]: what every plugin may ask of us.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use abi_stable::{
+    sabi_trait::TD_Opaque,
+    std_types::{ROption, RResult, RStr, RString},
+};
+use codex_plugin_api::{
+    CredentialBackendBox, ErrorKind, HostServicesBox, HostServicesFfi, LogLevel, PluginError, guard,
+    guard_unit,
+};
+
+/// Shared state behind every [`HostServicesBox`] the host hands out.
+pub struct HostContext {
+    pub codex_home: PathBuf,
+    /// Effective feature values by key.
+    pub features: BTreeMap<String, bool>,
+    /// Print debug and info lines from plugins.
+    pub verbose: bool,
+    /// The configured credential store, set once it has been created. A
+    /// credential backend's own services never get one (no recursion).
+    pub credentials: OnceLock<Arc<CredentialBackendBox>>,
+}
+
+impl HostContext {
+    /// A services object for a plugin to keep.
+    pub fn services(self: &Arc<Self>) -> HostServicesBox {
+        HostServicesBox::from_value(HostServices(self.clone()), TD_Opaque)
+    }
+
+    /// Logs `message` from the host itself or a plugin.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        let label = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warning",
+            LogLevel::Error => "error",
+        };
+        if self.verbose || level >= LogLevel::Warn {
+            eprintln!("{label}: {message}");
+        }
+    }
+
+    fn credential_store(&self) -> Result<&Arc<CredentialBackendBox>, PluginError> {
+        self.credentials.get().ok_or_else(|| {
+            PluginError::new(
+                ErrorKind::Unavailable,
+                "no credential store is available here (check `mcp_oauth_credentials_store` and `codex plugin list`)",
+            )
+        })
+    }
+}
+
+struct HostServices(Arc<HostContext>);
+
+impl HostServicesFfi for HostServices {
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        guard_unit("host log", || self.0.log(level, message.as_str()));
+    }
+
+    fn feature_enabled(&self, key: RStr<'_>) -> ROption<bool> {
+        self.0.features.get(key.as_str()).copied().into()
+    }
+
+    fn codex_home(&self) -> RString {
+        self.0.codex_home.to_string_lossy().into_owned().into()
+    }
+
+    fn credential_load(
+        &self,
+        service: RStr<'_>,
+        account: RStr<'_>,
+    ) -> RResult<ROption<RString>, PluginError> {
+        guard("host credential load", || {
+            self.0.credential_store()?.load(service, account).into_result()
+        })
+    }
+
+    fn credential_store(
+        &self,
+        service: RStr<'_>,
+        account: RStr<'_>,
+        secret: RStr<'_>,
+    ) -> RResult<(), PluginError> {
+        guard("host credential store", || {
+            self.0
+                .credential_store()?
+                .store(service, account, secret)
+                .into_result()
+        })
+    }
+
+    fn credential_delete(&self, service: RStr<'_>, account: RStr<'_>) -> RResult<bool, PluginError> {
+        guard("host credential delete", || {
+            self.0.credential_store()?.delete(service, account).into_result()
+        })
+    }
+
+    fn notify_user(&self, message: RStr<'_>) {
+        guard_unit("host notify", || eprintln!("{}", message.as_str()));
+    }
+
+    fn open_url(&self, url: RStr<'_>) -> RResult<(), PluginError> {
+        guard("host open url", || open_url(url.as_str()))
+    }
+
+    fn read_line(&self, prompt: RStr<'_>) -> RResult<RString, PluginError> {
+        guard("host read line", || {
+            let mut stderr = std::io::stderr();
+            let _ = write!(stderr, "{}", prompt.as_str());
+            let _ = stderr.flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|error| PluginError::io(format!("cannot read from standard input: {error}")))?;
+            Ok(RString::from(line.trim_end_matches(['\r', '\n'])))
+        })
+    }
+}
+
+/// Opens `url` with `$BROWSER` when set, else the platform's opener.
+fn open_url(url: &str) -> Result<(), PluginError> {
+    let opener = std::env::var("BROWSER")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") { "open" } else { "xdg-open" }.to_string()
+        });
+    std::process::Command::new(&opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|error| {
+            PluginError::new(
+                ErrorKind::Unavailable,
+                format!("cannot start the browser `{opener}`: {error}; open the URL yourself"),
+            )
+        })
+}

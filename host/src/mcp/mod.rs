@@ -1,0 +1,5 @@
+//! Running MCP (on rmcp) over transport plugins.
+
+pub mod names;
+pub mod session;
+mod transport;

@@ -1,0 +1,198 @@
+//! One MCP session with one configured server, over a transport plugin.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use codex_config::McpServerConfig;
+use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
+use rmcp::{
+    ServiceError, ServiceExt,
+    model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, Tool},
+    service::RunningService,
+};
+
+use super::transport::{self, CloseReason};
+use crate::host_services::HostContext;
+use crate::plugins::PluginSet;
+
+/// The name of the built-in transport for servers with a `command`.
+pub const STDIO_TRANSPORT: &str = "stdio";
+/// The name of the built-in transport for servers with a `url`.
+pub const HTTP_TRANSPORT: &str = "streamable-http";
+
+/// A connected, initialized MCP server.
+pub struct Session {
+    pub name: String,
+    service: RunningService<rmcp::RoleClient, ClientConfig>,
+    connection: Arc<ConnectionBox>,
+    reason: Arc<CloseReason>,
+    tool_timeout: Duration,
+}
+
+/// The transport plugin name that serves `server`.
+pub fn transport_name(server: &McpServerConfig) -> String {
+    match server.transport_kind() {
+        codex_config::TransportKind::Stdio => STDIO_TRANSPORT.to_string(),
+        codex_config::TransportKind::StreamableHttp => HTTP_TRANSPORT.to_string(),
+        codex_config::TransportKind::Plugin(name) => name,
+    }
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
+    )
+}
+
+impl Session {
+    /// Connects to `name` and runs `initialize`, all within the server's
+    /// `startup_timeout_sec`.
+    pub async fn connect(
+        name: &str,
+        server: &McpServerConfig,
+        plugins: &PluginSet,
+        host: &Arc<HostContext>,
+    ) -> Result<Session> {
+        let started = Instant::now();
+        let startup_timeout = server.startup_timeout();
+        let transport_name = transport_name(server);
+        let Some(provider) = plugins.provider(ServiceKind::Transport, &transport_name) else {
+            let why = match plugins.why_missing(&transport_name) {
+                Some(entry) => format!(
+                    "the plugin at {} is {}",
+                    entry.path.display(),
+                    entry.state.describe()
+                ),
+                None => "no plugin on the search path provides it".to_string(),
+            };
+            bail!(
+                "MCP server `{name}` needs the transport `{transport_name}`, which is not available: {why}\n\
+                 help: run `codex plugin list` to see what was found and why"
+            );
+        };
+        let module = provider
+            .module()
+            .ok_or_else(|| anyhow!("plugin `{}` is not loaded", provider.name))?;
+
+        let (sink, pending) = transport::channel();
+        let request = ConnectRequest {
+            server_name: name.into(),
+            config_json: server.to_json().to_string().into(),
+            timeout_ms: u64::try_from(startup_timeout.as_millis()).unwrap_or(u64::MAX),
+        };
+        let services = host.services();
+        let transport_label = transport_name.clone();
+        // Opening may block (spawning, connecting): never on an async thread,
+        // and never longer than the start-up deadline.
+        let opening = tokio::task::spawn_blocking(move || {
+            let transport = (module.transport())(transport_label.as_str().into(), services).into_result()?;
+            transport.connect(request, sink).into_result()
+        });
+        let connection = match tokio::time::timeout(startup_timeout, opening).await {
+            Err(_) => bail!(timeout_message(name, startup_timeout)),
+            Ok(Err(join)) => bail!("MCP client for `{name}` failed to start: {join}"),
+            Ok(Ok(Err(error))) => bail!("MCP client for `{name}` failed to start: {error}"),
+            Ok(Ok(Ok(connection))) => Arc::new(connection),
+        };
+
+        let transport = pending.into_transport(connection.clone(), name.to_string());
+        let reason = transport.close_reason();
+        let remaining = startup_timeout.saturating_sub(started.elapsed());
+        let service = match tokio::time::timeout(remaining, client_config().serve(transport)).await {
+            Ok(Ok(service)) => service,
+            Ok(Err(error)) => {
+                close_connection(connection).await;
+                let cause = reason
+                    .get()
+                    .map(|reason| reason.to_string())
+                    .unwrap_or_else(|| error.to_string());
+                bail!("MCP client for `{name}` failed to start: {cause}");
+            }
+            Err(_) => {
+                close_connection(connection).await;
+                bail!(timeout_message(name, startup_timeout));
+            }
+        };
+        Ok(Session {
+            name: name.to_string(),
+            service,
+            connection,
+            reason,
+            tool_timeout: server.tool_timeout(),
+        })
+    }
+
+    /// Every tool the server offers (all pages).
+    pub async fn list_tools(&self, deadline: Duration) -> Result<Vec<Tool>> {
+        match tokio::time::timeout(deadline, self.service.list_all_tools()).await {
+            Ok(Ok(tools)) => Ok(tools),
+            Ok(Err(error)) => Err(self.describe(error, "tools/list")),
+            Err(_) => bail!(
+                "MCP server `{}` did not answer tools/list within {} s",
+                self.name,
+                deadline.as_secs_f64()
+            ),
+        }
+    }
+
+    /// Calls `tool` with `arguments`, within the server's `tool_timeout_sec`.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CallToolResult> {
+        let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
+        match tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(self.describe(error, &format!("tool `{tool}`"))),
+            Err(_) => bail!(
+                "tool `{tool}` on MCP server `{}` timed out after {} s; \
+                 raise `tool_timeout_sec` under [mcp_servers.{}] if it needs longer",
+                self.name,
+                self.tool_timeout.as_secs_f64(),
+                self.name
+            ),
+        }
+    }
+
+    /// Ends the session: MCP shutdown, then the plugin releases the server
+    /// (for stdio: SIGTERM, then SIGKILL, to the whole process group).
+    pub async fn close(self) {
+        let Session {
+            service, connection, ..
+        } = self;
+        let _ = tokio::time::timeout(Duration::from_secs(5), service.cancel()).await;
+        close_connection(connection).await;
+    }
+
+    fn describe(&self, error: ServiceError, what: &str) -> anyhow::Error {
+        // When the server died, its exit status and stderr say more than
+        // "transport closed".
+        if let Some(reason) = self.reason.get() {
+            return anyhow!("{what} failed: {reason}");
+        }
+        match error {
+            ServiceError::McpError(error) => {
+                anyhow!("{what} failed: MCP server `{}` answered with error {}: {}", self.name, error.code.0, error.message)
+            }
+            other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
+        }
+    }
+}
+
+fn timeout_message(name: &str, timeout: Duration) -> String {
+    format!(
+        "MCP client for `{name}` timed out after {} seconds. Add or adjust `startup_timeout_sec` in your config.toml:\n\
+         [mcp_servers.{name}]\nstartup_timeout_sec = XX",
+        timeout.as_secs_f64()
+    )
+}
+
+async fn close_connection(connection: Arc<ConnectionBox>) {
+    let closing = tokio::task::spawn_blocking(move || connection.close());
+    // The plugin bounds its own grace period; this bound only protects the
+    // host from a plugin that hangs in close.
+    let _ = tokio::time::timeout(Duration::from_secs(10), closing).await;
+}
