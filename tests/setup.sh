@@ -36,9 +36,11 @@ install_node_and_npm() {
     command -v apt-get >/dev/null 2>&1 ||
         die "npm is missing and apt-get is not available; install Node.js >= 18 with npm, then rerun tests/setup.sh"
     say "npm missing: apt-get update && apt-get install nodejs npm"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+        die "apt-get update failed (output above); fix the package sources, then rerun tests/setup.sh"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        nodejs npm ca-certificates >/dev/null
+        nodejs npm ca-certificates >/dev/null ||
+        die "apt-get install nodejs npm failed (output above); install Node.js >= 18 with npm yourself, then rerun tests/setup.sh"
     command -v npm >/dev/null 2>&1 || die "apt-get installed npm but it is not on PATH ($PATH)"
     say "installed npm $(npm --version 2>/dev/null) and node $(node --version)"
 }
