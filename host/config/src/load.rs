@@ -1,0 +1,337 @@
+//! Loading the layers and merging them into the effective configuration,
+//! remembering which layer set each value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{ConfigError, Location};
+use crate::key_path::{KeyPath, PathSegment};
+use crate::layers::{ConfigLayer, ConfigPaths, LayerKind};
+use crate::overrides::CliOverrides;
+use crate::span::{SpanTarget, locate_in_text};
+
+/// The effective configuration: every layer, the merged table and the
+/// origin of each leaf value.
+#[derive(Clone)]
+pub struct LoadedConfig {
+    paths: ConfigPaths,
+    layers: Vec<ConfigLayer>,
+    merged: toml::Table,
+    origins: BTreeMap<Vec<String>, usize>,
+}
+
+/// Loads every layer, lowest precedence first: system, user, `-c`
+/// overrides, managed. Missing files are empty layers.
+pub fn load_config(
+    paths: &ConfigPaths,
+    overrides: &CliOverrides,
+) -> Result<LoadedConfig, ConfigError> {
+    let mut layers = vec![
+        ConfigLayer::from_file(LayerKind::System, &paths.system_config)?,
+        ConfigLayer::from_file(LayerKind::User, &paths.user_config())?,
+    ];
+    // Trusted project layers (`.codex/config.toml`, precedence 25) go here,
+    // between the user layer and the command line.
+    layers.push(ConfigLayer::from_overrides(overrides));
+    layers.push(ConfigLayer::from_file(
+        LayerKind::Managed,
+        &paths.managed_config,
+    )?);
+    Ok(LoadedConfig::from_layers(paths.clone(), layers))
+}
+
+impl LoadedConfig {
+    /// Merges `layers`, given lowest precedence first.
+    pub fn from_layers(paths: ConfigPaths, layers: Vec<ConfigLayer>) -> Self {
+        let mut merged = toml::Table::new();
+        let mut origins = BTreeMap::new();
+        let mut prefix = Vec::new();
+        for (index, layer) in layers.iter().enumerate() {
+            merge_table(&mut merged, layer.table(), index, &mut prefix, &mut origins);
+        }
+        Self {
+            paths,
+            layers,
+            merged,
+            origins,
+        }
+    }
+
+    /// The paths the layers were read from.
+    pub fn paths(&self) -> &ConfigPaths {
+        &self.paths
+    }
+
+    /// The merged configuration.
+    pub fn merged(&self) -> &toml::Table {
+        &self.merged
+    }
+
+    /// The merged value at a key path.
+    pub fn get(&self, keys: &[&str]) -> Option<&toml::Value> {
+        let (first, rest) = keys.split_first()?;
+        let mut value = self.merged.get(*first)?;
+        for key in rest {
+            value = value.as_table()?.get(*key)?;
+        }
+        Some(value)
+    }
+
+    /// The layers, lowest precedence first.
+    pub fn layers(&self) -> &[ConfigLayer] {
+        &self.layers
+    }
+
+    /// The layer that set the leaf value at `keys` (a non-table value or an
+    /// empty table).
+    pub fn origin(&self, keys: &[&str]) -> Option<&ConfigLayer> {
+        let keys: Vec<String> = keys.iter().map(|key| key.to_string()).collect();
+        self.origins
+            .get(&keys)
+            .and_then(|index| self.layers.get(*index))
+    }
+
+    /// Every leaf key of the merged configuration with the layer that set
+    /// it, in key order (for `config show --origin`).
+    pub fn origins(&self) -> impl Iterator<Item = (KeyPath, &ConfigLayer)> + '_ {
+        self.origins.iter().filter_map(|(keys, index)| {
+            Some((
+                KeyPath::from_keys(keys.iter().cloned()),
+                self.layers.get(*index)?,
+            ))
+        })
+    }
+
+    /// Where the value at `path` was set: the highest layer that has it,
+    /// and the position of its key or value there.
+    pub fn locate(&self, path: &KeyPath, target: SpanTarget) -> Location {
+        let layer = self.layer_defining(path);
+        let Some(layer) = layer else {
+            return Location::FileOnly {
+                path: self.paths.user_config(),
+            };
+        };
+        match (layer.path(), layer.text()) {
+            (Some(file), Some(text)) => locate_in_text(file, text, path, target),
+            (Some(file), None) => Location::FileOnly {
+                path: file.to_path_buf(),
+            },
+            (None, _) => {
+                let keys = path.leading_keys();
+                let text = layer
+                    .overrides()
+                    .find_for(&keys)
+                    .map(|ov| ov.masked())
+                    .unwrap_or_default();
+                Location::Override { text }
+            }
+        }
+    }
+
+    /// An [`ConfigError::Invalid`] for the value at `path`, located in the
+    /// layer that set it.
+    pub fn invalid(
+        &self,
+        path: KeyPath,
+        target: SpanTarget,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            location: self.locate(&path, target),
+            key: path,
+            message: message.into(),
+        }
+    }
+
+    /// The highest layer in which `path` exists; when none has the whole
+    /// path, the highest one that has the longest part of it.
+    fn layer_defining(&self, path: &KeyPath) -> Option<&ConfigLayer> {
+        let segments = path.segments();
+        for len in (1..=segments.len()).rev() {
+            let found = self
+                .layers
+                .iter()
+                .rev()
+                .find(|layer| contains_path(layer.table(), &segments[..len]));
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Debug for LoadedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: show the layers, not the merged table.
+        f.debug_struct("LoadedConfig")
+            .field("paths", &self.paths)
+            .field("layers", &self.layers)
+            .finish_non_exhaustive()
+    }
+}
+
+fn contains_path(table: &toml::Table, segments: &[PathSegment]) -> bool {
+    let Some((PathSegment::Key(first), rest)) = segments.split_first() else {
+        return false;
+    };
+    let Some(mut value) = table.get(first) else {
+        return false;
+    };
+    for segment in rest {
+        let next = match segment {
+            PathSegment::Key(key) => value.as_table().and_then(|t| t.get(key)),
+            PathSegment::Index(index) => value.as_array().and_then(|a| a.get(*index)),
+        };
+        match next {
+            Some(next) => value = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Codex's merge: tables merge key by key, recursively; any other value
+/// (scalars and arrays) replaces what was there.
+fn merge_table(
+    base: &mut toml::Table,
+    overlay: &toml::Table,
+    layer: usize,
+    prefix: &mut Vec<String>,
+    origins: &mut BTreeMap<Vec<String>, usize>,
+) {
+    for (key, value) in overlay {
+        prefix.push(key.clone());
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(overlay_table))
+                if !overlay_table.is_empty() =>
+            {
+                // The base table is no longer an empty leaf once it gets keys.
+                origins.remove(prefix.as_slice());
+                merge_table(base_table, overlay_table, layer, prefix, origins);
+            }
+            (Some(toml::Value::Table(_)), toml::Value::Table(_)) => {}
+            _ => {
+                forget_under(origins, prefix);
+                record_leaves(value, layer, prefix, origins);
+                base.insert(key.clone(), value.clone());
+            }
+        }
+        prefix.pop();
+    }
+}
+
+fn forget_under(origins: &mut BTreeMap<Vec<String>, usize>, prefix: &[String]) {
+    origins.retain(|keys, _| !keys.starts_with(prefix));
+}
+
+fn record_leaves(
+    value: &toml::Value,
+    layer: usize,
+    prefix: &mut Vec<String>,
+    origins: &mut BTreeMap<Vec<String>, usize>,
+) {
+    match value {
+        toml::Value::Table(table) if !table.is_empty() => {
+            for (key, inner) in table {
+                prefix.push(key.clone());
+                record_leaves(inner, layer, prefix, origins);
+                prefix.pop();
+            }
+        }
+        _ => {
+            origins.insert(prefix.clone(), layer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(kind: LayerKind, dir: &std::path::Path, name: &str, text: &str) -> ConfigLayer {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        ConfigLayer::from_file(kind, &path).unwrap()
+    }
+
+    #[test]
+    fn merge_is_recursive_for_tables_and_replaces_other_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let low = layer(
+            LayerKind::System,
+            dir.path(),
+            "a.toml",
+            "x = 1\narr = [1, 2]\n[t]\na = 1\nb = 2\n[t.inner]\nq = 1\n[s]\nk = 1\n",
+        );
+        let high = layer(
+            LayerKind::User,
+            dir.path(),
+            "b.toml",
+            "arr = [3]\ns = 5\n[t]\nb = 3\n[t.inner]\nr = 2\n",
+        );
+        let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
+        let loaded = LoadedConfig::from_layers(paths, vec![low, high]);
+        let expected: toml::Table =
+            toml::from_str("x = 1\narr = [3]\ns = 5\n[t]\na = 1\nb = 3\n[t.inner]\nq = 1\nr = 2\n")
+                .unwrap();
+        assert_eq!(loaded.merged(), &expected);
+        let kind = |keys: &[&str]| loaded.origin(keys).map(ConfigLayer::kind);
+        assert_eq!(kind(&["x"]), Some(LayerKind::System));
+        assert_eq!(kind(&["arr"]), Some(LayerKind::User));
+        assert_eq!(kind(&["t", "a"]), Some(LayerKind::System));
+        assert_eq!(kind(&["t", "b"]), Some(LayerKind::User));
+        assert_eq!(kind(&["t", "inner", "q"]), Some(LayerKind::System));
+        assert_eq!(kind(&["s"]), Some(LayerKind::User));
+        // Leaves under a replaced table are forgotten.
+        assert_eq!(kind(&["s", "k"]), None);
+        let all: Vec<String> = loaded.origins().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(
+            all,
+            ["arr", "s", "t.a", "t.b", "t.inner.q", "t.inner.r", "x"]
+        );
+    }
+
+    #[test]
+    fn locate_points_into_the_layer_that_set_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let low = layer(
+            LayerKind::System,
+            dir.path(),
+            "sys.toml",
+            "[m]\na = 1\nb = 2\n",
+        );
+        let high = layer(
+            LayerKind::User,
+            dir.path(),
+            "user.toml",
+            "\n\n[m]\nb = 'x'\n",
+        );
+        let overrides = CliOverrides::parse(["m.c=[1]", "m.token=secret"]).unwrap();
+        let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
+        let loaded = LoadedConfig::from_layers(
+            paths,
+            vec![low, high, ConfigLayer::from_overrides(&overrides)],
+        );
+        let at = |keys: &[&str]| {
+            loaded
+                .locate(&KeyPath::from_keys(keys.iter().copied()), SpanTarget::Value)
+                .to_string()
+        };
+        let sys = dir.path().join("sys.toml").display().to_string();
+        let user = dir.path().join("user.toml").display().to_string();
+        assert_eq!(at(&["m", "a"]), format!("{sys}:2:5"));
+        assert_eq!(at(&["m", "b"]), format!("{user}:4:5"));
+        assert_eq!(at(&["m", "c"]), "in -c override `m.c=[1]`");
+        assert_eq!(at(&["m", "token"]), "in -c override `m.token=*****`");
+        let err = loaded.invalid(
+            KeyPath::from_keys(["m", "b"]),
+            SpanTarget::Value,
+            "expected an integer, found a string",
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("{user}:4:5: m.b: expected an integer, found a string")
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! The `[mcp_servers.NAME]` table, as typed values.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::mask::MASK;
+
+/// Codex's default startup timeout (initialize plus the first tools/list).
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Codex's default timeout for a tool call (and resources/list, read).
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How the host reaches a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    /// `command` is set: a child process speaking JSON-RPC on stdio.
+    Stdio,
+    /// `url` is set: MCP streamable HTTP.
+    StreamableHttp,
+    /// `transport = "NAME"`: the transport plugin of that name gets the table.
+    Plugin(String),
+}
+
+/// `default_tools_approval_mode` and `tools.<tool>.approval_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolApprovalMode {
+    /// Ask only when the tool's annotations say it may be destructive.
+    Auto,
+    /// Always ask.
+    Prompt,
+    /// Never ask.
+    Approve,
+}
+
+impl ToolApprovalMode {
+    /// The config spelling: `auto`, `prompt`, `approve`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Prompt => "prompt",
+            Self::Approve => "approve",
+        }
+    }
+}
+
+/// Per-tool settings, `[mcp_servers.NAME.tools.TOOL]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct McpToolConfig {
+    /// Overrides `default_tools_approval_mode` for this tool.
+    pub approval_mode: Option<ToolApprovalMode>,
+}
+
+/// Where a forwarded environment variable is read (`env_vars` `source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvVarSource {
+    /// The local process environment.
+    Local,
+    /// The remote executor's environment.
+    Remote,
+}
+
+impl EnvVarSource {
+    /// The config spelling: `local` or `remote`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Remote => "remote",
+        }
+    }
+}
+
+/// One `env_vars` entry: a variable of the parent environment to forward.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum McpEnvVar {
+    /// `"NAME"`.
+    Name(String),
+    /// `{ name = "NAME", source = "local" | "remote" }`.
+    Config {
+        /// The variable.
+        name: String,
+        /// Where it is read; local when absent.
+        source: Option<EnvVarSource>,
+    },
+}
+
+impl McpEnvVar {
+    /// The variable's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) | Self::Config { name, .. } => name,
+        }
+    }
+}
+
+/// `experimental_environment`: where the server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExperimentalEnvironment {
+    /// On this machine.
+    Local,
+    /// On the remote executor.
+    Remote,
+}
+
+/// One `[mcp_servers.NAME]` table, checked against Codex's schema.
+///
+/// Built by [`crate::mcp::load_mcp_servers`] or
+/// [`McpServerConfig::from_toml`]. Unknown keys are ignored, like Codex,
+/// but kept: [`McpServerConfig::to_json`] returns the whole table, so a
+/// transport plugin sees its own options.
+#[derive(Clone, PartialEq)]
+pub struct McpServerConfig {
+    /// stdio: the program to run.
+    pub command: Option<String>,
+    /// stdio: its arguments.
+    pub args: Vec<String>,
+    /// stdio: literal environment values (secrets; never print the values).
+    pub env: Option<BTreeMap<String, String>>,
+    /// stdio: parent environment variables to forward.
+    pub env_vars: Vec<McpEnvVar>,
+    /// stdio: working directory.
+    pub cwd: Option<PathBuf>,
+    /// streamable HTTP: the endpoint.
+    pub url: Option<String>,
+    /// streamable HTTP: environment variable holding a bearer token.
+    pub bearer_token_env_var: Option<String>,
+    /// streamable HTTP: static headers (secrets; never print the values).
+    pub http_headers: Option<BTreeMap<String, String>>,
+    /// streamable HTTP: header name to the environment variable holding it.
+    pub env_http_headers: Option<BTreeMap<String, String>>,
+    /// Startup timeout in seconds.
+    pub startup_timeout_sec: Option<f64>,
+    /// Legacy startup timeout in milliseconds (`startup_timeout_sec` wins).
+    pub startup_timeout_ms: Option<u64>,
+    /// Tool call timeout in seconds.
+    pub tool_timeout_sec: Option<f64>,
+    /// `false`: the server is not started (default `true`).
+    pub enabled: bool,
+    /// `true`: a failed start is an error, not a warning.
+    pub required: bool,
+    /// Whether calls to this server may run in parallel.
+    pub supports_parallel_tool_calls: bool,
+    /// Approval mode for tools without their own setting.
+    pub default_tools_approval_mode: Option<ToolApprovalMode>,
+    /// Per-tool settings.
+    pub tools: BTreeMap<String, McpToolConfig>,
+    /// Allow-list of raw tool names.
+    pub enabled_tools: Option<Vec<String>>,
+    /// Deny-list of raw tool names, applied after the allow-list.
+    pub disabled_tools: Option<Vec<String>>,
+    /// OAuth scopes to request (an empty list requests none).
+    pub scopes: Option<Vec<String>>,
+    /// RFC 8707 `resource` for OAuth.
+    pub oauth_resource: Option<String>,
+    /// Where the server runs.
+    pub experimental_environment: Option<ExperimentalEnvironment>,
+    /// Legacy display name; accepted and ignored.
+    pub name: Option<String>,
+    /// The transport plugin serving this server, when not stdio or HTTP.
+    pub transport: Option<String>,
+    /// Why the host disabled the server (for example an administrator's
+    /// allow-list). Never read from the config; shown by `list` and `get`.
+    pub disabled_reason: Option<String>,
+    pub(crate) raw: toml::Table,
+}
+
+impl McpServerConfig {
+    /// Which transport serves this server. An explicit `transport` wins;
+    /// otherwise `command` means stdio and `url` streamable HTTP.
+    pub fn transport_kind(&self) -> TransportKind {
+        match (&self.transport, &self.command) {
+            (Some(plugin), _) => TransportKind::Plugin(plugin.clone()),
+            (None, Some(_)) => TransportKind::Stdio,
+            (None, None) => TransportKind::StreamableHttp,
+        }
+    }
+
+    /// The configured startup timeout, if any (`startup_timeout_sec`, else
+    /// `startup_timeout_ms`).
+    pub fn startup_timeout_override(&self) -> Option<Duration> {
+        match (self.startup_timeout_sec, self.startup_timeout_ms) {
+            (Some(secs), _) => Duration::try_from_secs_f64(secs).ok(),
+            (None, Some(ms)) => Some(Duration::from_millis(ms)),
+            (None, None) => None,
+        }
+    }
+
+    /// How long the server may take to start (default 30 s).
+    pub fn startup_timeout(&self) -> Duration {
+        self.startup_timeout_override()
+            .unwrap_or(DEFAULT_STARTUP_TIMEOUT)
+    }
+
+    /// The configured tool timeout, if any.
+    pub fn tool_timeout_override(&self) -> Option<Duration> {
+        self.tool_timeout_sec
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+    }
+
+    /// How long a tool call may take (default 120 s).
+    pub fn tool_timeout(&self) -> Duration {
+        self.tool_timeout_override().unwrap_or(DEFAULT_TOOL_TIMEOUT)
+    }
+
+    /// Whether the raw MCP tool name passes the filters: in `enabled_tools`
+    /// (when set) and not in `disabled_tools`.
+    pub fn tool_allowed(&self, raw_tool_name: &str) -> bool {
+        let allowed = self
+            .enabled_tools
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|tool| tool == raw_tool_name));
+        let denied = self
+            .disabled_tools
+            .as_ref()
+            .is_some_and(|list| list.iter().any(|tool| tool == raw_tool_name));
+        allowed && !denied
+    }
+
+    /// The approval mode for a tool: its own, else the server default, else
+    /// `auto`.
+    pub fn tool_approval_mode(&self, raw_tool_name: &str) -> ToolApprovalMode {
+        self.tools
+            .get(raw_tool_name)
+            .and_then(|tool| tool.approval_mode)
+            .or(self.default_tools_approval_mode)
+            .unwrap_or(ToolApprovalMode::Auto)
+    }
+
+    /// The whole table as JSON, unknown keys included, for the plugin
+    /// boundary. It contains secrets (env and header values): hand it to a
+    /// plugin, never print it. It is the table as read: later changes to
+    /// the public fields are not reflected.
+    pub fn to_json(&self) -> serde_json::Value {
+        toml_table_to_json(&self.raw)
+    }
+
+    /// The table as read (after merging the layers).
+    pub fn raw_table(&self) -> &toml::Table {
+        &self.raw
+    }
+}
+
+impl fmt::Debug for McpServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Env and header values are secrets: show their keys only.
+        let masked = |map: &Option<BTreeMap<String, String>>| {
+            map.as_ref().map(|map| {
+                map.keys()
+                    .map(|key| format!("{key}={MASK}"))
+                    .collect::<Vec<_>>()
+            })
+        };
+        f.debug_struct("McpServerConfig")
+            .field("transport", &self.transport_kind())
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("env", &masked(&self.env))
+            .field("env_vars", &self.env_vars)
+            .field("cwd", &self.cwd)
+            .field("url", &self.url)
+            .field("bearer_token_env_var", &self.bearer_token_env_var)
+            .field("http_headers", &masked(&self.http_headers))
+            .field("env_http_headers", &self.env_http_headers)
+            .field("startup_timeout", &self.startup_timeout())
+            .field("tool_timeout", &self.tool_timeout())
+            .field("enabled", &self.enabled)
+            .field("required", &self.required)
+            .field("enabled_tools", &self.enabled_tools)
+            .field("disabled_tools", &self.disabled_tools)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A TOML value as JSON: datetimes become strings, non-finite floats
+/// become strings (`"nan"`, `"inf"`, `"-inf"`).
+pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(i) => serde_json::Value::from(*i),
+        toml::Value::Float(x) => serde_json::Number::from_f64(*x)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| serde_json::Value::String(x.to_string())),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(dt) => serde_json::Value::String(dt.to_string()),
+        toml::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(toml_to_json).collect())
+        }
+        toml::Value::Table(table) => toml_table_to_json(table),
+    }
+}
+
+/// A TOML table as a JSON object (see [`toml_to_json`]).
+pub fn toml_table_to_json(table: &toml::Table) -> serde_json::Value {
+    serde_json::Value::Object(
+        table
+            .iter()
+            .map(|(key, value)| (key.clone(), toml_to_json(value)))
+            .collect(),
+    )
+}
