@@ -118,7 +118,11 @@ pub struct AddArgs {
     pub url: Option<String>,
 
     /// The environment variable holding the bearer token for an HTTP server.
-    #[arg(long = "bearer-token-env-var", value_name = "ENV_VAR", requires = "url")]
+    #[arg(
+        long = "bearer-token-env-var",
+        value_name = "ENV_VAR",
+        requires = "url"
+    )]
     pub bearer_token_env_var: Option<String>,
 
     /// The command (and its arguments) that starts a stdio server, after `--`.

@@ -10,8 +10,8 @@ use abi_stable::{
     std_types::{ROption, RResult, RStr, RString},
 };
 use codex_plugin_api::{
-    CredentialBackendBox, ErrorKind, HostServicesBox, HostServicesFfi, LogLevel, PluginError, guard,
-    guard_unit,
+    CredentialBackendBox, ErrorKind, HostServicesBox, HostServicesFfi, LogLevel, PluginError,
+    guard, guard_unit,
 };
 
 /// Shared state behind every [`HostServicesBox`] the host hands out.
@@ -76,7 +76,10 @@ impl HostServicesFfi for HostServices {
         account: RStr<'_>,
     ) -> RResult<ROption<RString>, PluginError> {
         guard("host credential load", || {
-            self.0.credential_store()?.load(service, account).into_result()
+            self.0
+                .credential_store()?
+                .load(service, account)
+                .into_result()
         })
     }
 
@@ -94,9 +97,16 @@ impl HostServicesFfi for HostServices {
         })
     }
 
-    fn credential_delete(&self, service: RStr<'_>, account: RStr<'_>) -> RResult<bool, PluginError> {
+    fn credential_delete(
+        &self,
+        service: RStr<'_>,
+        account: RStr<'_>,
+    ) -> RResult<bool, PluginError> {
         guard("host credential delete", || {
-            self.0.credential_store()?.delete(service, account).into_result()
+            self.0
+                .credential_store()?
+                .delete(service, account)
+                .into_result()
         })
     }
 
@@ -117,7 +127,9 @@ impl HostServicesFfi for HostServices {
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .map_err(|error| PluginError::io(format!("cannot read from standard input: {error}")))?;
+                .map_err(|error| {
+                    PluginError::io(format!("cannot read from standard input: {error}"))
+                })?;
             Ok(RString::from(line.trim_end_matches(['\r', '\n'])))
         })
     }
@@ -129,7 +141,12 @@ fn open_url(url: &str) -> Result<(), PluginError> {
         .ok()
         .filter(|value| !value.trim().is_empty())
         .unwrap_or_else(|| {
-            if cfg!(target_os = "macos") { "open" } else { "xdg-open" }.to_string()
+            if cfg!(target_os = "macos") {
+                "open"
+            } else {
+                "xdg-open"
+            }
+            .to_string()
         });
     std::process::Command::new(&opener)
         .arg(url)

@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod commands;
+mod features;
 mod host_services;
 mod mcp;
 mod output;

@@ -20,7 +20,10 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 /// Writes to standard output; a closed pipe (`codex ... | head`) is a normal end.
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }

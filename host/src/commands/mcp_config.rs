@@ -17,14 +17,16 @@ fn auth_status(server: &McpServerConfig) -> AuthStatus {
     }
     match server.transport_kind() {
         TransportKind::StreamableHttp => {
-            let has_authorization_header = server
-                .http_headers
-                .as_ref()
-                .is_some_and(|headers| headers.keys().any(|k| k.eq_ignore_ascii_case("authorization")))
-                || server
-                    .env_http_headers
-                    .as_ref()
-                    .is_some_and(|headers| headers.keys().any(|k| k.eq_ignore_ascii_case("authorization")));
+            let has_authorization_header =
+                server.http_headers.as_ref().is_some_and(|headers| {
+                    headers
+                        .keys()
+                        .any(|k| k.eq_ignore_ascii_case("authorization"))
+                }) || server.env_http_headers.as_ref().is_some_and(|headers| {
+                    headers
+                        .keys()
+                        .any(|k| k.eq_ignore_ascii_case("authorization"))
+                });
             if server.bearer_token_env_var.is_some() || has_authorization_header {
                 AuthStatus::BearerToken
             } else {
@@ -69,7 +71,9 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
     app.servers()?;
     let server = if let Some(url) = args.url {
         if !args.env.is_empty() {
-            bail!("--env is only for stdio servers; an HTTP server reads `env_http_headers` instead");
+            bail!(
+                "--env is only for stdio servers; an HTTP server reads `env_http_headers` instead"
+            );
         }
         NewMcpServer::StreamableHttp {
             url,
@@ -79,7 +83,10 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
     } else {
         let mut words = args.command.into_iter();
         let Some(command) = words.next() else {
-            bail!("a command is required after `--`, e.g. `codex mcp add {} -- my-server`", args.name);
+            bail!(
+                "a command is required after `--`, e.g. `codex mcp add {} -- my-server`",
+                args.name
+            );
         };
         let mut env = BTreeMap::new();
         for pair in &args.env {
@@ -93,7 +100,10 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         }
     };
     codex_config::add_mcp_server(&app.codex_home, &args.name, server)?;
-    write_stdout(&format!("{}\n", codex_config::present::added_message(&args.name)))?;
+    write_stdout(&format!(
+        "{}\n",
+        codex_config::present::added_message(&args.name)
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 use codex_config::McpServerConfig;
-use rmcp::model::{CallToolResult, RawContent, Tool};
+use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use serde_json::{Value, json};
 
 use super::runtime;
@@ -26,7 +26,10 @@ struct ServerTools {
 }
 
 /// Looks up `name` among the configured servers; it must exist and be enabled.
-fn configured<'a>(servers: &'a BTreeMap<String, McpServerConfig>, name: &str) -> Result<&'a McpServerConfig> {
+fn configured<'a>(
+    servers: &'a BTreeMap<String, McpServerConfig>,
+    name: &str,
+) -> Result<&'a McpServerConfig> {
     let server = servers
         .get(name)
         .ok_or_else(|| anyhow!("No MCP server named '{name}' found.\nhelp: `codex mcp list` shows the configured servers"))?;
@@ -53,12 +56,14 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
         if args.json {
             print_json(&json!({ "servers": [] }))?;
         } else {
-            write_stdout("No enabled MCP servers configured. Try `codex mcp add my-tool -- my-command`.\n")?;
+            write_stdout(
+                "No enabled MCP servers configured. Try `codex mcp add my-tool -- my-command`.\n",
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let plugins = Arc::new(app.plugins()?);
-    let host = app.host_context();
+    let host = app.host_context()?;
+    let plugins = app.plugins()?;
     let results = runtime()?.block_on(list_all(selected, plugins, host));
 
     // Qualified names are computed over every listed tool, so collisions
@@ -66,12 +71,19 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
     let pairs: Vec<(String, String)> = results
         .iter()
         .filter_map(|result| result.outcome.as_ref().ok().map(|tools| (result, tools)))
-        .flat_map(|(result, tools)| tools.iter().map(|tool| (result.name.clone(), tool.name.to_string())))
+        .flat_map(|(result, tools)| {
+            tools
+                .iter()
+                .map(|tool| (result.name.clone(), tool.name.to_string()))
+        })
         .collect();
     let qualified = names::qualify(&pairs);
     let mut qualified = qualified.into_iter();
 
-    let failed = results.iter().filter(|result| result.outcome.is_err()).count();
+    let failed = results
+        .iter()
+        .filter(|result| result.outcome.is_err())
+        .count();
     if args.json {
         let servers: Vec<Value> = results
             .iter()
@@ -120,54 +132,72 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
                 write_stdout("No tools.\n")?;
             }
         } else {
-            write_stdout(&table(&["Server", "Tool", "Qualified name", "Description"], &rows))?;
+            write_stdout(&table(
+                &["Server", "Tool", "Qualified name", "Description"],
+                &rows,
+            ))?;
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+codex_feature_registry::declare_feature! {
+    key: "concurrent_mcp_startup",
+    stage: Stable,
+    default: true,
+    description: "Connect to all MCP servers at once in `codex mcp tools`; off connects one after another",
+    aliases: [],
 }
 
 async fn list_all(
     selected: Vec<(String, McpServerConfig)>,
-    plugins: Arc<PluginSet>,
+    plugins: &PluginSet,
     host: Arc<HostContext>,
 ) -> Vec<ServerTools> {
     let total = selected.len();
-    let done = Arc::new(AtomicUsize::new(0));
+    let concurrent = host
+        .features
+        .get("concurrent_mcp_startup")
+        .copied()
+        .unwrap_or(true);
     let show_progress = total > 1 && progress_enabled();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, (name, server)) in selected.into_iter().enumerate() {
-        let plugins = plugins.clone();
+    let done = AtomicUsize::new(0);
+    let connect = |name: String, server: McpServerConfig| {
         let host = host.clone();
-        let done = done.clone();
-        tasks.spawn(async move {
-            let outcome = list_one(&name, &server, &plugins, &host).await;
+        let done = &done;
+        async move {
+            let outcome = list_one(&name, &server, plugins, &host).await;
             let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
             if show_progress {
                 let mut stderr = std::io::stderr();
                 let _ = write!(stderr, "\rconnected to {finished}/{total} MCP servers");
                 let _ = stderr.flush();
             }
-            (index, ServerTools { name, outcome })
-        });
-    }
-    let mut results = Vec::with_capacity(total);
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(result) => results.push(result),
-            Err(error) => results.push((
-                usize::MAX,
-                ServerTools {
-                    name: "?".into(),
-                    outcome: Err(anyhow!("internal error: {error}")),
-                },
-            )),
+            ServerTools { name, outcome }
         }
-    }
+    };
+    let results = if concurrent {
+        futures::future::join_all(
+            selected
+                .into_iter()
+                .map(|(name, server)| connect(name, server)),
+        )
+        .await
+    } else {
+        let mut results = Vec::with_capacity(total);
+        for (name, server) in selected {
+            results.push(connect(name, server).await);
+        }
+        results
+    };
     if show_progress {
         eprint!("\r\x1b[2K");
     }
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
+    results
 }
 
 async fn list_one(
@@ -217,10 +247,10 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
             args.name
         );
     }
+    let host = app.host_context()?;
     let plugins = app.plugins()?;
-    let host = app.host_context();
     let result = runtime()?.block_on(async {
-        let session = Session::connect(&args.name, &server, &plugins, &host).await?;
+        let session = Session::connect(&args.name, &server, plugins, &host).await?;
         let result = session.call_tool(&args.tool, arguments).await;
         session.close().await;
         result
@@ -236,7 +266,10 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
         }
     }
     if result.is_error == Some(true) {
-        eprintln!("error: tool `{}` of MCP server `{}` reported an error", args.tool, args.name);
+        eprintln!(
+            "error: tool `{}` of MCP server `{}` reported an error",
+            args.tool, args.name
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -246,23 +279,27 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
 fn render_result(result: &CallToolResult) -> String {
     let mut text = String::new();
     for content in &result.content {
-        match &content.raw {
-            RawContent::Text(item) => text.push_str(&item.text),
-            RawContent::Image(image) => text.push_str(&format!(
+        match content {
+            ContentBlock::Text(item) => text.push_str(&item.text),
+            ContentBlock::Image(image) => text.push_str(&format!(
                 "[image: {}, {} bytes of base64]",
                 image.mime_type,
                 image.data.len()
             )),
-            RawContent::Audio(audio) => text.push_str(&format!(
+            ContentBlock::Audio(audio) => text.push_str(&format!(
                 "[audio: {}, {} bytes of base64]",
                 audio.mime_type,
                 audio.data.len()
             )),
-            RawContent::Resource(resource) => text.push_str(&format!(
+            ContentBlock::Resource(resource) => text.push_str(&format!(
                 "[resource: {}]",
                 serde_json::to_string(&resource.resource).unwrap_or_default()
             )),
-            RawContent::ResourceLink(link) => text.push_str(&format!("[resource link: {}]", link.uri)),
+            ContentBlock::ResourceLink(link) => {
+                text.push_str(&format!("[resource link: {}]", link.uri))
+            }
+            // The enum is non-exhaustive: newer content kinds print as JSON.
+            other => text.push_str(&serde_json::to_string(other).unwrap_or_default()),
         }
         if !text.ends_with('\n') {
             text.push('\n');

@@ -17,7 +17,9 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if set.entries.is_empty() {
-        write_stdout("No plugins found. Plugins are files named libcodex_NAME.so next to the codex binary, in $CODEX_HOME/plugins, or in `plugin_dirs`.\n")?;
+        write_stdout(
+            "No plugins found. Plugins are files named libcodex_NAME.so next to the codex binary, in $CODEX_HOME/plugins, or in `plugin_dirs`.\n",
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = set
@@ -34,7 +36,10 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
             ]
         })
         .collect();
-    write_stdout(&table(&["Name", "Kind", "Version", "API", "State", "Path"], &rows))?;
+    write_stdout(&table(
+        &["Name", "Kind", "Version", "API", "State", "Path"],
+        &rows,
+    ))?;
     if app.global.verbose {
         for entry in &set.entries {
             if let Some(detail) = &entry.detail {
@@ -47,13 +52,23 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
 
 pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
     let set = app.plugins()?;
-    let matching: Vec<&PluginEntry> = set.entries.iter().filter(|entry| entry.name == name).collect();
+    let matching: Vec<&PluginEntry> = set
+        .entries
+        .iter()
+        .filter(|entry| entry.name == name)
+        .collect();
     if matching.is_empty() {
-        bail!("no plugin named `{name}` was found\nhelp: run `codex plugin list` to see every plugin file found");
+        bail!(
+            "no plugin named `{name}` was found\nhelp: run `codex plugin list` to see every plugin file found"
+        );
     }
     if json {
         let items: Vec<Value> = matching.iter().map(|entry| entry_json(entry)).collect();
-        print_json(&if items.len() == 1 { items[0].clone() } else { Value::Array(items) })?;
+        print_json(&if items.len() == 1 {
+            items[0].clone()
+        } else {
+            Value::Array(items)
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut text = String::new();
@@ -71,7 +86,11 @@ pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
         if let Some(manifest) = &entry.manifest {
             text.push_str(&format!("  description: {}\n", manifest.description));
             for service in manifest.services.iter() {
-                text.push_str(&format!("  provides {}: {}\n", service.kind.as_str(), service.name));
+                text.push_str(&format!(
+                    "  provides {}: {}\n",
+                    service.kind.as_str(),
+                    service.name
+                ));
             }
             for feature in manifest.features.iter() {
                 text.push_str(&format!(
@@ -99,7 +118,11 @@ fn kinds(entry: &PluginEntry) -> String {
     };
     let mut kinds: Vec<&str> = manifest.services.iter().map(|s| s.kind.as_str()).collect();
     kinds.dedup();
-    if kinds.is_empty() { "-".into() } else { kinds.join(", ") }
+    if kinds.is_empty() {
+        "-".into()
+    } else {
+        kinds.join(", ")
+    }
 }
 
 fn version(entry: &PluginEntry) -> String {

@@ -18,7 +18,13 @@ const HASH_LENGTH: usize = 12;
 /// Replaces every character outside `[A-Za-z0-9_]` with `_`.
 pub fn sanitize(part: &str) -> String {
     part.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -53,7 +59,11 @@ pub fn qualify(tools: &[(String, String)]) -> Vec<String> {
     let bases: Vec<String> = tools
         .iter()
         .map(|(server, tool)| {
-            format!("{PREFIX}{DELIMITER}{}{DELIMITER}{}", sanitize(server), sanitize(tool))
+            format!(
+                "{PREFIX}{DELIMITER}{}{DELIMITER}{}",
+                sanitize(server),
+                sanitize(tool)
+            )
         })
         .collect();
     let mut owners: BTreeMap<&str, Vec<&(String, String)>> = BTreeMap::new();
@@ -89,13 +99,25 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(s, t)| (s.to_string(), t.to_string())).collect()
+        items
+            .iter()
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect()
     }
 
     #[test]
     fn sanitises_like_codex() {
-        let names = qualify(&pairs(&[("server.one", "tool.two-three"), ("music-studio", "get-strudel-guide")]));
-        assert_eq!(names, ["mcp__server_one__tool_two_three", "mcp__music_studio__get_strudel_guide"]);
+        let names = qualify(&pairs(&[
+            ("server.one", "tool.two-three"),
+            ("music-studio", "get-strudel-guide"),
+        ]));
+        assert_eq!(
+            names,
+            [
+                "mcp__server_one__tool_two_three",
+                "mcp__music_studio__get_strudel_guide"
+            ]
+        );
     }
 
     #[test]
@@ -111,7 +133,9 @@ mod tests {
     fn collisions_after_sanitising_get_distinct_names() {
         let names = qualify(&pairs(&[("a", "x-y"), ("a", "x.y"), ("a", "z")]));
         assert_ne!(names[0], names[1]);
-        assert!(names[0].starts_with("mcp__a__x_y_") && names[0].len() == "mcp__a__x_y_".len() + 12);
+        assert!(
+            names[0].starts_with("mcp__a__x_y_") && names[0].len() == "mcp__a__x_y_".len() + 12
+        );
         assert_eq!(names[2], "mcp__a__z");
     }
 }

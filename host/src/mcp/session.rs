@@ -8,7 +8,10 @@ use codex_config::McpServerConfig;
 use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
 use rmcp::{
     ServiceError, ServiceExt,
-    model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, Tool},
+    model::{
+        CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+        Tool,
+    },
     service::RunningService,
 };
 
@@ -87,7 +90,8 @@ impl Session {
         // Opening may block (spawning, connecting): never on an async thread,
         // and never longer than the start-up deadline.
         let opening = tokio::task::spawn_blocking(move || {
-            let transport = (module.transport())(transport_label.as_str().into(), services).into_result()?;
+            let transport =
+                (module.transport())(transport_label.as_str().into(), services).into_result()?;
             transport.connect(request, sink).into_result()
         });
         let connection = match tokio::time::timeout(startup_timeout, opening).await {
@@ -100,7 +104,8 @@ impl Session {
         let transport = pending.into_transport(connection.clone(), name.to_string());
         let reason = transport.close_reason();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
-        let service = match tokio::time::timeout(remaining, client_config().serve(transport)).await {
+        let service = match tokio::time::timeout(remaining, client_config().serve(transport)).await
+        {
             Ok(Ok(service)) => service,
             Ok(Err(error)) => {
                 close_connection(connection).await;
@@ -161,7 +166,9 @@ impl Session {
     /// (for stdio: SIGTERM, then SIGKILL, to the whole process group).
     pub async fn close(self) {
         let Session {
-            service, connection, ..
+            service,
+            connection,
+            ..
         } = self;
         let _ = tokio::time::timeout(Duration::from_secs(5), service.cancel()).await;
         close_connection(connection).await;
@@ -175,7 +182,12 @@ impl Session {
         }
         match error {
             ServiceError::McpError(error) => {
-                anyhow!("{what} failed: MCP server `{}` answered with error {}: {}", self.name, error.code.0, error.message)
+                anyhow!(
+                    "{what} failed: MCP server `{}` answered with error {}: {}",
+                    self.name,
+                    error.code.0,
+                    error.message
+                )
             }
             other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
         }

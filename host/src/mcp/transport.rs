@@ -125,7 +125,8 @@ impl Transport<RoleClient> for PluginTransport {
         let connection = self.connection.clone();
         let text = serde_json::to_string(&item);
         async move {
-            let text = text.map_err(|error| SendError(format!("cannot encode a message: {error}")))?;
+            let text =
+                text.map_err(|error| SendError(format!("cannot encode a message: {error}")))?;
             connection
                 .send(text.as_str().into())
                 .into_result()

@@ -10,7 +10,10 @@ use codex_plugin_api::{API_VERSION, PluginManifest, PluginModuleRef};
 pub enum LoadFailure {
     /// Built against another ABI version or layout. `detail` is the long
     /// layout report, kept for `--verbose`.
-    Incompatible { reason: String, detail: Option<String> },
+    Incompatible {
+        reason: String,
+        detail: Option<String>,
+    },
     /// Not a plugin, or its initialisation or manifest failed.
     Broken(String),
 }
@@ -70,9 +73,10 @@ fn describe_init_failure(error: LibraryError, api_version: &str) -> LoadFailure 
             ),
             detail: Some(report.to_string()),
         },
-        LibraryError::RootModule { err, .. } => {
-            LoadFailure::Broken(format!("its initialisation failed: {}", first_line(&err.to_string())))
-        }
+        LibraryError::RootModule { err, .. } => LoadFailure::Broken(format!(
+            "its initialisation failed: {}",
+            first_line(&err.to_string())
+        )),
         other => LoadFailure::Broken(first_line(&other.to_string())),
     }
 }

@@ -48,23 +48,25 @@ impl PluginPolicy {
                 "allow" => policy.allow = Some(string_list(value, "plugins.allow")?),
                 "deny" => policy.deny = string_list(value, "plugins.deny")?,
                 "sha256" => {
-                    let pins = value
-                        .as_table()
-                        .context("`plugins.sha256` must be a table of plugin name = \"hex digest\"")?;
+                    let pins = value.as_table().context(
+                        "`plugins.sha256` must be a table of plugin name = \"hex digest\"",
+                    )?;
                     for (name, digest) in pins {
                         let digest = digest.as_str().with_context(|| {
                             format!("`plugins.sha256.{name}` must be a string of 64 hex digits")
                         })?;
                         let digest = digest.trim().to_ascii_lowercase();
                         if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-                            bail!("`plugins.sha256.{name}` must be 64 hex digits (a SHA-256 digest)");
+                            bail!(
+                                "`plugins.sha256.{name}` must be 64 hex digits (a SHA-256 digest)"
+                            );
                         }
                         policy.sha256.insert(name.clone(), digest);
                     }
                 }
-                other => bail!(
-                    "unknown key `plugins.{other}`; expected `allow`, `deny` or `sha256`"
-                ),
+                other => {
+                    bail!("unknown key `plugins.{other}`; expected `allow`, `deny` or `sha256`")
+                }
             }
         }
         Ok(policy)
@@ -124,7 +126,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_are_errors() {
-        assert!(policy("[plugins]\nalow = []").unwrap_err().to_string().contains("plugins.alow"));
+        assert!(
+            policy("[plugins]\nalow = []")
+                .unwrap_err()
+                .to_string()
+                .contains("plugins.alow")
+        );
         assert!(policy("plugin_dirs = \"/x\"").is_err());
     }
 }

@@ -42,12 +42,20 @@ fn check_owner_and_mode(path: &Path) -> Result<(), Refusal> {
     let metadata =
         fs::metadata(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let mode = metadata.mode();
-    let what = if metadata.is_dir() { "directory" } else { "file" };
+    let what = if metadata.is_dir() {
+        "directory"
+    } else {
+        "file"
+    };
     if mode & 0o022 != 0 {
         return Err(format!(
             "{what} {} is writable by {} (mode {:o}); run `chmod go-w {}`",
             path.display(),
-            if mode & 0o020 != 0 { "its group" } else { "others" },
+            if mode & 0o020 != 0 {
+                "its group"
+            } else {
+                "others"
+            },
             mode & 0o7777,
             path.display()
         ));
@@ -112,9 +120,17 @@ mod tests {
         assert_eq!(check_file(&file), Ok(()));
 
         fs::set_permissions(&file, fs::Permissions::from_mode(0o664)).unwrap();
-        assert!(check_file(&file).unwrap_err().contains("writable by its group"));
+        assert!(
+            check_file(&file)
+                .unwrap_err()
+                .contains("writable by its group")
+        );
         fs::set_permissions(&file, fs::Permissions::from_mode(0o646)).unwrap();
-        assert!(check_file(&file).unwrap_err().contains("writable by others"));
+        assert!(
+            check_file(&file)
+                .unwrap_err()
+                .contains("writable by others")
+        );
 
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
@@ -129,6 +145,10 @@ mod tests {
         let digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(sha256_file(&file).unwrap(), digest);
         assert_eq!(check_pin(&file, "f", digest), Ok(()));
-        assert!(check_pin(&file, "f", &"0".repeat(64)).unwrap_err().contains("does not match"));
+        assert!(
+            check_pin(&file, "f", &"0".repeat(64))
+                .unwrap_err()
+                .contains("does not match")
+        );
     }
 }

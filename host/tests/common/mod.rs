@@ -44,8 +44,14 @@ impl Home {
         let mut command = Command::new(codex_bin());
         command
             .env("CODEX_HOME", self.path())
-            .env("CODEX_SYSTEM_CONFIG", self.path().join("no-system-config.toml"))
-            .env("CODEX_MANAGED_CONFIG", self.path().join("no-managed-config.toml"))
+            .env(
+                "CODEX_SYSTEM_CONFIG",
+                self.path().join("no-system-config.toml"),
+            )
+            .env(
+                "CODEX_MANAGED_CONFIG",
+                self.path().join("no-managed-config.toml"),
+            )
             .env_remove("NO_COLOR")
             .timeout(std::time::Duration::from_secs(120));
         command
@@ -115,10 +121,17 @@ pub fn install_plugin(library: &Path, dir: &Path, plugin_name: &str) -> PathBuf 
     target
 }
 
-/// Whether the process `pid` still exists.
+/// Whether the process `pid` still runs. A zombie counts as gone: it has
+/// exited, and on machines whose init does not reap orphans it stays a zombie.
 pub fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
 }
 
 /// stdout of an assert_cmd output as text.
