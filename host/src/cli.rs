@@ -77,7 +77,8 @@ pub enum McpCommand {
     /// Connect to a server and call one tool.
     #[command(after_help = "Examples:\n  \
         codex mcp call demo echo --args '{\"message\":\"hello\"}'\n  \
-        codex mcp call demo add --args '{\"a\":2,\"b\":3}' --json")]
+        codex mcp call demo add --args '{\"a\":2,\"b\":3}' --json\n  \
+        codex mcp call --url http://127.0.0.1:3001/mcp get-sum --args '{\"a\":2,\"b\":3}'")]
     Call(CallArgs),
 }
 
@@ -125,26 +126,57 @@ pub struct AddArgs {
     )]
     pub bearer_token_env_var: Option<String>,
 
+    /// A header sent on every request to an HTTP server: 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "url")]
+    pub headers: Vec<String>,
+
     /// The command (and its arguments) that starts a stdio server, after `--`.
     #[arg(trailing_var_arg = true, num_args = 0.., value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 
+/// A server given on the command line instead of by name from config.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AdHocServer {
+    /// Use the streamable HTTP server at this URL without adding it to config.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// With --url: the environment variable holding a bearer token.
+    #[arg(
+        long = "bearer-token-env-var",
+        value_name = "ENV_VAR",
+        requires = "url"
+    )]
+    pub bearer_token_env_var: Option<String>,
+
+    /// With --url: a header sent on every request, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "url")]
+    pub headers: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
-    /// The server; without it, every enabled server.
+    /// The server; without it (and without --url), every enabled server.
+    #[arg(conflicts_with = "url")]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
     /// Print machine-readable JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "codex mcp call [OPTIONS] <NAME> <TOOL>\n       codex mcp call [OPTIONS] --url <URL> <TOOL>"
+)]
 pub struct CallArgs {
-    /// The server.
-    pub name: String,
-    /// The tool's name as the server reports it.
-    pub tool: String,
+    /// The server, then the tool's name as the server reports it (with --url: only the tool).
+    #[arg(value_name = "NAME", required = true, num_args = 1..=2)]
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
     /// The tool's arguments: a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     pub args: String,

@@ -75,10 +75,15 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
                 "--env is only for stdio servers; an HTTP server reads `env_http_headers` instead"
             );
         }
+        let mut http_headers = BTreeMap::new();
+        for raw in &args.headers {
+            let (name, value) = codex_config::parse_header(raw)?;
+            http_headers.insert(name, value);
+        }
         NewMcpServer::StreamableHttp {
             url,
             bearer_token_env_var: args.bearer_token_env_var,
-            http_headers: BTreeMap::new(),
+            http_headers,
         }
     } else {
         let mut words = args.command.into_iter();

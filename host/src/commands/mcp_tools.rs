@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::runtime;
 use crate::app::App;
-use crate::cli::{CallArgs, ToolsArgs};
+use crate::cli::{AdHocServer, CallArgs, ToolsArgs};
 use crate::host_services::HostContext;
 use crate::mcp::{names, session::Session};
 use crate::output::{print_json, progress_enabled, table, write_stdout};
@@ -42,14 +42,41 @@ fn configured<'a>(
     Ok(server)
 }
 
+/// The name an ad-hoc `--url` server goes by in output and qualified names.
+const AD_HOC_NAME: &str = "url";
+
+/// A server table for `--url`, validated like one from config.
+fn ad_hoc_server(ad_hoc: &AdHocServer) -> Result<Option<McpServerConfig>> {
+    let Some(url) = &ad_hoc.url else {
+        return Ok(None);
+    };
+    let mut table = toml::Table::new();
+    table.insert("url".into(), url.clone().into());
+    if let Some(var) = &ad_hoc.bearer_token_env_var {
+        table.insert("bearer_token_env_var".into(), var.clone().into());
+    }
+    if !ad_hoc.headers.is_empty() {
+        let mut headers = toml::Table::new();
+        for raw in &ad_hoc.headers {
+            let (name, value) = codex_config::parse_header(raw)?;
+            headers.insert(name, value.into());
+        }
+        table.insert("http_headers".into(), headers.into());
+    }
+    let server = McpServerConfig::from_toml(AD_HOC_NAME, &toml::Value::Table(table))
+        .map_err(|error| anyhow!("--url: {error}"))?;
+    Ok(Some(server))
+}
+
 pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
-    let servers = app.servers()?;
-    let selected: Vec<(String, McpServerConfig)> = match &args.name {
-        Some(name) => vec![(name.clone(), configured(&servers, name)?.clone())],
-        None => servers
-            .iter()
+    let selected: Vec<(String, McpServerConfig)> = match (ad_hoc_server(&args.ad_hoc)?, &args.name)
+    {
+        (Some(server), _) => vec![(AD_HOC_NAME.to_string(), server)],
+        (None, Some(name)) => vec![(name.clone(), configured(&app.servers()?, name)?.clone())],
+        (None, None) => app
+            .servers()?
+            .into_iter()
             .filter(|(_, server)| server.enabled)
-            .map(|(name, server)| (name.clone(), server.clone()))
             .collect(),
     };
     if selected.is_empty() {
@@ -238,20 +265,34 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let servers = app.servers()?;
-    let server = configured(&servers, &args.name)?.clone();
-    if !server.tool_allowed(&args.tool) {
+    let (name, tool, server) = match (ad_hoc_server(&args.ad_hoc)?, args.target.as_slice()) {
+        (Some(server), [tool]) => (AD_HOC_NAME.to_string(), tool.clone(), server),
+        (Some(_), _) => {
+            eprintln!("error: with --url, give only the tool: `codex mcp call --url URL TOOL`");
+            return Ok(ExitCode::from(2));
+        }
+        (None, [name, tool]) => (
+            name.clone(),
+            tool.clone(),
+            configured(&app.servers()?, name)?.clone(),
+        ),
+        (None, _) => {
+            eprintln!(
+                "error: give the server and the tool: `codex mcp call NAME TOOL` (or `--url URL TOOL`)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !server.tool_allowed(&tool) {
         bail!(
-            "tool `{}` of MCP server `{}` is turned off by `enabled_tools`/`disabled_tools` in config",
-            args.tool,
-            args.name
+            "tool `{tool}` of MCP server `{name}` is turned off by `enabled_tools`/`disabled_tools` in config"
         );
     }
     let host = app.host_context()?;
     let plugins = app.plugins()?;
     let result = runtime()?.block_on(async {
-        let session = Session::connect(&args.name, &server, plugins, &host).await?;
-        let result = session.call_tool(&args.tool, arguments).await;
+        let session = Session::connect(&name, &server, plugins, &host).await?;
+        let result = session.call_tool(&tool, arguments).await;
         session.close().await;
         result
     })?;
@@ -266,10 +307,7 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
         }
     }
     if result.is_error == Some(true) {
-        eprintln!(
-            "error: tool `{}` of MCP server `{}` reported an error",
-            args.tool, args.name
-        );
+        eprintln!("error: tool `{tool}` of MCP server `{name}` reported an error");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
