@@ -40,7 +40,7 @@ fn bundled_plugins_load_from_the_executables_directory() {
     let stdio = entry(&list, "stdio");
     assert_eq!(stdio["state"], "loaded");
     assert_eq!(stdio["origin"], "executable");
-    assert_eq!(stdio["api_version"], codex_api_version());
+    assert_eq!(stdio["api_version"], codex_plugin_api::API_VERSION);
     assert!(
         stdio["services"]
             .as_array()
@@ -87,10 +87,6 @@ fn bundled_plugins_load_from_the_executables_directory() {
     assert!(stderr(&missing).contains("no plugin named `nope`"));
 }
 
-fn codex_api_version() -> &'static str {
-    "1.0.0"
-}
-
 #[test]
 fn a_plugin_built_for_another_api_major_is_refused_naming_both_versions() {
     let home = Home::new();
@@ -105,7 +101,7 @@ fn a_plugin_built_for_another_api_major_is_refused_naming_both_versions() {
     assert_eq!(bad["state"], "incompatible");
     let reason = bad["reason"].as_str().unwrap();
     assert!(
-        reason.contains("2.0.0") && reason.contains("1.0.0"),
+        reason.contains("2.0.0") && reason.contains(codex_plugin_api::API_VERSION),
         "{reason}"
     );
     // The others still load.

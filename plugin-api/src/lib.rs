@@ -50,7 +50,7 @@ pub use module::{
     API_VERSION, Plugin, PluginModule, PluginModuleRef, ROOT_MODULE_SYMBOL, root_module,
 };
 pub use transport::{
-    ConnectRequest, Connection, ConnectionAdapter, ConnectionBox, ConnectionFfi, ConnectionFfi_TO,
-    MessageSink, MessageSinkBox, MessageSinkFfi, MessageSinkFfi_TO, Transport, TransportAdapter,
-    TransportBox, TransportFfi, TransportFfi_TO,
+    AuthProbe, ConnectRequest, Connection, ConnectionAdapter, ConnectionBox, ConnectionFfi,
+    ConnectionFfi_TO, MessageSink, MessageSinkBox, MessageSinkFfi, MessageSinkFfi_TO, Transport,
+    TransportAdapter, TransportBox, TransportFfi, TransportFfi_TO,
 };

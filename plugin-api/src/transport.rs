@@ -10,7 +10,7 @@ use std::sync::Arc;
 use abi_stable::{
     StableAbi, sabi_trait,
     sabi_trait::TD_Opaque,
-    std_types::{RBox, RResult, RStr, RString},
+    std_types::{RBox, RResult, RStr, RString, RVec},
 };
 
 use crate::error::{PluginError, PluginResult};
@@ -27,6 +27,20 @@ pub struct ConnectRequest {
     pub config_json: RString,
     /// How long `connect` may take, in milliseconds. The host also enforces it.
     pub timeout_ms: u64,
+}
+
+/// What a transport learned about a server's authorization without opening a
+/// session (for `codex mcp list`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthProbe {
+    /// The server asks for OAuth: protected-resource metadata (RFC 9728) or
+    /// authorization-server metadata (RFC 8414 / OpenID) was found.
+    pub oauth: bool,
+    /// The authorization servers the metadata names.
+    pub authorization_servers: RVec<RString>,
+    /// The scopes the metadata advertises.
+    pub scopes_supported: RVec<RString>,
 }
 
 /// The FFI form of [`MessageSink`]; implemented by the host.
@@ -73,6 +87,14 @@ pub trait TransportFfi: Send + Sync {
         request: ConnectRequest,
         sink: MessageSinkBox,
     ) -> RResult<ConnectionBox, PluginError>;
+
+    /// Finds out, without opening a session, whether the server asks for
+    /// authorization. Added in API 1.1: for a plugin built against 1.0 the
+    /// host gets this default, "no authorization".
+    fn probe_auth(&self, request: ConnectRequest) -> RResult<AuthProbe, PluginError> {
+        let _ = request;
+        RResult::ROk(AuthProbe::default())
+    }
 }
 
 /// An owned FFI transport.

@@ -4,45 +4,48 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use codex_config::{AuthStatus, McpServerConfig, NewMcpServer, TransportKind};
+use codex_config::{AuthStatus, McpServerConfig, NewMcpServer};
 
 use crate::app::App;
 use crate::cli::AddArgs;
+use crate::mcp::auth;
 use crate::output::{print_json, write_stdout};
 
-/// Codex's auth status, as far as the configuration alone tells it.
-fn auth_status(server: &McpServerConfig) -> AuthStatus {
-    if !server.enabled {
-        return AuthStatus::Unsupported;
-    }
-    match server.transport_kind() {
-        TransportKind::StreamableHttp => {
-            let has_authorization_header =
-                server.http_headers.as_ref().is_some_and(|headers| {
-                    headers
-                        .keys()
-                        .any(|k| k.eq_ignore_ascii_case("authorization"))
-                }) || server.env_http_headers.as_ref().is_some_and(|headers| {
-                    headers
-                        .keys()
-                        .any(|k| k.eq_ignore_ascii_case("authorization"))
-                });
-            if server.bearer_token_env_var.is_some() || has_authorization_header {
-                AuthStatus::BearerToken
-            } else {
-                AuthStatus::Unsupported
+/// Each server's auth status: from config where it decides, else from a
+/// probe by the server's transport plugin (all servers at once).
+fn auth_statuses(
+    app: &App,
+    servers: &BTreeMap<String, McpServerConfig>,
+) -> Result<BTreeMap<String, AuthStatus>> {
+    let mut statuses = BTreeMap::new();
+    let mut to_probe = Vec::new();
+    for (name, server) in servers {
+        match auth::status_from_config(server) {
+            Some(status) => {
+                statuses.insert(name.clone(), status);
             }
+            None => to_probe.push((name.clone(), server.clone())),
         }
-        TransportKind::Stdio | TransportKind::Plugin(_) => AuthStatus::Unsupported,
     }
+    // Plugins are loaded only when a server needs a probe, so listing
+    // stdio servers never opens a library.
+    if !to_probe.is_empty() {
+        let host = app.host_context()?;
+        let probed = auth::probe_all(&to_probe, app.plugins()?, &host);
+        for (name, _) in to_probe {
+            let status = probed
+                .get(&name)
+                .copied()
+                .unwrap_or(AuthStatus::Unsupported);
+            statuses.insert(name, status);
+        }
+    }
+    Ok(statuses)
 }
 
 pub fn list(app: &App, json: bool) -> Result<ExitCode> {
     let servers = app.servers()?;
-    let auth: BTreeMap<String, AuthStatus> = servers
-        .iter()
-        .map(|(name, server)| (name.clone(), auth_status(server)))
-        .collect();
+    let auth = auth_statuses(app, &servers)?;
     if json {
         print_json(&codex_config::present::list_json(&servers, &auth))?;
     } else {

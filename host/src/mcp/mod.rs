@@ -1,5 +1,6 @@
 //! Running MCP (on rmcp) over transport plugins.
 
+pub mod auth;
 pub mod names;
 pub mod session;
 mod transport;

@@ -60,25 +60,7 @@ impl Session {
     ) -> Result<Session> {
         let started = Instant::now();
         let startup_timeout = server.startup_timeout();
-        let transport_name = transport_name(server);
-        let Some(provider) = plugins.provider(ServiceKind::Transport, &transport_name) else {
-            let why = match plugins.why_missing(&transport_name) {
-                Some(entry) => format!(
-                    "the plugin at {} is {}",
-                    entry.path.display(),
-                    entry.state.describe()
-                ),
-                None => "no plugin on the search path provides it".to_string(),
-            };
-            bail!(
-                "MCP server `{name}` needs the transport `{transport_name}`, which is not available: {why}\n\
-                 help: run `codex plugin list` to see what was found and why"
-            );
-        };
-        let module = provider
-            .module()
-            .ok_or_else(|| anyhow!("plugin `{}` is not loaded", provider.name))?;
-
+        let find = find_transport(name, server, plugins)?;
         let (sink, pending) = transport::channel();
         let request = ConnectRequest {
             server_name: name.into(),
@@ -86,13 +68,10 @@ impl Session {
             timeout_ms: u64::try_from(startup_timeout.as_millis()).unwrap_or(u64::MAX),
         };
         let services = host.services();
-        let transport_label = transport_name.clone();
         // Opening may block (spawning, connecting): never on an async thread,
         // and never longer than the start-up deadline.
         let opening = tokio::task::spawn_blocking(move || {
-            let transport =
-                (module.transport())(transport_label.as_str().into(), services).into_result()?;
-            transport.connect(request, sink).into_result()
+            find.create(services)?.connect(request, sink).into_result()
         });
         let connection = match tokio::time::timeout(startup_timeout, opening).await {
             Err(_) => bail!(timeout_message(name, startup_timeout)),
@@ -192,6 +171,53 @@ impl Session {
             other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
         }
     }
+}
+
+/// A transport plugin found for a server, ready to be instantiated.
+pub struct FoundTransport {
+    module: codex_plugin_api::PluginModuleRef,
+    name: String,
+}
+
+impl FoundTransport {
+    /// Creates the transport object (plugin code: call it off async threads).
+    pub fn create(
+        &self,
+        services: codex_plugin_api::HostServicesBox,
+    ) -> Result<codex_plugin_api::TransportBox, codex_plugin_api::PluginError> {
+        (self.module.transport())(self.name.as_str().into(), services).into_result()
+    }
+}
+
+/// The loaded plugin that provides the transport `server` needs, or an error
+/// that says why it is missing and how to find out more.
+pub fn find_transport(
+    name: &str,
+    server: &McpServerConfig,
+    plugins: &PluginSet,
+) -> Result<FoundTransport> {
+    let transport_name = transport_name(server);
+    let Some(provider) = plugins.provider(ServiceKind::Transport, &transport_name) else {
+        let why = match plugins.why_missing(&transport_name) {
+            Some(entry) => format!(
+                "the plugin at {} is {}",
+                entry.path.display(),
+                entry.state.describe()
+            ),
+            None => "no plugin on the search path provides it".to_string(),
+        };
+        bail!(
+            "MCP server `{name}` needs the transport `{transport_name}`, which is not available: {why}\n\
+             help: run `codex plugin list` to see what was found and why"
+        );
+    };
+    let module = provider
+        .module()
+        .ok_or_else(|| anyhow!("plugin `{}` is not loaded", provider.name))?;
+    Ok(FoundTransport {
+        module,
+        name: transport_name,
+    })
 }
 
 fn timeout_message(name: &str, timeout: Duration) -> String {
