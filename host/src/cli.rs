@@ -52,6 +52,15 @@ pub enum Command {
     /// Inspect the plugin libraries the host finds and loads.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Diagnostics for bug reports and tests.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Print this process's hardening state as JSON (dumpable, core limit, loader variables).
+    ProcessState,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod commands;
 mod features;
+mod hardening;
 mod host_services;
 mod mcp;
 mod output;
@@ -22,6 +23,11 @@ pub fn verbose() -> bool {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: nothing has started a thread yet.
+    if let Err(error) = unsafe { hardening::harden() } {
+        eprintln!("error: {error}");
+        return ExitCode::from(error.exit_code);
+    }
     let cli = cli::Cli::parse();
     VERBOSE.store(cli.global.verbose, Ordering::Relaxed);
     match commands::run(cli) {

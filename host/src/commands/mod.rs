@@ -9,10 +9,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::app::App;
-use crate::cli::{Cli, Command, McpCommand, PluginCommand};
+use crate::cli::{Cli, Command, DebugCommand, McpCommand, PluginCommand};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    // Diagnostics work even when the config does not load.
+    if let Command::Debug(command) = &cli.command {
+        return debug(command);
+    }
     let app = App::load(cli.global)?;
     match cli.command {
         Command::Mcp(McpCommand::List(args)) => mcp_config::list(&app, args.json),
@@ -23,7 +27,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
+        Command::Debug(command) => debug(&command),
     }
+}
+
+fn debug(command: &DebugCommand) -> Result<ExitCode> {
+    match command {
+        DebugCommand::ProcessState => crate::output::print_json(&crate::hardening::state())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A multi-threaded runtime for commands that talk to servers.
