@@ -185,4 +185,71 @@ mod tests {
         assert_eq!(found[0], Line::Bytes(vec![b'a'; CHUNK_BYTES + 10]));
         assert_eq!(found[1], text("tail"));
     }
+
+    /// A reader that hands out its input in the chunk sizes it is given, so
+    /// lines cross read boundaries in every way.
+    struct Chunked {
+        data: Vec<u8>,
+        sizes: Vec<usize>,
+        at: usize,
+        turn: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()].min(buffer.len());
+            self.turn += 1;
+            let end = (self.at + size).min(self.data.len());
+            let count = end - self.at;
+            buffer[..count].copy_from_slice(&self.data[self.at..end]);
+            self.at = end;
+            Ok(count)
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// Fuzz target for incoming stdio frames: whatever bytes a server
+        /// writes, in whatever pieces, the reader yields exactly the non-empty
+        /// lines (without `\r`), refuses a line over the cap, and never panics.
+        #[test]
+        fn frames_match_a_plain_split_of_any_input(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::prelude::any::<u8>(),
+                    2 => proptest::prelude::Just(b'\n'),
+                    1 => proptest::prelude::Just(b'\r'),
+                ],
+                0..600,
+            ),
+            sizes in proptest::collection::vec(1usize..50, 1..8),
+            cap in 1usize..40,
+        ) {
+            let mut reader = LineReader::new(Chunked { data: data.clone(), sizes, at: 0, turn: 0 }, cap);
+            let mut expected = data
+                .split(|&byte| byte == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+                .filter(|line| !line.is_empty());
+            loop {
+                match reader.next_line().unwrap() {
+                    Line::Bytes(line) => {
+                        proptest::prop_assert!(line.len() <= cap + 1, "a line over the cap got through");
+                        proptest::prop_assert_eq!(Some(line), expected.next());
+                    }
+                    Line::End => {
+                        proptest::prop_assert_eq!(expected.next(), None);
+                        break;
+                    }
+                    Line::TooLong => {
+                        let next = expected.next();
+                        proptest::prop_assert!(next.is_some_and(|line| line.len() > cap), "refused a line within the cap");
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
