@@ -1,1 +1,108 @@
+//! The HTTP transports: streamable HTTP (MCP 2025-11-25) and, for older
+//! servers, HTTP+SSE (MCP 2024-11-05).
+//!
+//! The host runs MCP itself; this plugin carries JSON-RPC text over HTTP.
+//! A server with `url = ...` uses `streamable-http`, which falls back to
+//! HTTP+SSE when the server answers the first POST with 400, 404 or 405;
+//! `transport = "sse"` uses HTTP+SSE directly. Both read the same keys:
+//! `url`, `bearer_token_env_var`, `http_headers`, `env_http_headers`.
+//!
+//! Each connection owns a small tokio runtime; closing it ends the session
+//! (DELETE), cancels every request in flight and stops its threads.
 
+mod config;
+mod connection;
+mod context;
+mod events;
+mod gate;
+mod http;
+mod legacy;
+mod message;
+mod sse;
+mod streamable;
+
+use std::time::Duration;
+
+use codex_plugin_api::{
+    ConnectRequest, Connection, HostServices, MessageSink, Plugin, PluginError, PluginManifest,
+    PluginResult, Transport,
+};
+
+pub use config::HttpConfig;
+pub use connection::{DELETE_WAIT, Mode};
+pub use http::{MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_REDIRECTS};
+pub use message::TRANSPORT_ERROR_CODE;
+
+/// The plugin's name (its library is `libcodex_streamable_http.so`).
+pub const PLUGIN_NAME: &str = "streamable_http";
+/// The streamable HTTP transport, used for every server with a `url`.
+pub const STREAMABLE_TRANSPORT: &str = "streamable-http";
+/// The HTTP+SSE transport, chosen with `transport = "sse"`.
+pub const SSE_TRANSPORT: &str = "sse";
+
+/// The connect timeout when the host gives none.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The plugin: two transports, `streamable-http` and `sse`.
+pub struct StreamableHttpPlugin;
+
+impl Plugin for StreamableHttpPlugin {
+    fn manifest() -> PluginManifest {
+        PluginManifest::new(
+            PLUGIN_NAME,
+            env!("CARGO_PKG_VERSION"),
+            "Connects to MCP servers over streamable HTTP, or the older HTTP+SSE transport",
+        )
+        .transport(STREAMABLE_TRANSPORT)
+        .transport(SSE_TRANSPORT)
+    }
+
+    fn transport(name: &str, host: HostServices) -> PluginResult<Box<dyn Transport>> {
+        let mode = match name {
+            STREAMABLE_TRANSPORT => Mode::Streamable,
+            SSE_TRANSPORT => Mode::Legacy,
+            other => {
+                return Err(PluginError::not_found(format!(
+                    "the {PLUGIN_NAME} plugin provides no transport named '{other}'; its transports are '{STREAMABLE_TRANSPORT}' and '{SSE_TRANSPORT}'"
+                )));
+            }
+        };
+        Ok(Box::new(HttpTransport { host, mode }))
+    }
+}
+
+codex_plugin_api::export_plugin!(StreamableHttpPlugin);
+
+/// Connects to HTTP MCP servers; one connection per [`Transport::connect`].
+pub struct HttpTransport {
+    host: HostServices,
+    mode: Mode,
+}
+
+impl HttpTransport {
+    /// A transport starting in `mode`, logging through `host`.
+    pub fn new(host: HostServices, mode: Mode) -> Self {
+        HttpTransport { host, mode }
+    }
+}
+
+impl Transport for HttpTransport {
+    /// Reads the server's table and the environment (the bearer token and
+    /// `env_http_headers`); the network is first used by the first message.
+    /// A wrong key or an unset bearer variable is `InvalidConfig`.
+    fn connect(
+        &self,
+        request: ConnectRequest,
+        sink: MessageSink,
+    ) -> PluginResult<Box<dyn Connection>> {
+        let server = request.server_name.as_str();
+        let config = HttpConfig::parse(server, request.config_json.as_str())?;
+        let timeout = match request.timeout_ms {
+            0 => DEFAULT_CONNECT_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        };
+        let connection =
+            connection::open(server, &config, self.mode, timeout, self.host.clone(), sink)?;
+        Ok(Box::new(connection))
+    }
+}

@@ -1,0 +1,427 @@
+//! `codex mcp tools` and `codex mcp call` over the HTTP transport plugin,
+//! against server-everything (streamable HTTP and HTTP+SSE), the Python MCP
+//! SDK, and small servers of our own for bearer tokens and expiring sessions.
+
+mod common;
+#[path = "../../plugins/streamable-http/tests/common/server.rs"]
+mod server;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Home, built_library, server_everything, stderr, stdout};
+use serde_json::{Value, json};
+use server::{Request, Responder, TestServer, initialize_result, result};
+
+/// A server process on 127.0.0.1, killed when dropped.
+struct Peer {
+    child: Child,
+    port: u16,
+}
+
+impl Peer {
+    /// Runs `command` (which must listen on `port`) and waits until it does.
+    fn start(mut command: Command, port: u16, what: &str) -> Peer {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {what}: {error}"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{what} exited before listening ({status})");
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what} did not listen on port {port} within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Peer { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// server-everything in `mode` (`streamableHttp` or `sse`).
+fn everything(mode: &str) -> Peer {
+    let (node, script) = server_everything();
+    let port = free_port();
+    let mut command = Command::new(node);
+    command.arg(script).arg(mode).env("PORT", port.to_string());
+    Peer::start(command, port, &format!("server-everything {mode}"))
+}
+
+/// tests/python/echo_server.py on the Python MCP SDK.
+fn python_server(extra: &[&str]) -> Peer {
+    let python_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python");
+    let python = python_dir.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash tests/python/setup.sh` (tests/setup.sh runs it) to install the pinned Python MCP SDK",
+        python.display()
+    );
+    let port = free_port();
+    let mut command = Command::new(python);
+    command
+        .arg(python_dir.join("echo_server.py"))
+        .arg(port.to_string())
+        .args(extra);
+    Peer::start(command, port, "the Python MCP server")
+}
+
+/// A home whose `codex` finds the HTTP plugin next to itself, with `config`.
+fn home_with(config: &str) -> Home {
+    built_library("codex_streamable_http");
+    let home = Home::new();
+    home.write_config(config);
+    home
+}
+
+/// `codex mcp tools NAME --json`: the tool names, or the failure.
+fn tool_names(home: &Home, name: &str) -> Vec<String> {
+    let output = home
+        .codex()
+        .args(["mcp", "tools", name, "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listing: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let server = &listing["servers"][0];
+    assert_eq!(server["name"], name);
+    assert_eq!(server["status"], "ok", "{listing}");
+    server["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `codex mcp call NAME TOOL --args ARGS`, which must succeed; its stdout.
+fn call(home: &Home, name: &str, tool: &str, args: &str) -> String {
+    let output = home
+        .codex()
+        .args(["mcp", "call", name, tool, "--args", args])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
+fn assert_everything_works(home: &Home, name: &str) {
+    let tools = tool_names(home, name);
+    for expected in ["echo", "get-sum"] {
+        assert!(
+            tools.iter().any(|t| t == expected),
+            "{expected} in {tools:?}"
+        );
+    }
+    assert_eq!(
+        call(home, name, "get-sum", r#"{"a":2,"b":3}"#),
+        "The sum of 2 and 3 is 5.\n"
+    );
+}
+
+#[test]
+fn server_everything_over_streamable_http() {
+    let peer = everything("streamableHttp");
+    let home = home_with(&format!(
+        "[mcp_servers.everything]\nurl = \"{}\"\n",
+        peer.url("/mcp")
+    ));
+    assert_everything_works(&home, "everything");
+    assert_eq!(
+        call(&home, "everything", "echo", r#"{"message":"over http"}"#),
+        "Echo: over http\n"
+    );
+}
+
+#[test]
+fn server_everything_over_http_sse() {
+    let peer = everything("sse");
+    // Chosen explicitly, and found by falling back from streamable HTTP.
+    let home = home_with(&format!(
+        "[mcp_servers.legacy]\nurl = \"{url}\"\ntransport = \"sse\"\n\n[mcp_servers.fallback]\nurl = \"{url}\"\n",
+        url = peer.url("/sse")
+    ));
+    assert_everything_works(&home, "legacy");
+    assert_everything_works(&home, "fallback");
+}
+
+#[test]
+fn the_python_sdk_server_with_event_stream_and_json_answers() {
+    for extra in [&[][..], &["--json-response"][..]] {
+        let peer = python_server(extra);
+        let home = home_with(&format!(
+            "[mcp_servers.py]\nurl = \"{}\"\n",
+            peer.url("/mcp")
+        ));
+        let mut tools = tool_names(&home, "py");
+        tools.sort();
+        assert_eq!(tools, ["add", "echo"], "{extra:?}");
+        assert_eq!(call(&home, "py", "add", r#"{"a":2,"b":3}"#), "5\n");
+        assert_eq!(
+            call(&home, "py", "echo", r#"{"message":"from python"}"#),
+            "from python\n"
+        );
+    }
+}
+
+/// A minimal MCP server: sessions `s1`, `s2`, ...; an `echo` tool; 405 to GET.
+/// `gate` may answer a request itself (returning true).
+fn mini_mcp(
+    gate: impl Fn(&Request, &mut Responder<'_>) -> bool + Send + Sync + 'static,
+) -> TestServer {
+    let sessions = AtomicUsize::new(0);
+    TestServer::start(move |request, reply| {
+        if gate(request, reply) {
+            return;
+        }
+        match (request.method.as_str(), request.rpc_method().as_deref()) {
+            ("POST", Some("initialize")) => {
+                let session = format!("s{}", sessions.fetch_add(1, Ordering::SeqCst) + 1);
+                reply.json(
+                    200,
+                    &[("Mcp-Session-Id", session.as_str())],
+                    &initialize_result(&request.rpc_id(), "2025-11-25"),
+                );
+            }
+            ("POST", Some(method)) if method.starts_with("notifications/") => reply.accepted(),
+            ("POST", Some("tools/list")) => reply.json(
+                200,
+                &[],
+                &result(
+                    &request.rpc_id(),
+                    json!({ "tools": [{
+                        "name": "echo",
+                        "description": "Echoes its message",
+                        "inputSchema": { "type": "object", "properties": { "message": { "type": "string" } } }
+                    }] }),
+                ),
+            ),
+            ("POST", Some("tools/call")) => {
+                let message = request.json()["params"]["arguments"]["message"].clone();
+                let text = message.as_str().unwrap_or_default().to_string();
+                reply.json(
+                    200,
+                    &[],
+                    &result(
+                        &request.rpc_id(),
+                        json!({ "content": [{ "type": "text", "text": text }] }),
+                    ),
+                );
+            }
+            ("DELETE", _) => reply.send(200, "", &[], ""),
+            ("GET", _) => reply.send(405, "", &[], ""),
+            _ => reply.send(400, "text/plain", &[], "unexpected"),
+        }
+    })
+}
+
+const TOKEN: &str = "T-7d2c91e4-bearer-secret";
+
+/// Every file under `dir`, read as text.
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                found.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_bearer_token_from_the_environment_is_sent_and_never_shown() {
+    let bearer = format!("Bearer {TOKEN}");
+    let server = mini_mcp(move |request, reply| {
+        if request.header_count("authorization") != 1
+            || request.header("authorization") != Some(bearer.as_str())
+        {
+            reply.send(
+                401,
+                "application/json",
+                &[("WWW-Authenticate", "Bearer")],
+                r#"{"error":"invalid_token"}"#,
+            );
+            return true;
+        }
+        false
+    });
+    let home = home_with(&format!(
+        "[mcp_servers.secure]\nurl = \"{url}\"\nbearer_token_env_var = \"CODEX_TEST_HTTP_TOKEN\"\n\n\
+         [mcp_servers.open]\nurl = \"{url}\"\n",
+        url = server.url("/mcp")
+    ));
+    let mut shown = String::new();
+
+    // With the token: works, even with plugin logs on (-v).
+    let output = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "call", "secure", "echo", "--args"])
+        .arg(r#"{"message":"let me in"}"#)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "let me in\n");
+    shown.push_str(&stdout(&output));
+    shown.push_str(&stderr(&output));
+    let posts = server.posts("tools/call");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].header_count("authorization"), 1);
+
+    // Without the variable: a configuration error naming it.
+    let output = home
+        .codex()
+        .env_remove("CODEX_TEST_HTTP_TOKEN")
+        .args(["mcp", "tools", "secure"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(
+            "Environment variable CODEX_TEST_HTTP_TOKEN for MCP server 'secure' is not set"
+        ),
+        "{}",
+        stderr(&output)
+    );
+
+    // A wrong token: the server's 401, naming the variable, not its value.
+    let output = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", "wrong-token-value")
+        .args(["-v", "mcp", "tools", "secure"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains(
+            "MCP server `secure` rejected the bearer token from `CODEX_TEST_HTTP_TOKEN` (HTTP 401)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-token-value"), "{text}");
+
+    // No token configured at all: how to log in.
+    let output = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "tools", "open"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains("MCP server `open` requires authorization (HTTP 401); run `codex mcp login open`, or set `bearer_token_env_var`"),
+        "{text}"
+    );
+    shown.push_str(&stdout(&output));
+    shown.push_str(&text);
+
+    assert!(!shown.contains(TOKEN), "the token leaked: {shown}");
+    for (path, text) in files_under(home.path()) {
+        assert!(
+            !text.contains(TOKEN),
+            "the token leaked into {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn an_expired_session_is_started_again_within_one_call() {
+    // The session is forgotten right after the handshake, once.
+    let forgot = AtomicBool::new(false);
+    let server = mini_mcp(move |request, reply| {
+        if request.method == "POST"
+            && request.rpc_method().as_deref() == Some("tools/call")
+            && !forgot.swap(true, Ordering::SeqCst)
+        {
+            reply.send(
+                404,
+                "application/json",
+                &[],
+                r#"{"error":"unknown session"}"#,
+            );
+            return true;
+        }
+        false
+    });
+    let home = home_with(&format!(
+        "[mcp_servers.forgetful]\nurl = \"{}\"\n",
+        server.url("/mcp")
+    ));
+    let output = home
+        .codex()
+        .args(["-v", "mcp", "call", "forgetful", "echo", "--args"])
+        .arg(r#"{"message":"still here"}"#)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "still here\n");
+    assert!(
+        stderr(&output).contains("started a new session after the old one expired"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.posts("initialize").len(), 2, "one re-initialize");
+    let calls: Vec<Option<String>> = server
+        .posts("tools/call")
+        .iter()
+        .map(|r| r.header("mcp-session-id").map(str::to_owned))
+        .collect();
+    assert_eq!(calls, [Some("s1".to_string()), Some("s2".to_string())]);
+}
+
+#[test]
+fn a_server_that_is_not_running_is_reported_as_such() {
+    let port = free_port();
+    let home = home_with(&format!(
+        "[mcp_servers.down]\nurl = \"http://127.0.0.1:{port}/mcp\"\n"
+    ));
+    let output = home
+        .codex()
+        .args(["mcp", "call", "down", "echo"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(&format!(
+            "MCP client for `down` failed to start: cannot connect to http://127.0.0.1:{port}/mcp: connection refused; is the server running?"
+        )),
+        "{}",
+        stderr(&output)
+    );
+}

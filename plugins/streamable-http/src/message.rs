@@ -1,0 +1,251 @@
+//! Just enough JSON-RPC to route messages: which outgoing message is a
+//! request (and with which id), which incoming one answers it, and the error
+//! response that fails a request the transport could not carry.
+//!
+//! Messages are passed on as the text they arrived as; they are only looked at.
+
+use codex_plugin_api::{ErrorKind, PluginError, PluginResult};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::{Value, json};
+
+/// The JSON-RPC error code of a request the transport failed to deliver or
+/// to get an answer for.
+pub const TRANSPORT_ERROR_CODE: i64 = -32000;
+
+/// What an outgoing message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Has a method and an id: the server answers it.
+    Request,
+    /// Has a method and no id.
+    Notification,
+    /// Answers a request of the server.
+    Response,
+}
+
+/// One message from the host, with what routing needs to know about it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The text, sent as is.
+    pub text: String,
+    /// Request, notification or response.
+    pub kind: Kind,
+    /// The request id (for requests and responses).
+    pub id: Option<Value>,
+    /// The method (for requests and notifications).
+    pub method: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    result: Option<IgnoredAny>,
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+}
+
+impl Outgoing {
+    /// Reads `text` as one JSON-RPC message.
+    pub fn parse(text: &str) -> PluginResult<Outgoing> {
+        let probe: Probe = serde_json::from_str(text).map_err(|error| {
+            PluginError::new(
+                ErrorKind::Protocol,
+                format!("cannot send a message that is not a JSON-RPC object ({error})"),
+            )
+        })?;
+        let kind = match (&probe.method, &probe.id) {
+            (Some(_), Some(_)) => Kind::Request,
+            (Some(_), None) => Kind::Notification,
+            (None, _) if probe.result.is_some() || probe.error.is_some() => Kind::Response,
+            (None, _) => {
+                return Err(PluginError::new(
+                    ErrorKind::Protocol,
+                    "cannot send a JSON-RPC message with neither a method nor a result or error",
+                ));
+            }
+        };
+        Ok(Outgoing {
+            text: text.to_owned(),
+            kind,
+            id: probe.id,
+            method: probe.method,
+        })
+    }
+
+    /// The `notifications/initialized` message.
+    pub fn initialized_notification() -> Outgoing {
+        Outgoing {
+            text: r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned(),
+            kind: Kind::Notification,
+            id: None,
+            method: Some("notifications/initialized".to_owned()),
+        }
+    }
+
+    /// Whether this is the `initialize` request.
+    pub fn is_initialize(&self) -> bool {
+        self.kind == Kind::Request && self.method.as_deref() == Some("initialize")
+    }
+
+    /// Whether this is `notifications/initialized`.
+    pub fn is_initialized_notification(&self) -> bool {
+        self.kind == Kind::Notification
+            && self.method.as_deref() == Some("notifications/initialized")
+    }
+
+    /// The id of the answer to wait for, if this is a request.
+    pub fn awaited_id(&self) -> Option<&Value> {
+        match self.kind {
+            Kind::Request => self.id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// How messages name this one: `` `tools/call` `` or `a response`.
+    pub fn label(&self) -> String {
+        match (&self.method, &self.id) {
+            (Some(method), _) => format!("`{method}`"),
+            (None, Some(id)) => format!("the response to server request {id}"),
+            (None, None) => "a message".to_owned(),
+        }
+    }
+
+    /// A JSON-RPC error response failing this request with `message`, or
+    /// `None` when this is not a request.
+    pub fn error_response(&self, message: &str) -> Option<String> {
+        let id = self.awaited_id()?;
+        Some(
+            json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "error": { "code": TRANSPORT_ERROR_CODE, "message": message },
+            })
+            .to_string(),
+        )
+    }
+}
+
+/// What routing needs from an incoming message.
+#[derive(Debug, Default)]
+pub struct Incoming {
+    /// The id of a response (a message with an id and no method).
+    pub response_to: Option<Value>,
+}
+
+/// Looks at `text`; `None` when it is not a JSON object.
+pub fn inspect(text: &str) -> Option<Incoming> {
+    let probe: Probe = serde_json::from_str(text).ok()?;
+    Some(Incoming {
+        response_to: match probe.method {
+            None => probe.id,
+            Some(_) => None,
+        },
+    })
+}
+
+/// Splits a JSON body into messages: an object is one message (its text kept
+/// as is), an array is a batch. `None` when the body is not JSON.
+pub fn split_batch(body: &str) -> Option<Vec<String>> {
+    if body.trim_start().starts_with('[') {
+        let items: Vec<Value> = serde_json::from_str(body).ok()?;
+        Some(items.iter().map(Value::to_string).collect())
+    } else {
+        serde_json::from_str::<IgnoredAny>(body).ok()?;
+        Some(vec![body.to_owned()])
+    }
+}
+
+/// The negotiated `protocolVersion` in an initialize response.
+pub fn protocol_version(response: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct InitResponse {
+        result: InitResult,
+    }
+    #[derive(Deserialize)]
+    struct InitResult {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: String,
+    }
+    serde_json::from_str::<InitResponse>(response)
+        .ok()
+        .map(|response| response.result.protocol_version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_outgoing_messages() {
+        let request = Outgoing::parse(r#"{"jsonrpc":"2.0","id":3,"method":"initialize"}"#).unwrap();
+        assert_eq!(request.kind, Kind::Request);
+        assert!(request.is_initialize());
+        assert_eq!(request.awaited_id(), Some(&json!(3)));
+        let note =
+            Outgoing::parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert!(note.is_initialized_notification());
+        assert_eq!(note.awaited_id(), None);
+        let response = Outgoing::parse(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#).unwrap();
+        assert_eq!(response.kind, Kind::Response);
+        assert_eq!(response.label(), "the response to server request \"s1\"");
+        assert_eq!(
+            Outgoing::parse("[1]").unwrap_err().kind,
+            ErrorKind::Protocol
+        );
+        assert_eq!(
+            Outgoing::parse(r#"{"jsonrpc":"2.0","id":1}"#)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Protocol
+        );
+    }
+
+    #[test]
+    fn error_responses_carry_the_request_id() {
+        let request =
+            Outgoing::parse(r#"{"jsonrpc":"2.0","id":"a","method":"tools/list"}"#).unwrap();
+        let response: Value =
+            serde_json::from_str(&request.error_response("boom").unwrap()).unwrap();
+        assert_eq!(response["id"], "a");
+        assert_eq!(response["error"]["code"], TRANSPORT_ERROR_CODE);
+        assert_eq!(response["error"]["message"], "boom");
+        assert!(
+            Outgoing::initialized_notification()
+                .error_response("x")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn inspects_incoming_messages() {
+        let response = inspect(r#"{"jsonrpc":"2.0","id":7,"result":{}}"#).unwrap();
+        assert_eq!(response.response_to, Some(json!(7)));
+        let request = inspect(r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
+        assert_eq!(request.response_to, None);
+        assert!(inspect("not json").is_none());
+    }
+
+    #[test]
+    fn splits_batches_and_keeps_single_messages_verbatim() {
+        assert_eq!(split_batch(r#"{"id": 1}"#).unwrap(), [r#"{"id": 1}"#]);
+        assert_eq!(
+            split_batch(r#"[{"id":1},{"id":2}]"#).unwrap(),
+            [r#"{"id":1}"#, r#"{"id":2}"#]
+        );
+        assert!(split_batch("<html>").is_none());
+    }
+
+    #[test]
+    fn reads_the_negotiated_protocol_version() {
+        assert_eq!(
+            protocol_version(r#"{"id":1,"result":{"protocolVersion":"2025-06-18"}}"#).as_deref(),
+            Some("2025-06-18")
+        );
+        assert_eq!(protocol_version(r#"{"id":1,"error":{"code":1}}"#), None);
+    }
+}
