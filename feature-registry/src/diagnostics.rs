@@ -88,17 +88,22 @@ pub struct UnknownFeature {
     pub key: String,
     /// The closest known key, if any is close.
     pub suggestion: Option<String>,
-    /// Where the key was given.
-    pub source: Source,
+    /// Where the key was given (boxed: a source with a file is large, and
+    /// this error is returned on the happy path's type).
+    pub source: Box<Source>,
 }
 
 impl fmt::Display for UnknownFeature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown feature `{}` (set by {})", self.key, self.source)?;
+        write!(
+            f,
+            "unknown feature `{}` (set by {}); ",
+            self.key, self.source
+        )?;
         if let Some(suggestion) = &self.suggestion {
-            write!(f, "; did you mean `{suggestion}`?")?;
+            write!(f, "did you mean `{suggestion}`? ")?;
         }
-        f.write_str(" `codex features list` shows every feature")
+        f.write_str("`codex features list` shows every feature")
     }
 }
 

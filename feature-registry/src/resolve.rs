@@ -45,7 +45,7 @@ impl<'r> Resolver<'r> {
             return Err(UnknownFeature {
                 key: key.to_owned(),
                 suggestion: self.registry.suggest(key),
-                source,
+                source: Box::new(source),
             });
         };
         let canonical = canonical.to_owned();

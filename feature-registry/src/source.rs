@@ -15,6 +15,10 @@ pub enum Source {
         bundle: String,
         /// The active model that selected it.
         model: String,
+        /// The file that defines the entry, when known.
+        path: Option<PathBuf>,
+        /// The 1-based line of the entry, when known.
+        line: Option<usize>,
     },
     /// `[features]` in a config file (system, user or project layer).
     ConfigFile {
@@ -33,7 +37,10 @@ pub enum Source {
         line: Option<usize>,
     },
     /// `-c features.KEY=VALUE` on the command line.
-    ConfigOverride,
+    ConfigOverride {
+        /// The override as given (`features.KEY=VALUE`), or empty when unknown.
+        text: String,
+    },
     /// `--enable KEY` / `--disable KEY` on the command line.
     CommandLine,
     /// A pin in a managed config that users cannot override.
@@ -94,9 +101,24 @@ impl Source {
             Source::ModelBundle { .. } => SourceKind::ModelBundle,
             Source::ConfigFile { .. } => SourceKind::ConfigFile,
             Source::Profile { .. } => SourceKind::Profile,
-            Source::ConfigOverride => SourceKind::ConfigOverride,
+            Source::ConfigOverride { .. } => SourceKind::ConfigOverride,
             Source::CommandLine => SourceKind::CommandLine,
             Source::Managed { .. } => SourceKind::Managed,
+        }
+    }
+
+    /// The file and 1-based line the value was set at, for sources in a file.
+    pub fn file(&self) -> Option<(&Path, Option<usize>)> {
+        match self {
+            Source::ModelBundle {
+                path: Some(path),
+                line,
+                ..
+            } => Some((path, *line)),
+            Source::ConfigFile { path, line }
+            | Source::Profile { path, line, .. }
+            | Source::Managed { path, line } => Some((path, *line)),
+            _ => None,
         }
     }
 }
@@ -118,14 +140,24 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Default => f.write_str("the default"),
-            Source::ModelBundle { bundle, model } => {
-                write!(f, "feature bundle `{bundle}` for model `{model}`")
+            Source::ModelBundle {
+                bundle,
+                model,
+                path,
+                line,
+            } => {
+                write!(f, "feature bundle `{bundle}` for model `{model}`")?;
+                if let Some(path) = path {
+                    write!(f, " ({})", FileLine(path, *line))?;
+                }
+                Ok(())
             }
             Source::ConfigFile { path, line } => write!(f, "{}", FileLine(path, *line)),
             Source::Profile { name, path, line } => {
                 write!(f, "profile `{name}` ({})", FileLine(path, *line))
             }
-            Source::ConfigOverride => f.write_str("-c features.*"),
+            Source::ConfigOverride { text } if text.is_empty() => f.write_str("-c"),
+            Source::ConfigOverride { text } => write!(f, "-c {text}"),
             Source::CommandLine => f.write_str("--enable/--disable"),
             Source::Managed { path, line } => {
                 write!(f, "managed config {}", FileLine(path, *line))
@@ -144,6 +176,8 @@ mod tests {
             Source::ModelBundle {
                 bundle: "b".into(),
                 model: "m".into(),
+                path: Some("/c.toml".into()),
+                line: Some(7),
             },
             Source::ConfigFile {
                 path: "/c.toml".into(),
@@ -154,7 +188,9 @@ mod tests {
                 path: "/c.toml".into(),
                 line: None,
             },
-            Source::ConfigOverride,
+            Source::ConfigOverride {
+                text: "features.x=true".into(),
+            },
             Source::CommandLine,
             Source::Managed {
                 path: "/m.toml".into(),
@@ -174,16 +210,36 @@ mod tests {
     }
 
     #[test]
+    fn file_is_known_for_file_sources_only() {
+        let files: Vec<Option<(String, Option<usize>)>> = one_of_each()
+            .iter()
+            .map(|s| s.file().map(|(p, l)| (p.display().to_string(), l)))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                None,
+                Some(("/c.toml".into(), Some(7))),
+                Some(("/c.toml".into(), Some(3))),
+                Some(("/c.toml".into(), None)),
+                None,
+                None,
+                Some(("/m.toml".into(), Some(1))),
+            ]
+        );
+    }
+
+    #[test]
     fn display_names_file_and_line() {
         let shown: Vec<String> = one_of_each().iter().map(ToString::to_string).collect();
         assert_eq!(
             shown,
             [
                 "the default",
-                "feature bundle `b` for model `m`",
+                "feature bundle `b` for model `m` (/c.toml:7)",
                 "/c.toml:3",
                 "profile `p` (/c.toml)",
-                "-c features.*",
+                "-c features.x=true",
                 "--enable/--disable",
                 "managed config /m.toml:1",
             ]

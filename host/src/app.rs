@@ -1,14 +1,16 @@
-//! What every command needs: CODEX_HOME, the merged config, plugins, host services.
+//! What every command shares: CODEX_HOME, the merged config, plugins, the
+//! feature flags, host services.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::{Context, Result};
-use codex_config::McpServerConfig;
+use anyhow::{Context, Result, anyhow};
+use codex_config::{FeatureSettings, McpServerConfig};
+use codex_feature_registry::{Registry, Resolved};
 
 use crate::cli::GlobalArgs;
-use crate::features;
+use crate::features::{self, CommandLine, Resolution};
 use crate::host_services::HostContext;
 use crate::plugins::{self, PluginSet, policy::PluginPolicy};
 
@@ -17,28 +19,108 @@ pub struct App {
     pub global: GlobalArgs,
     pub codex_home: PathBuf,
     pub config: codex_config::LoadedConfig,
+    /// The profile, model, feature bundle and every feature toggle of the
+    /// configuration, types checked.
+    pub feature_settings: FeatureSettings,
     /// Loaded on first use: commands that only read config never open a library.
     plugins: OnceLock<PluginSet>,
+    /// The registry with the plugins' features, built with the plugins.
+    registry: OnceLock<Registry>,
+    /// The resolution over that registry.
+    features: OnceLock<Resolved>,
+    /// Warnings already printed, so that each is printed once per run.
+    warned: Mutex<BTreeSet<String>>,
 }
 
 impl App {
-    /// Finds CODEX_HOME, loads every config layer and checks the feature flags
-    /// given on the command line.
+    /// Finds CODEX_HOME, loads every config layer (project layers from the
+    /// working directory), selects the profile and model, and checks the
+    /// feature toggles of the configuration and the command line.
     pub fn load(global: GlobalArgs) -> Result<App> {
+        App::load_with(global, false)
+    }
+
+    /// [`App::load`] for a command that creates the selected profile
+    /// (`features enable -p NEW`): a profile that does not exist yet is not
+    /// an error, and this run uses no profile.
+    pub fn load_creating_profile(global: GlobalArgs) -> Result<App> {
+        App::load_with(global, true)
+    }
+
+    fn load_with(global: GlobalArgs, profile_may_be_missing: bool) -> Result<App> {
         let codex_home = codex_config::find_codex_home()?;
-        let paths = codex_config::ConfigPaths::from_env(codex_home.clone());
+        let mut paths = codex_config::ConfigPaths::from_env(codex_home.clone());
+        if let Ok(cwd) = std::env::current_dir() {
+            paths = paths.with_project_dir(cwd);
+        }
         let config = codex_config::load(&paths, &global.config_overrides)?;
+        let feature_settings = match codex_config::feature_settings(
+            &config,
+            global.profile.as_deref(),
+            global.model.as_deref(),
+        ) {
+            Err(codex_config::ConfigError::ProfileNotFound { .. }) if profile_may_be_missing => {
+                codex_config::feature_settings(&config, None, global.model.as_deref())?
+            }
+            other => other?,
+        };
         let app = App {
             global,
             codex_home,
             config,
+            feature_settings,
             plugins: OnceLock::new(),
+            registry: OnceLock::new(),
+            features: OnceLock::new(),
+            warned: Mutex::new(BTreeSet::new()),
         };
-        if !app.global.enable.is_empty() || !app.global.disable.is_empty() {
-            // Plugins may declare the features named there.
-            app.resolved_features()?;
-        }
+        app.check_features()?;
         Ok(app)
+    }
+
+    /// Resolves the features against the host's own declarations, so that
+    /// their warnings show on every command. Plugins are opened only when a
+    /// key is unknown to the host: one of them may declare it.
+    fn check_features(&self) -> Result<()> {
+        let builtin = Registry::builtin();
+        let resolution = features::resolve(&builtin, &self.feature_settings, self.command_line());
+        if resolution.has_unknown() {
+            self.resolved_features()?;
+        } else {
+            self.report(&resolution)?;
+        }
+        Ok(())
+    }
+
+    fn command_line(&self) -> CommandLine<'_> {
+        CommandLine {
+            enable: &self.global.enable,
+            disable: &self.global.disable,
+        }
+    }
+
+    /// Prints a resolution's warnings (each once per run); an unknown key
+    /// on the command line is the error.
+    fn report(&self, resolution: &Resolution) -> Result<()> {
+        if let Some(error) = resolution.command_line_error() {
+            return Err(anyhow!(error));
+        }
+        for warning in resolution.warnings() {
+            self.warn(warning);
+        }
+        Ok(())
+    }
+
+    /// Prints `warning: {message}` on standard error, once per run.
+    pub fn warn(&self, message: String) {
+        let first = match self.warned.lock() {
+            Ok(mut warned) => warned.insert(message.clone()),
+            // A poisoned set only means a panic elsewhere; still warn.
+            Err(_) => true,
+        };
+        if first {
+            eprintln!("warning: {message}");
+        }
     }
 
     /// The configured MCP servers, validated.
@@ -57,15 +139,28 @@ impl App {
         Ok(self.plugins.get_or_init(|| PluginSet::load(&dirs, &policy)))
     }
 
-    /// Every feature's effective value for this run.
-    pub fn resolved_features(&self) -> Result<codex_feature_registry::Resolved> {
-        let registry = features::registry(Some(self.plugins()?));
-        features::resolve(
-            &registry,
-            self.config.merged(),
-            &self.global.enable,
-            &self.global.disable,
-        )
+    /// Every known feature: the host's and the loaded plugins'.
+    pub fn registry(&self) -> Result<&Registry> {
+        if let Some(registry) = self.registry.get() {
+            return Ok(registry);
+        }
+        let plugins = self.plugins()?;
+        let registry = features::registry(Some(plugins), |warning| self.warn(warning));
+        Ok(self.registry.get_or_init(|| registry))
+    }
+
+    /// Every feature's effective value for this run, with its source.
+    pub fn resolved_features(&self) -> Result<&Resolved> {
+        if let Some(resolved) = self.features.get() {
+            return Ok(resolved);
+        }
+        let resolution = features::resolve(
+            self.registry()?,
+            &self.feature_settings,
+            self.command_line(),
+        );
+        self.report(&resolution)?;
+        Ok(self.features.get_or_init(|| resolution.resolved))
     }
 
     /// The services object plugins get.
@@ -73,7 +168,7 @@ impl App {
         let resolved = self.resolved_features()?;
         Ok(Arc::new(HostContext {
             codex_home: self.codex_home.clone(),
-            features: features::effective_values(&resolved),
+            features: features::effective_values(resolved),
             verbose: self.global.verbose,
             credentials: OnceLock::new(),
         }))

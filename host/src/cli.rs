@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand};
         codex mcp add demo -- codex-demo-server\n  \
         codex mcp tools demo\n  \
         codex mcp call demo echo --args '{\"message\":\"hi\"}'\n  \
-        codex plugin list"
+        codex plugin list\n  \
+        codex features list\n  \
+        codex config show --origin"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -39,6 +41,15 @@ pub struct GlobalArgs {
     #[arg(long = "disable", value_name = "FEATURE", global = true)]
     pub disable: Vec<String>,
 
+    /// Use the settings of `[profiles.PROFILE]` (wins over `profile = "..."` in config).
+    #[arg(short = 'p', long = "profile", value_name = "PROFILE", global = true)]
+    pub profile: Option<String>,
+
+    /// The model for this run (wins over `model` in config and profile); it chooses the
+    /// feature bundle through `[model_features]`.
+    #[arg(short = 'm', long = "model", value_name = "MODEL", global = true)]
+    pub model: Option<String>,
+
     /// Print debug detail (plugin logs, layout reports) on standard error.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
@@ -52,6 +63,12 @@ pub enum Command {
     /// Inspect the plugin libraries the host finds and loads.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// List, explain and toggle feature flags.
+    #[command(subcommand)]
+    Features(FeaturesCommand),
+    /// Show the merged configuration and where each value comes from.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -190,6 +207,52 @@ pub struct CallArgs {
     #[arg(long, value_name = "JSON", default_value = "{}")]
     pub args: String,
     /// Print the whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Every known feature (the host's and the plugins'): stage, effective value and its source.
+    List(JsonFlag),
+    /// Turn a feature on in $CODEX_HOME/config.toml ([profiles.P.features] with -p P).
+    #[command(
+        after_help = "Examples:\n  codex features enable memories\n  codex -p fast features enable undo"
+    )]
+    Enable(FeatureKey),
+    /// Turn a feature off in $CODEX_HOME/config.toml ([profiles.P.features] with -p P).
+    Disable(FeatureKey),
+    /// Every layer that set a feature, in precedence order, and the value that won.
+    Explain(FeatureKeyJson),
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureKey {
+    /// The feature's key (`codex features list` shows them).
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureKeyJson {
+    /// The feature's key (`codex features list` shows them).
+    pub key: String,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the merged configuration (secrets masked).
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Show the layer, file and line that set each value, and every layer with its state.
+    #[arg(long)]
+    pub origin: bool,
+    /// Print machine-readable JSON.
     #[arg(long)]
     pub json: bool,
 }

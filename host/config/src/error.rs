@@ -66,12 +66,12 @@ pub enum ConfigError {
         value: String,
     },
     /// `CODEX_HOME` could not be inspected.
-    #[error("CODEX_HOME points to {value:?}, which cannot be read: {source}")]
+    #[error("CODEX_HOME points to {value:?}, which cannot be read: {error}")]
     CodexHomeUnreadable {
         /// The value of `CODEX_HOME`.
         value: String,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Neither `CODEX_HOME` nor the home directory is known.
     #[error(
@@ -86,12 +86,12 @@ pub enum ConfigError {
     #[error("invalid key path: {0}")]
     InvalidKeyPath(String),
     /// A configuration file exists but cannot be read.
-    #[error("could not read {}: {source}", path.display())]
+    #[error("could not read {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file is not valid TOML.
     #[error("{location}: invalid TOML: {message}")]
@@ -120,6 +120,17 @@ pub enum ConfigError {
         /// The full message.
         message: String,
     },
+    /// The selected profile has no `[profiles.NAME]` table (Codex's text,
+    /// then who selected it and what is defined).
+    #[error("config profile `{name}` not found (selected by {selected_by}); {hint}")]
+    ProfileNotFound {
+        /// The profile's name.
+        name: String,
+        /// `--profile`, or where `profile = "NAME"` is.
+        selected_by: String,
+        /// The profiles that exist, or how to define one.
+        hint: String,
+    },
     /// An MCP server name outside `[A-Za-z0-9_-]+` (Codex's text).
     #[error("invalid server name '{name}' (use letters, numbers, '-', '_')")]
     InvalidServerName {
@@ -144,20 +155,20 @@ pub enum ConfigError {
         message: String,
     },
     /// The configuration directory could not be created.
-    #[error("could not create {}: {source}", path.display())]
+    #[error("could not create {}: {error}", path.display())]
     CreateDir {
         /// The directory.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The edit lock could not be taken or the file could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}: {error}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another process held the edit lock for too long.
     #[error(

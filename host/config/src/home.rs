@@ -35,7 +35,7 @@ pub fn codex_home_from(
             Err(source) => {
                 return Err(ConfigError::CodexHomeUnreadable {
                     value: shown,
-                    source,
+                    error: source,
                 });
             }
         };
@@ -44,7 +44,7 @@ pub fn codex_home_from(
         }
         return std::fs::canonicalize(path).map_err(|source| ConfigError::CodexHomeUnreadable {
             value: shown,
-            source,
+            error: source,
         });
     }
     match home {

@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{ConfigError, Location};
+use crate::key_path::KeyPath;
 use crate::overrides::CliOverrides;
-use crate::span::line_column;
+use crate::span::{SpanTarget, find_span, line_column};
 
 /// Environment variable overriding the system config file path (tests).
 pub const SYSTEM_CONFIG_ENV: &str = "CODEX_SYSTEM_CONFIG";
@@ -23,6 +25,9 @@ pub struct ConfigPaths {
     pub system_config: PathBuf,
     /// The managed layer, above `-c` (default `/etc/codex/managed_config.toml`).
     pub managed_config: PathBuf,
+    /// The directory project layers are searched from (the working
+    /// directory of a command); `None` loads no project layer.
+    pub project_dir: Option<PathBuf>,
 }
 
 impl ConfigPaths {
@@ -46,7 +51,15 @@ impl ConfigPaths {
             codex_home,
             system_config,
             managed_config,
+            project_dir: None,
         }
+    }
+
+    /// These paths with project layers searched from `dir` (see
+    /// [`ConfigPaths::project_dir`]).
+    pub fn with_project_dir(mut self, dir: PathBuf) -> Self {
+        self.project_dir = Some(dir);
+        self
     }
 
     /// `$CODEX_HOME/config.toml`, the only file edits write.
@@ -84,9 +97,6 @@ fn default_system_paths(codex_home: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Which layer a value comes from. Later variants win over earlier ones.
-///
-/// Project layers (`.codex/config.toml` of trusted projects, between the
-/// user layer and `-c`) are not loaded yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum LayerKind {
@@ -94,6 +104,9 @@ pub enum LayerKind {
     System,
     /// `$CODEX_HOME/config.toml`.
     User,
+    /// `.codex/config.toml` of a trusted project, one layer per directory
+    /// from the project root down to the working directory.
+    Project,
     /// `-c key=value` on the command line (Codex's "session flags").
     SessionFlags,
     /// `/etc/codex/managed_config.toml`, set by an administrator.
@@ -101,21 +114,23 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    /// Codex's precedence number (higher wins): 10, 20, 30, 40.
+    /// Codex's precedence number (higher wins): 10, 20, 25, 30, 40.
     pub fn precedence(self) -> u8 {
         match self {
             Self::System => 10,
             Self::User => 20,
+            Self::Project => 25,
             Self::SessionFlags => 30,
             Self::Managed => 40,
         }
     }
 
-    /// A short name: `system`, `user`, `-c`, `managed`.
+    /// A short name: `system`, `user`, `project`, `-c`, `managed`.
     pub fn label(self) -> &'static str {
         match self {
             Self::System => "system",
             Self::User => "user",
+            Self::Project => "project",
             Self::SessionFlags => "-c",
             Self::Managed => "managed",
         }
@@ -135,8 +150,12 @@ pub struct ConfigLayer {
     kind: LayerKind,
     path: Option<PathBuf>,
     text: Option<String>,
+    /// The text parsed with positions, for locating keys and values.
+    document: Option<Arc<toml_edit::Document<String>>>,
     overrides: CliOverrides,
     table: toml::Table,
+    /// Why the layer is present but not applied (an untrusted project).
+    disabled: Option<String>,
 }
 
 impl ConfigLayer {
@@ -144,48 +163,49 @@ impl ConfigLayer {
     /// cannot be read or parsed is an error naming it (file:line:column for
     /// syntax errors).
     pub fn from_file(kind: LayerKind, path: &Path) -> Result<Self, ConfigError> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| ConfigError::Read {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "the file is not valid UTF-8",
-                ),
-            })?,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self {
-                    kind,
-                    path: Some(path.to_path_buf()),
-                    text: None,
-                    overrides: CliOverrides::new(),
-                    table: toml::Table::new(),
-                });
-            }
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(text) = read_optional(path)? else {
+            return Ok(Self::empty(kind, Some(path.to_path_buf())));
         };
         let table = parse_document(path, &text)?;
+        let document = toml_edit::Document::parse(text.clone()).ok().map(Arc::new);
         Ok(Self {
             kind,
             path: Some(path.to_path_buf()),
             text: Some(text),
+            document,
             overrides: CliOverrides::new(),
             table,
+            disabled: None,
         })
+    }
+
+    /// A layer whose file exists but is not applied, and why (for
+    /// `config show --origin`). Its text is neither read nor parsed.
+    pub fn disabled(kind: LayerKind, path: &Path, reason: impl Into<String>) -> Self {
+        Self {
+            disabled: Some(reason.into()),
+            ..Self::empty(kind, Some(path.to_path_buf()))
+        }
     }
 
     /// The `-c` layer.
     pub fn from_overrides(overrides: &CliOverrides) -> Self {
         Self {
-            kind: LayerKind::SessionFlags,
-            path: None,
-            text: None,
             table: overrides.to_table(),
             overrides: overrides.clone(),
+            ..Self::empty(LayerKind::SessionFlags, None)
+        }
+    }
+
+    fn empty(kind: LayerKind, path: Option<PathBuf>) -> Self {
+        Self {
+            kind,
+            path,
+            text: None,
+            document: None,
+            overrides: CliOverrides::new(),
+            table: toml::Table::new(),
+            disabled: None,
         }
     }
 
@@ -201,7 +221,12 @@ impl ConfigLayer {
 
     /// Whether the layer's file exists (always true for `-c`).
     pub fn exists(&self) -> bool {
-        self.path.is_none() || self.text.is_some()
+        self.path.is_none() || self.text.is_some() || self.disabled.is_some()
+    }
+
+    /// Why the layer is present but not applied; `None` when it applies.
+    pub fn disabled_reason(&self) -> Option<&str> {
+        self.disabled.as_deref()
     }
 
     /// The file's text. It may contain secrets: never print it.
@@ -214,7 +239,7 @@ impl ConfigLayer {
         &self.overrides
     }
 
-    /// The layer's values.
+    /// The layer's values (empty for a disabled layer).
     pub fn table(&self) -> &toml::Table {
         &self.table
     }
@@ -227,6 +252,35 @@ impl ConfigLayer {
             None => "-c".to_string(),
         }
     }
+
+    /// Where the key or value at `path` is in this layer: file:line:column,
+    /// the file alone when the path is not in it, or the `-c` override that
+    /// set it (value masked when it may be a secret).
+    pub fn locate(&self, path: &KeyPath, target: SpanTarget) -> Location {
+        match (&self.path, &self.document) {
+            (Some(file), Some(document)) => match find_span(document, path, target) {
+                Some(span) => {
+                    let (line, column) = line_column(document.raw(), span.start);
+                    Location::File {
+                        path: file.clone(),
+                        line,
+                        column,
+                    }
+                }
+                None => Location::FileOnly { path: file.clone() },
+            },
+            (Some(file), None) => Location::FileOnly { path: file.clone() },
+            (None, _) => {
+                let keys = path.leading_keys();
+                let text = self
+                    .overrides
+                    .find_for(&keys)
+                    .map(|ov| ov.masked())
+                    .unwrap_or_default();
+                Location::Override { text }
+            }
+        }
+    }
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -236,8 +290,30 @@ impl fmt::Debug for ConfigLayer {
             .field("kind", &self.kind)
             .field("path", &self.path)
             .field("exists", &self.exists())
+            .field("disabled", &self.disabled)
             .field("overrides", &self.overrides)
             .finish_non_exhaustive()
+    }
+}
+
+/// The text of `path`; `None` when the file does not exist. Any other
+/// failure (permissions, a directory, invalid UTF-8) is an error naming it.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| ConfigError::Read {
+                path: path.to_path_buf(),
+                error: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the file is not valid UTF-8",
+                ),
+            }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            error: source,
+        }),
     }
 }
 

@@ -2,13 +2,18 @@
 //!
 //! - [`home`]: where `CODEX_HOME` is.
 //! - [`overrides`]: `-c key=value`, parsed exactly as Codex does.
-//! - [`layers`] and [`load`]: the system, user, `-c` and managed layers,
-//!   merged (tables recursively; scalars and arrays replace), with the
-//!   origin of every value and the source text to point errors into.
+//! - [`layers`] and [`load`]: the system, user, project, `-c` and managed
+//!   layers, merged (tables recursively; scalars and arrays replace), with
+//!   the origin of every value and the source text to point errors into.
+//! - [`project`]: which `.codex/config.toml` files a working directory
+//!   brings in, and whether the project is trusted to apply them.
+//! - [`features`]: the selected profile and model, the model's feature
+//!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
 //! - [`edit`]: changing the user's `config.toml` without disturbing its
 //!   comments or formatting, atomically and under a lock.
 //! - [`present`]: `codex mcp list/get` text and JSON, secrets masked.
+//! - [`show`]: `codex config show`, with the origin of every value.
 //!
 //! Errors ([`ConfigError`]) name the file, line and column (or the `-c`
 //! override), the key path and what was expected, and never print a value
@@ -18,6 +23,8 @@
 
 pub mod edit;
 pub mod error;
+pub mod features;
+pub mod glob;
 pub mod home;
 pub mod key_path;
 pub mod layers;
@@ -26,13 +33,16 @@ pub mod mask;
 pub mod mcp;
 pub mod overrides;
 pub mod present;
+pub mod project;
+pub mod show;
 pub mod span;
 
 pub use edit::{
-    AddOutcome, NewMcpServer, add_mcp_server, parse_env_pair, parse_header, remove_mcp_server,
-    set_value, user_config_path,
+    AddOutcome, FeatureChange, NewMcpServer, add_mcp_server, parse_env_pair, parse_header,
+    remove_mcp_server, remove_value, set_feature, set_value, user_config_path,
 };
 pub use error::{ConfigError, Location};
+pub use features::{FeatureSetting, FeatureSettings, SettingScope, feature_settings};
 pub use home::find_codex_home;
 pub use key_path::KeyPath;
 pub use layers::{ConfigLayer, ConfigPaths, LayerKind};

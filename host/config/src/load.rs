@@ -8,7 +8,7 @@ use crate::error::{ConfigError, Location};
 use crate::key_path::{KeyPath, PathSegment};
 use crate::layers::{ConfigLayer, ConfigPaths, LayerKind};
 use crate::overrides::CliOverrides;
-use crate::span::{SpanTarget, locate_in_text};
+use crate::span::SpanTarget;
 
 /// The effective configuration: every layer, the merged table and the
 /// origin of each leaf value.
@@ -20,23 +20,40 @@ pub struct LoadedConfig {
     origins: BTreeMap<Vec<String>, usize>,
 }
 
-/// Loads every layer, lowest precedence first: system, user, `-c`
-/// overrides, managed. Missing files are empty layers.
+/// Loads every layer, lowest precedence first: system, user, project
+/// (`.codex/config.toml` from the project root down to
+/// [`ConfigPaths::project_dir`], see [`crate::project`]), `-c` overrides,
+/// managed. Missing files are empty layers; a file that exists but cannot
+/// be read is an error naming it.
 pub fn load_config(
     paths: &ConfigPaths,
     overrides: &CliOverrides,
 ) -> Result<LoadedConfig, ConfigError> {
-    let mut layers = vec![
-        ConfigLayer::from_file(LayerKind::System, &paths.system_config)?,
-        ConfigLayer::from_file(LayerKind::User, &paths.user_config())?,
-    ];
-    // Trusted project layers (`.codex/config.toml`, precedence 25) go here,
-    // between the user layer and the command line.
-    layers.push(ConfigLayer::from_overrides(overrides));
-    layers.push(ConfigLayer::from_file(
-        LayerKind::Managed,
-        &paths.managed_config,
-    )?);
+    let system = ConfigLayer::from_file(LayerKind::System, &paths.system_config)?;
+    let user = ConfigLayer::from_file(LayerKind::User, &paths.user_config())?;
+    let session = ConfigLayer::from_overrides(overrides);
+    let managed = ConfigLayer::from_file(LayerKind::Managed, &paths.managed_config)?;
+    let project = match &paths.project_dir {
+        Some(dir) => {
+            // Which projects are trusted, and what marks a project root, is
+            // decided by every layer except the projects' own.
+            let base = LoadedConfig::from_layers(
+                paths.clone(),
+                vec![
+                    system.clone(),
+                    user.clone(),
+                    session.clone(),
+                    managed.clone(),
+                ],
+            );
+            crate::project::project_layers(&base, dir)?
+        }
+        None => Vec::new(),
+    };
+    let mut layers = vec![system, user];
+    layers.extend(project);
+    layers.push(session);
+    layers.push(managed);
     Ok(LoadedConfig::from_layers(paths.clone(), layers))
 }
 
@@ -105,27 +122,24 @@ impl LoadedConfig {
     /// Where the value at `path` was set: the highest layer that has it,
     /// and the position of its key or value there.
     pub fn locate(&self, path: &KeyPath, target: SpanTarget) -> Location {
-        let layer = self.layer_defining(path);
-        let Some(layer) = layer else {
-            return Location::FileOnly {
+        match self.layer_defining(path) {
+            Some(layer) => layer.locate(path, target),
+            None => Location::FileOnly {
                 path: self.paths.user_config(),
-            };
-        };
-        match (layer.path(), layer.text()) {
-            (Some(file), Some(text)) => locate_in_text(file, text, path, target),
-            (Some(file), None) => Location::FileOnly {
-                path: file.to_path_buf(),
             },
-            (None, _) => {
-                let keys = path.leading_keys();
-                let text = layer
-                    .overrides()
-                    .find_for(&keys)
-                    .map(|ov| ov.masked())
-                    .unwrap_or_default();
-                Location::Override { text }
-            }
         }
+    }
+
+    /// Every leaf key of the merged configuration with the layer that set
+    /// it and where its key is there (file:line:column, or the `-c`
+    /// override), in key order: what `config show --origin` prints.
+    pub fn located_origins(&self) -> Vec<(KeyPath, &ConfigLayer, Location)> {
+        self.origins()
+            .map(|(path, layer)| {
+                let location = layer.locate(&path, SpanTarget::Key);
+                (path, layer, location)
+            })
+            .collect()
     }
 
     /// An [`ConfigError::Invalid`] for the value at `path`, located in the

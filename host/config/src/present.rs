@@ -363,6 +363,9 @@ fn transport_json(server: &McpServerConfig) -> Value {
             "bearer_token_env_var": server.bearer_token_env_var,
             "http_headers": masked_map(server.http_headers.as_ref()),
             "env_http_headers": server.env_http_headers,
+            // Codex 0.169 lists this too; it names a command that prints
+            // headers, which we do not run, and is masked like a header.
+            "http_headers_helper": server.raw.get("http_headers_helper").map(|_| MASK),
         }),
         TransportKind::Plugin(transport) => json!({ "type": transport }),
     }

@@ -94,8 +94,8 @@ impl<'a> Node<'a> {
 ///
 /// When the path goes deeper than the document, the span of the deepest
 /// existing part is returned, so an error still points near its cause.
-pub fn find_span(
-    document: &toml_edit::Document<&str>,
+pub fn find_span<S: AsRef<str>>(
+    document: &toml_edit::Document<S>,
     path: &KeyPath,
     target: SpanTarget,
 ) -> Option<Range<usize>> {

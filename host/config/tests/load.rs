@@ -20,6 +20,7 @@ impl Setup {
             codex_home: home.path().to_path_buf(),
             system_config: etc.path().join("config.toml"),
             managed_config: etc.path().join("managed_config.toml"),
+            project_dir: None,
         };
         Self {
             _dirs: (home, etc),

@@ -122,7 +122,8 @@ fn list_json_has_codex_shape_with_values_masked() {
                     "url": "http://127.0.0.1:3845/mcp",
                     "bearer_token_env_var": "FIGMA_TOKEN",
                     "http_headers": { "X-Api-Key": "*****" },
-                    "env_http_headers": { "X-Team": "TEAM_VAR" }
+                    "env_http_headers": { "X-Team": "TEAM_VAR" },
+                    "http_headers_helper": null
                 },
                 "startup_timeout_sec": 10.0,
                 "tool_timeout_sec": 1.5,
@@ -234,7 +235,8 @@ fn get_json_has_codex_shape_with_values_masked() {
                 "url": "http://127.0.0.1:3845/mcp",
                 "bearer_token_env_var": "FIGMA_TOKEN",
                 "http_headers": { "X-Api-Key": "*****" },
-                "env_http_headers": { "X-Team": "TEAM_VAR" }
+                "env_http_headers": { "X-Team": "TEAM_VAR" },
+                "http_headers_helper": null
             },
             "enabled_tools": null,
             "disabled_tools": null,

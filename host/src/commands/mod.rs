@@ -1,5 +1,7 @@
 //! One function per command.
 
+mod config;
+mod features;
 mod mcp_config;
 mod mcp_tools;
 mod plugin;
@@ -9,7 +11,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::app::App;
-use crate::cli::{Cli, Command, DebugCommand, McpCommand, PluginCommand};
+use crate::cli::{
+    Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand, McpCommand, PluginCommand,
+};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -17,7 +21,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Debug(command) = &cli.command {
         return debug(command);
     }
-    let app = App::load(cli.global)?;
+    let creates_profile = matches!(
+        cli.command,
+        Command::Features(FeaturesCommand::Enable(_) | FeaturesCommand::Disable(_))
+    );
+    let app = if creates_profile {
+        App::load_creating_profile(cli.global)?
+    } else {
+        App::load(cli.global)?
+    };
     match cli.command {
         Command::Mcp(McpCommand::List(args)) => mcp_config::list(&app, args.json),
         Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
@@ -27,6 +39,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
+        Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),
+        Command::Features(FeaturesCommand::Enable(args)) => features::set(&app, &args.key, true),
+        Command::Features(FeaturesCommand::Disable(args)) => features::set(&app, &args.key, false),
+        Command::Features(FeaturesCommand::Explain(args)) => {
+            features::explain(&app, &args.key, args.json)
+        }
+        Command::Config(ConfigCommand::Show(args)) => config::show(&app, &args),
         Command::Debug(command) => debug(&command),
     }
 }

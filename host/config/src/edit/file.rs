@@ -62,7 +62,7 @@ pub(crate) fn edit_config_file_with_timeout<T>(
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|_| ConfigError::Read {
                 path: config_file.to_path_buf(),
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "the file is not valid UTF-8",
                 ),
@@ -73,7 +73,7 @@ pub(crate) fn edit_config_file_with_timeout<T>(
         Err(source) => {
             return Err(ConfigError::Read {
                 path: config_file.to_path_buf(),
-                source,
+                error: source,
             });
         }
     };
@@ -116,7 +116,7 @@ fn create_dir(dir: &Path) -> Result<(), ConfigError> {
         .create(dir)
         .map_err(|source| ConfigError::CreateDir {
             path: dir.to_path_buf(),
-            source,
+            error: source,
         })
 }
 
@@ -135,7 +135,7 @@ impl LockGuard {
         }
         let file = options.open(path).map_err(|source| ConfigError::Write {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
@@ -146,7 +146,7 @@ impl LockGuard {
                 Err(TryLockError::Error(source)) => {
                     return Err(ConfigError::Write {
                         path: path.to_path_buf(),
-                        source,
+                        error: source,
                     });
                 }
             }
@@ -180,7 +180,7 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, ConfigError> {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target = std::fs::read_link(&current).map_err(|source| ConfigError::Read {
                     path: current.clone(),
-                    source,
+                    error: source,
                 })?;
                 current = match current.parent() {
                     Some(dir) if target.is_relative() => dir.join(target),
@@ -192,7 +192,7 @@ fn resolve_symlinks(path: &Path) -> Result<PathBuf, ConfigError> {
     }
     Err(ConfigError::Read {
         path: path.to_path_buf(),
-        source: std::io::Error::other("too many levels of symbolic links"),
+        error: std::io::Error::other("too many levels of symbolic links"),
     })
 }
 
@@ -212,7 +212,7 @@ fn file_mode(_path: &Path) -> Option<u32> {
 fn write_atomically(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), ConfigError> {
     let write_error = |source| ConfigError::Write {
         path: target.to_path_buf(),
-        source,
+        error: source,
     };
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),

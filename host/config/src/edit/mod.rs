@@ -1,6 +1,7 @@
 //! Changing the user's config.toml: only through `toml_edit` (comments,
 //! order and formatting survive), under a lock, written atomically.
 
+mod features;
 mod file;
 mod mcp;
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Item, Table, TableLike, Value};
 
+pub use features::{FeatureChange, set_feature};
 pub use file::{LOCK_TIMEOUT, edit_config_file};
 pub use mcp::{
     AddOutcome, NewMcpServer, add_mcp_server, parse_env_pair, parse_header, remove_mcp_server,

@@ -7,6 +7,7 @@ mod schema;
 use std::collections::BTreeMap;
 
 pub use parse::SchemaError;
+pub(crate) use parse::describe as describe_value;
 pub use schema::{
     DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOOL_TIMEOUT, EnvVarSource, ExperimentalEnvironment,
     McpEnvVar, McpServerConfig, McpToolConfig, ToolApprovalMode, TransportKind, toml_table_to_json,
