@@ -166,11 +166,13 @@ impl App {
     /// The services object plugins get.
     pub fn host_context(&self) -> Result<Arc<HostContext>> {
         let resolved = self.resolved_features()?;
-        Ok(Arc::new(HostContext {
+        let context = Arc::new(HostContext {
             codex_home: self.codex_home.clone(),
             features: features::effective_values(resolved),
             verbose: self.global.verbose,
             credentials: OnceLock::new(),
-        }))
+        });
+        crate::credentials::attach_mcp_store(self, &context);
+        Ok(context)
     }
 }

@@ -69,6 +69,13 @@ pub enum Command {
     /// Show the merged configuration and where each value comes from.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Log in with an API key read from stdin, or show the login status.
+    #[command(after_help = "Examples:\n  \
+        printenv OPENAI_API_KEY | codex login --with-api-key\n  \
+        codex login status")]
+    Login(LoginArgs),
+    /// Remove the stored login.
+    Logout,
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -263,6 +270,33 @@ pub enum PluginCommand {
     List(JsonFlag),
     /// Everything known about one plugin.
     Info(NameAndJson),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LoginArgs {
+    /// Read the API key from stdin and store it (`cli_auth_credentials_store` picks where).
+    #[arg(long)]
+    pub with_api_key: bool,
+
+    /// No longer supported: a key on the command line is visible to other processes.
+    #[arg(
+        long = "api-key",
+        value_name = "API_KEY",
+        hide = true,
+        num_args = 0..=1,
+        default_missing_value = ""
+    )]
+    pub api_key: Option<String>,
+
+    #[command(subcommand)]
+    pub action: Option<LoginCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Show how you are logged in (exit 0), or `Not logged in` (exit 1).
+    Status,
 }
 
 #[cfg(test)]

@@ -32,6 +32,17 @@ impl HostContext {
         HostServicesBox::from_value(HostServices(self.clone()), TD_Opaque)
     }
 
+    /// The same context without a credential store: what credential
+    /// backends get, so that none can reach the store it is part of.
+    pub fn without_credentials(&self) -> Arc<HostContext> {
+        Arc::new(HostContext {
+            codex_home: self.codex_home.clone(),
+            features: self.features.clone(),
+            verbose: self.verbose,
+            credentials: OnceLock::new(),
+        })
+    }
+
     /// Logs `message` from the host itself or a plugin.
     pub fn log(&self, level: LogLevel, message: &str) {
         let label = match level {

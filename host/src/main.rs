@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod commands;
+mod credentials;
 mod features;
 mod hardening;
 mod host_services;

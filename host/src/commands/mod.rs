@@ -2,6 +2,7 @@
 
 mod config;
 mod features;
+mod login;
 mod mcp_config;
 mod mcp_tools;
 mod plugin;
@@ -46,6 +47,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             features::explain(&app, &args.key, args.json)
         }
         Command::Config(ConfigCommand::Show(args)) => config::show(&app, &args),
+        Command::Login(args) => login::login(&app, args),
+        Command::Logout => login::logout(&app),
         Command::Debug(command) => debug(&command),
     }
 }

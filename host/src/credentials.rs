@@ -1,0 +1,394 @@
+//! Credential stores: which backend keeps a secret, chosen by config, and
+//! Codex's names for the entries.
+//!
+//! - `mcp_oauth_credentials_store` (default `auto`) picks the store of MCP
+//!   OAuth tokens; it is the store plugins reach through `HostServices`
+//!   ([`attach_mcp_store`] puts it in the [`HostContext`]).
+//! - `cli_auth_credentials_store` (default `file`) picks the store of the
+//!   CLI login (`codex login`).
+//!
+//! Each is `file`, `keyring`, `ephemeral`, the name of any credential
+//! backend a loaded plugin provides, or `auto`: the chain in
+//! `credential_chain`, by default the keyring then the file, in which an
+//! unreachable store is skipped with one warning. Backend options come from
+//! `[credential_backends.NAME]`. See `config.rs` and `store.rs` for the rules.
+
+mod config;
+mod ephemeral;
+mod names;
+mod store;
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use codex_config::LoadedConfig;
+use codex_plugin_api::{
+    CredentialBackendAdapter, CredentialBackendBox, ErrorKind, PluginError, ServiceKind,
+};
+
+use crate::app::App;
+use crate::host_services::HostContext;
+use crate::plugins::PluginSet;
+
+pub use config::Purpose;
+pub use names::{AUTH_SERVICE, cli_auth_account};
+#[allow(
+    unused_imports,
+    reason = "for `codex mcp login/logout`, which file MCP tokens"
+)]
+pub use names::{MCP_SERVICE, mcp_account};
+pub use store::CredentialStore;
+
+use store::{FailedStore, Member};
+
+/// Opens the store configured for `purpose`. Backends are created now (a
+/// cheap call into each plugin) and connect on first use; their services
+/// are a copy of `context` without a credential store.
+pub fn open(app: &App, purpose: Purpose, context: &HostContext) -> Result<CredentialStore> {
+    open_with(&app.config, app.plugins()?, purpose, context)
+}
+
+/// [`open`] with the config and plugins given.
+fn open_with(
+    loaded: &LoadedConfig,
+    plugins: &PluginSet,
+    purpose: Purpose,
+    context: &HostContext,
+) -> Result<CredentialStore> {
+    let selection = config::selection(loaded, purpose)?;
+    let backend_context = context.without_credentials();
+    let member = |name: &str| {
+        Member::new(
+            name,
+            create_backend(loaded, plugins, &backend_context, name),
+        )
+    };
+    let members: Vec<Member> = selection.members.iter().map(|name| member(name)).collect();
+    // Where an entry may be besides: Codex always cleans the keyring and
+    // the file, whichever store is configured.
+    let others = [config::KEYRING, config::FILE]
+        .into_iter()
+        .filter(|name| !selection.members.iter().any(|member| member == name))
+        .map(member)
+        .collect();
+    Ok(CredentialStore::new(
+        selection,
+        members,
+        others,
+        backend_context,
+    ))
+}
+
+/// Creates the backend behind store `name`.
+fn create_backend(
+    loaded: &LoadedConfig,
+    plugins: &PluginSet,
+    context: &Arc<HostContext>,
+    name: &str,
+) -> Result<CredentialBackendBox, PluginError> {
+    if name == config::EPHEMERAL {
+        return Ok(CredentialBackendAdapter::boxed(Box::new(
+            ephemeral::EphemeralStore,
+        )));
+    }
+    let settings = config::backend_config(loaded, name)
+        .map_err(|error| PluginError::invalid_config(error.to_string()))?;
+    let backend = settings.backend.as_str();
+    let provider = plugins.provider(ServiceKind::CredentialBackend, backend);
+    let Some((entry, module)) =
+        provider.and_then(|entry| entry.module().map(|module| (entry, module)))
+    else {
+        return Err(missing_backend(plugins, backend));
+    };
+    (module.credential_backend())(
+        backend.into(),
+        context.services(),
+        settings.options_json.as_str().into(),
+    )
+    .into_result()
+    .map_err(|error| {
+        PluginError::new(
+            error.kind,
+            format!(
+                "cannot set up credential backend `{backend}` of plugin `{}`: {}",
+                entry.name, error.message
+            ),
+        )
+    })
+}
+
+/// Why no plugin provides `backend`, and where to look.
+fn missing_backend(plugins: &PluginSet, backend: &str) -> PluginError {
+    let candidate = plugins
+        .why_missing(backend)
+        .or_else(|| plugins.why_missing(&backend.replace('-', "_")));
+    let detail = match candidate {
+        Some(entry) => format!(
+            "; the plugin file `{}` was found but not loaded ({})",
+            entry.path.display(),
+            entry.state.describe()
+        ),
+        None => String::new(),
+    };
+    PluginError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "no loaded plugin provides the credential backend `{backend}`{detail}; `codex plugin \
+             list` shows the plugins found"
+        ),
+    )
+}
+
+/// Puts the MCP credential store in `context`, for plugins to reach through
+/// their host services. A store that cannot be set up (a config error) is
+/// still put there, as one that reports the error on every call.
+pub fn attach_mcp_store(app: &App, context: &Arc<HostContext>) {
+    let backend = match open(app, Purpose::McpOAuth, context) {
+        Ok(store) => CredentialBackendAdapter::boxed(Box::new(store)),
+        Err(error) => CredentialBackendAdapter::boxed(Box::new(FailedStore(
+            PluginError::invalid_config(format!("{error:#}")),
+        ))),
+    };
+    let _ = context.credentials.set(Arc::new(backend));
+}
+
+#[allow(
+    dead_code,
+    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
+)]
+fn mcp_store(host: &HostContext) -> Result<&Arc<CredentialBackendBox>> {
+    host.credentials.get().ok_or_else(|| {
+        anyhow::anyhow!("internal error: the MCP credential store was not set up for this command")
+    })
+}
+
+/// Whether the MCP credential store holds OAuth tokens for server
+/// `server_name` at `url` (what makes `codex mcp list` show `OAuth`, even
+/// when they have expired, as in Codex).
+#[allow(
+    dead_code,
+    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
+)]
+pub fn has_stored_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -> Result<bool> {
+    let found = mcp_store(host)?
+        .load(
+            MCP_SERVICE.into(),
+            mcp_account(server_name, url).as_str().into(),
+        )
+        .into_result()?;
+    // Only whether there is one matters; the tokens are wiped right away.
+    Ok(found
+        .into_option()
+        .map(|secret| zeroize::Zeroizing::new(secret.into_string()))
+        .is_some())
+}
+
+/// Removes the MCP OAuth tokens of server `server_name` at `url` from every
+/// store they may be in (for `codex mcp logout`); `true` if any had them.
+#[allow(
+    dead_code,
+    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
+)]
+pub fn delete_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -> Result<bool> {
+    Ok(mcp_store(host)?
+        .delete(
+            MCP_SERVICE.into(),
+            mcp_account(server_name, url).as_str().into(),
+        )
+        .into_result()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fs;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use codex_config::{ConfigLayer, ConfigPaths, LayerKind};
+
+    use super::*;
+    use crate::plugins::policy::PluginPolicy;
+    use crate::plugins::{DirOrigin, PluginDir};
+
+    /// The workspace's built plugins: the directory above this test binary.
+    fn plugins() -> PluginSet {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        assert!(
+            dir.join("libcodex_file.so").exists(),
+            "{} has no libcodex_file.so: build the whole workspace first (`cargo build --workspace`)",
+            dir.display()
+        );
+        let dirs = [PluginDir {
+            path: dir,
+            origin: DirOrigin::Executable,
+        }];
+        PluginSet::load(&dirs, &PluginPolicy::default())
+    }
+
+    struct Setup {
+        home: tempfile::TempDir,
+        config: LoadedConfig,
+        plugins: PluginSet,
+        context: Arc<HostContext>,
+    }
+
+    fn setup(config_text: &str) -> Setup {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("config.toml");
+        fs::write(&path, config_text).unwrap();
+        let layer = ConfigLayer::from_file(LayerKind::User, &path).unwrap();
+        let config = LoadedConfig::from_layers(
+            ConfigPaths::with_defaults(home.path().to_path_buf()),
+            vec![layer],
+        );
+        let context = Arc::new(HostContext {
+            codex_home: home.path().to_path_buf(),
+            features: BTreeMap::new(),
+            verbose: false,
+            credentials: OnceLock::new(),
+        });
+        Setup {
+            home,
+            config,
+            plugins: plugins(),
+            context,
+        }
+    }
+
+    impl Setup {
+        fn store(&self, purpose: Purpose) -> CredentialStore {
+            open_with(&self.config, &self.plugins, purpose, &self.context).unwrap()
+        }
+
+        fn attach(&self) {
+            let store = self.store(Purpose::McpOAuth);
+            let _ = self
+                .context
+                .credentials
+                .set(Arc::new(CredentialBackendAdapter::boxed(Box::new(store))));
+        }
+    }
+
+    const URL: &str = "https://example.com/mcp";
+
+    fn codex_credentials_file(home: &Path) {
+        // What Codex writes to .credentials.json for server `docs` at URL.
+        fs::write(
+            home.join(".credentials.json"),
+            r#"{"docs|9a70b85417749d5c":{"server_name":"docs","server_url":"https://example.com/mcp",
+               "client_id":"c","access_token":"at-secret","expires_at":1,"refresh_token":null,"scopes":[]}}"#,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn mcp_tokens_in_codexs_file_are_found_and_deleted() {
+        let setup = setup("mcp_oauth_credentials_store = \"file\"\n");
+        codex_credentials_file(setup.home.path());
+        setup.attach();
+        assert!(has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap());
+        assert!(!has_stored_mcp_tokens(&setup.context, "docs", "https://other/mcp").unwrap());
+        assert!(!has_stored_mcp_tokens(&setup.context, "other", URL).unwrap());
+        assert!(delete_mcp_tokens(&setup.context, "docs", URL).unwrap());
+        assert!(!setup.home.path().join(".credentials.json").exists());
+        assert!(!has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap());
+        assert!(!delete_mcp_tokens(&setup.context, "docs", URL).unwrap());
+    }
+
+    #[test]
+    fn a_corrupt_credentials_file_is_an_error_not_no_tokens() {
+        let setup = setup("");
+        fs::write(setup.home.path().join(".credentials.json"), "{not json").unwrap();
+        setup.attach();
+        let error = has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains("credential store `file`"), "{text}");
+        assert!(text.contains(".credentials.json` line 1"), "{text}");
+        assert_eq!(
+            fs::read_to_string(setup.home.path().join(".credentials.json")).unwrap(),
+            "{not json"
+        );
+    }
+
+    #[test]
+    fn a_chain_skips_an_unreachable_store_and_stores_in_the_next() {
+        let setup = setup(
+            "mcp_oauth_credentials_store = \"auto\"\n\
+             credential_chain = [\"no-such-vault\", \"file\"]\n",
+        );
+        let store = setup.store(Purpose::McpOAuth);
+        assert_eq!(store.describe(), "`no-such-vault`, then `file`");
+        let account = mcp_account("docs", URL);
+        let record = r#"{"server_name":"docs","url":"https://example.com/mcp","client_id":"c",
+            "token_response":{"access_token":"at-2","token_type":"bearer"}}"#;
+        store.store(MCP_SERVICE, &account, record).unwrap();
+        let text = fs::read_to_string(setup.home.path().join(".credentials.json")).unwrap();
+        assert!(text.contains("at-2"));
+        let loaded = store.load(MCP_SERVICE, &account).unwrap().unwrap();
+        assert!(loaded.contains("at-2"));
+        assert!(store.delete(MCP_SERVICE, &account).unwrap());
+        assert_eq!(store.load(MCP_SERVICE, &account).unwrap(), None);
+    }
+
+    #[test]
+    fn a_store_alone_reports_its_errors_with_the_config_key() {
+        let setup = setup("cli_auth_credentials_store = \"no-such-vault\"\n");
+        let store = setup.store(Purpose::CliAuth);
+        let error = store.load(AUTH_SERVICE, "cli|x").unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unavailable);
+        assert_eq!(
+            error.message.as_str(),
+            "credential store `no-such-vault` (from `cli_auth_credentials_store`): no loaded \
+             plugin provides the credential backend `no-such-vault`; `codex plugin list` shows \
+             the plugins found"
+        );
+        assert!(store.store(AUTH_SERVICE, "cli|x", "{}").is_err());
+        assert!(store.delete(AUTH_SERVICE, "cli|x").is_err());
+    }
+
+    #[test]
+    fn storing_removes_the_copy_in_the_other_stores() {
+        // Codex: a save to the keyring deletes the file's copy. Here the
+        // ephemeral store stands in for the keyring.
+        let setup = setup(
+            "cli_auth_credentials_store = \"auto\"\ncredential_chain = [\"ephemeral\", \"file\"]\n",
+        );
+        fs::write(
+            setup.home.path().join("auth.json"),
+            r#"{"OPENAI_API_KEY":"sk-old-key-in-file"}"#,
+        )
+        .unwrap();
+        let store = setup.store(Purpose::CliAuth);
+        let account = cli_auth_account(setup.home.path());
+        assert!(
+            store
+                .load(AUTH_SERVICE, &account)
+                .unwrap()
+                .unwrap()
+                .contains("sk-old-key-in-file")
+        );
+        store
+            .store(AUTH_SERVICE, &account, r#"{"OPENAI_API_KEY":"sk-new"}"#)
+            .unwrap();
+        assert!(!setup.home.path().join("auth.json").exists());
+        assert!(store.delete(AUTH_SERVICE, &account).unwrap());
+        assert_eq!(store.load(AUTH_SERVICE, &account).unwrap(), None);
+    }
+
+    #[test]
+    fn a_bad_selection_still_attaches_a_store_that_explains() {
+        let setup = setup("mcp_oauth_credentials_store = 3\n");
+        let store = open_with(
+            &setup.config,
+            &setup.plugins,
+            Purpose::McpOAuth,
+            &setup.context,
+        );
+        let Err(error) = store else {
+            panic!("a numeric store was accepted");
+        };
+        assert!(format!("{error:#}").contains("mcp_oauth_credentials_store"));
+    }
+}

@@ -1,0 +1,72 @@
+//! The keyring service and account names the Codex CLI files secrets under,
+//! so that both programs find each other's entries in every store.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The service of MCP OAuth tokens.
+pub const MCP_SERVICE: &str = "Codex MCP Credentials";
+/// The service of the CLI's own login (the `auth.json` document).
+pub const AUTH_SERVICE: &str = "Codex Auth";
+
+/// The account of the MCP OAuth tokens of server `server_name` at `url`:
+/// `"{server_name}|{16 hex digits}"`, the digits starting the SHA-256 of
+/// `{"type":"http","url":<url>,"headers":{}}` serialized compactly in that
+/// key order (Codex always hashes empty headers).
+pub fn mcp_account(server_name: &str, url: &str) -> String {
+    let mut payload = Map::new();
+    payload.insert("type".to_owned(), Value::String("http".to_owned()));
+    payload.insert("url".to_owned(), Value::String(url.to_owned()));
+    payload.insert("headers".to_owned(), Value::Object(Map::new()));
+    let digest = Sha256::digest(Value::Object(payload).to_string().as_bytes());
+    format!("{server_name}|{}", hex16(&digest))
+}
+
+/// The account of the CLI login for `codex_home`: `"cli|{16 hex digits}"`
+/// of the SHA-256 of the canonical path (the path as given when it cannot
+/// be canonicalized, as Codex does).
+pub fn cli_auth_account(codex_home: &Path) -> String {
+    let canonical = codex_home
+        .canonicalize()
+        .unwrap_or_else(|_| codex_home.to_path_buf());
+    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+    format!("cli|{}", hex16(&digest))
+}
+
+/// Lower-case hex of the first 8 bytes.
+fn hex16(digest: &[u8]) -> String {
+    digest
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values from `printf '%s' '<bytes>' | sha256sum`, not from this code.
+    #[test]
+    fn mcp_account_matches_sha256sum_of_codex_payload() {
+        // printf '%s' '{"type":"http","url":"https://example.com/mcp","headers":{}}' | sha256sum
+        assert_eq!(
+            mcp_account("docs", "https://example.com/mcp"),
+            "docs|9a70b85417749d5c"
+        );
+    }
+
+    #[test]
+    fn cli_account_hashes_the_canonical_home() {
+        // printf '%s' '/' | sha256sum → 8a5edab282632443219e051e4ade2d1d5bbc671c781051bf1437897cbdfea0f1
+        assert_eq!(cli_auth_account(Path::new("/")), "cli|8a5edab282632443");
+        // A path that does not exist is hashed as given.
+        // printf '%s' '/no/such/codex-home' | sha256sum → 9ec7bfeae061c9dcf132cf6a6d867c8ca093721b3f4f968b3c00af13574f5cbc
+        assert_eq!(
+            cli_auth_account(Path::new("/no/such/codex-home")),
+            "cli|9ec7bfeae061c9dc"
+        );
+    }
+}
