@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (CI runs it through .ci/run):
-#   1. tests/setup.sh installs the pinned test peers (npm ci into tests/node_modules);
+#   1. tests/setup.sh installs the pinned test peers (npm ci into tests/node_modules),
+#      tests/python/setup.sh the Python MCP SDK (a venv in tests/python/.venv) and
+#      tests/keyring/setup.sh the Secret Service and kernel keyring tools (apt-get);
 #   2. builds every workspace target, so the `codex` binary, every plugin cdylib and
 #      every test plugin sit side by side before any test starts;
 #   3. runs the tests (cargo-nextest when installed, else cargo test), never stopping
@@ -61,6 +63,12 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 if ! step setup bash tests/setup.sh; then
+    finish
+fi
+if ! step python-setup bash tests/python/setup.sh; then
+    finish
+fi
+if ! step keyring-setup bash tests/keyring/setup.sh; then
     finish
 fi
 # shellcheck source=tests/node-env.sh

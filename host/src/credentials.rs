@@ -165,10 +165,6 @@ fn mcp_store(host: &HostContext) -> Result<&Arc<CredentialBackendBox>> {
 /// Whether the MCP credential store holds OAuth tokens for server
 /// `server_name` at `url` (what makes `codex mcp list` show `OAuth`, even
 /// when they have expired, as in Codex).
-#[allow(
-    dead_code,
-    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
-)]
 pub fn has_stored_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -> Result<bool> {
     let found = mcp_store(host)?
         .load(

@@ -27,10 +27,26 @@ fn auth_statuses(
             None => to_probe.push((name.clone(), server.clone())),
         }
     }
-    // Plugins are loaded only when a server needs a probe, so listing
-    // stdio servers never opens a library.
+    // Plugins are loaded only when a server needs a look at the credential
+    // store or a probe, so listing stdio servers never opens a library.
     if !to_probe.is_empty() {
         let host = app.host_context()?;
+        // Stored tokens mean `OAuth`, even expired ones, as in Codex.
+        let mut unknown = Vec::new();
+        for (name, server) in to_probe {
+            let url = server.url.clone().unwrap_or_default();
+            match crate::credentials::has_stored_mcp_tokens(&host, &name, &url) {
+                Ok(true) => {
+                    statuses.insert(name, AuthStatus::OAuth);
+                }
+                Ok(false) => unknown.push((name, server)),
+                Err(error) => {
+                    eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
+                    unknown.push((name, server));
+                }
+            }
+        }
+        let to_probe = unknown;
         let probed = auth::probe_all(&to_probe, app.plugins()?, &host);
         for (name, _) in to_probe {
             let status = probed

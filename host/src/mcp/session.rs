@@ -42,11 +42,15 @@ pub fn transport_name(server: &McpServerConfig) -> String {
     }
 }
 
+/// What the host says about itself in `initialize`. It asks for 2025-11-25,
+/// the newest revision that has an initialize handshake and what deployed
+/// servers speak; a server may answer with an older one.
 fn client_config() -> ClientConfig {
     ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
     )
+    .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
 }
 
 impl Session {
