@@ -136,6 +136,15 @@ pub trait Transport: Send + Sync + 'static {
         request: ConnectRequest,
         sink: MessageSink,
     ) -> PluginResult<Box<dyn Connection>>;
+
+    /// Whether the server asks for authorization, found without opening a
+    /// session (HTTP transports probe the well-known metadata). Must be quick:
+    /// the host probes every server at once with a short deadline
+    /// (`request.timeout_ms`). The default says "no authorization".
+    fn probe_auth(&self, request: ConnectRequest) -> PluginResult<AuthProbe> {
+        let _ = request;
+        Ok(AuthProbe::default())
+    }
 }
 
 /// An open connection, as a plugin author writes it.
@@ -164,6 +173,10 @@ impl TransportFfi for TransportAdapter {
                 TD_Opaque,
             ))
         })
+    }
+
+    fn probe_auth(&self, request: ConnectRequest) -> RResult<AuthProbe, PluginError> {
+        guard("transport probe_auth", || self.0.probe_auth(request))
     }
 }
 

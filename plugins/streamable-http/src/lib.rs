@@ -10,6 +10,7 @@
 //! Each connection owns a small tokio runtime; closing it ends the session
 //! (DELETE), cancels every request in flight and stops its threads.
 
+mod auth_probe;
 mod config;
 mod connection;
 mod context;
@@ -24,8 +25,8 @@ mod streamable;
 use std::time::Duration;
 
 use codex_plugin_api::{
-    ConnectRequest, Connection, HostServices, MessageSink, Plugin, PluginError, PluginManifest,
-    PluginResult, Transport,
+    AuthProbe, ConnectRequest, Connection, HostServices, MessageSink, Plugin, PluginError,
+    PluginManifest, PluginResult, Transport,
 };
 
 pub use config::HttpConfig;
@@ -104,5 +105,17 @@ impl Transport for HttpTransport {
         let connection =
             connection::open(server, &config, self.mode, timeout, self.host.clone(), sink)?;
         Ok(Box::new(connection))
+    }
+
+    /// Looks for RFC 9728 and RFC 8414 / OpenID metadata without opening a
+    /// session, within `request.timeout_ms`.
+    fn probe_auth(&self, request: ConnectRequest) -> PluginResult<AuthProbe> {
+        let server = request.server_name.as_str();
+        let config = HttpConfig::parse(server, request.config_json.as_str())?;
+        let timeout = match request.timeout_ms {
+            0 => DEFAULT_CONNECT_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        };
+        auth_probe::probe(server, &config, timeout)
     }
 }
