@@ -104,6 +104,8 @@ pub enum McpCommand {
     Add(AddArgs),
     /// Remove a global MCP server from $CODEX_HOME/config.toml.
     Remove(NameArg),
+    /// Delete the OAuth tokens stored for an HTTP server, from every store they may be in.
+    Logout(NameArg),
     /// Connect and list the tools of one server, or of every enabled server at once.
     #[command(after_help = "Examples:\n  codex mcp tools\n  codex mcp tools demo --json")]
     Tools(ToolsArgs),

@@ -181,10 +181,6 @@ pub fn has_stored_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -
 
 /// Removes the MCP OAuth tokens of server `server_name` at `url` from every
 /// store they may be in (for `codex mcp logout`); `true` if any had them.
-#[allow(
-    dead_code,
-    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
-)]
 pub fn delete_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -> Result<bool> {
     Ok(mcp_store(host)?
         .delete(

@@ -152,3 +152,63 @@ fn ten_slow_servers_are_probed_at_once() {
     // Each probe needs two answers of 1 s each; one after another would take 20 s.
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+#[test]
+fn mcp_logout_deletes_stored_tokens_and_says_so() {
+    let home = Home::new();
+    let url = "http://127.0.0.1:9/mcp";
+    home.write_config(&format!(
+        "mcp_oauth_credentials_store = \"file\"\n[mcp_servers.remote]\nurl = \"{url}\"\n[mcp_servers.local]\ncommand = \"true\"\n"
+    ));
+    let key = codex_file::mcp_account_key("remote", url);
+    let path = home.path().join(".credentials.json");
+    let entry = serde_json::json!({ key: {
+        "server_name": "remote", "server_url": url, "client_id": "c",
+        "access_token": "stored-token", "expires_at": null, "refresh_token": null, "scopes": []
+    }});
+    std::fs::write(&path, entry.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+
+    let output = home
+        .codex()
+        .args(["mcp", "logout", "remote"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Removed OAuth credentials for 'remote'.\n"
+    );
+    assert!(
+        !path.exists(),
+        "the emptied credentials file should be gone"
+    );
+
+    let again = home
+        .codex()
+        .args(["mcp", "logout", "remote"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "No OAuth credentials stored for 'remote'.\n"
+    );
+
+    let local = home
+        .codex()
+        .args(["mcp", "logout", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(local.status.code(), Some(1));
+    assert!(
+        stderr(&local).contains("OAuth logout is only supported for streamable_http transports.")
+    );
+    let missing = home
+        .codex()
+        .args(["mcp", "logout", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("No MCP server named 'nope' found in configuration."));
+}

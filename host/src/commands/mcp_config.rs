@@ -142,3 +142,25 @@ pub fn remove(app: &App, name: &str) -> Result<ExitCode> {
     write_stdout(&format!("{message}\n"))?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `codex mcp logout NAME`: Codex's messages; a server with nothing stored is
+/// not an error.
+pub fn logout(app: &App, name: &str) -> Result<ExitCode> {
+    let servers = app.servers()?;
+    let Some(server) = servers.get(name) else {
+        bail!("No MCP server named '{name}' found in configuration.");
+    };
+    let Some(url) = server.url.as_deref() else {
+        bail!("OAuth logout is only supported for streamable_http transports.");
+    };
+    let host = app.host_context()?;
+    let removed = crate::credentials::delete_mcp_tokens(&host, name, url)
+        .map_err(|error| anyhow::anyhow!("failed to delete OAuth credentials: {error:#}"))?;
+    let message = if removed {
+        format!("Removed OAuth credentials for '{name}'.")
+    } else {
+        format!("No OAuth credentials stored for '{name}'.")
+    };
+    write_stdout(&format!("{message}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
         Command::Mcp(McpCommand::Add(args)) => mcp_config::add(&app, args),
         Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, &args.name),
+        Command::Mcp(McpCommand::Logout(args)) => mcp_config::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
         Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
