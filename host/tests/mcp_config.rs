@@ -287,3 +287,45 @@ fn config_overrides_apply_to_mcp_commands() {
         "Invalid override (missing '='): novalue",
     );
 }
+
+#[test]
+fn ten_processes_adding_twenty_servers_each_lose_none() {
+    let home = Home::new();
+    home.write_config("# shared by ten writers\n");
+    let writers: Vec<_> = (0..10)
+        .map(|writer| {
+            let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = home
+                .codex()
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+                .collect();
+            std::thread::spawn(move || {
+                for index in 0..20 {
+                    let output = std::process::Command::new(common::codex_bin())
+                        .envs(envs.iter().cloned())
+                        .args(["mcp", "add", &format!("w{writer}-s{index}"), "--", "server"])
+                        .output()
+                        .unwrap();
+                    assert!(
+                        output.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let list = home
+        .codex()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(servers.as_array().unwrap().len(), 200);
+    // The user's comment survives every rewrite.
+    assert!(home.read_config().contains("# shared by ten writers\n"));
+}
