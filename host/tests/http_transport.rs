@@ -161,6 +161,40 @@ fn server_everything_over_streamable_http() {
 }
 
 #[test]
+fn a_long_tool_streams_its_progress_to_the_user() {
+    let peer = everything("streamableHttp");
+    let home = home_with(&format!(
+        "[mcp_servers.everything]\nurl = \"{}\"\n",
+        peer.url("/mcp")
+    ));
+    let output = home
+        .codex()
+        .args([
+            "--verbose",
+            "mcp",
+            "call",
+            "everything",
+            "trigger-long-running-operation",
+        ])
+        .args(["--args", r#"{"duration":1,"steps":3}"#])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let progress = String::from_utf8_lossy(&output.stderr);
+    for step in 1..=3 {
+        assert!(
+            progress.contains(&format!("everything: progress {step}/3")),
+            "{progress}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Long running operation completed"));
+}
+
+#[test]
 fn server_everything_over_http_sse() {
     let peer = everything("sse");
     // Chosen explicitly, and found by falling back from streamable HTTP.

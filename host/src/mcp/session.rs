@@ -8,6 +8,7 @@ use codex_config::McpServerConfig;
 use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
 use rmcp::{
     ServiceError, ServiceExt,
+    model::RequestParamsMeta,
     model::{
         CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
         Tool,
@@ -24,10 +25,44 @@ pub const STDIO_TRANSPORT: &str = "stdio";
 /// The name of the built-in transport for servers with a `url`.
 pub const HTTP_TRANSPORT: &str = "streamable-http";
 
+/// The host's side of an MCP session: who it is, and what it does with
+/// notifications (progress goes to the user).
+struct HostClient {
+    server: String,
+}
+
+impl rmcp::ClientHandler for HostClient {
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        // Live on a terminal; as lines with --verbose (logs, tests).
+        let live = crate::output::progress_enabled();
+        if !live && !crate::verbose() {
+            return;
+        }
+        let amount = match params.total {
+            Some(total) => format!("{}/{}", params.progress, total),
+            None => params.progress.to_string(),
+        };
+        let message = params.message.map(|m| format!(" {m}")).unwrap_or_default();
+        if live {
+            eprint!("\r\x1b[2K{}: progress {amount}{message}", self.server);
+        } else {
+            eprintln!("{}: progress {amount}{message}", self.server);
+        }
+    }
+}
+
 /// A connected, initialized MCP server.
 pub struct Session {
     pub name: String,
-    service: RunningService<rmcp::RoleClient, ClientConfig>,
+    service: RunningService<rmcp::RoleClient, HostClient>,
     connection: Arc<ConnectionBox>,
     reason: Arc<CloseReason>,
     tool_timeout: Duration,
@@ -87,7 +122,14 @@ impl Session {
         let transport = pending.into_transport(connection.clone(), name.to_string());
         let reason = transport.close_reason();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
-        let service = match tokio::time::timeout(remaining, client_config().serve(transport)).await
+        let service = match tokio::time::timeout(
+            remaining,
+            HostClient {
+                server: name.to_string(),
+            }
+            .serve(transport),
+        )
+        .await
         {
             Ok(Ok(service)) => service,
             Ok(Err(error)) => {
@@ -131,8 +173,17 @@ impl Session {
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> Result<CallToolResult> {
-        let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
-        match tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await {
+        let mut params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
+        // Ask for progress notifications; servers that support them report
+        // long operations, and the user sees it.
+        params.set_progress_token(rmcp::model::ProgressToken(
+            rmcp::model::NumberOrString::Number(1),
+        ));
+        let called = tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await;
+        if crate::output::progress_enabled() {
+            eprint!("\r\x1b[2K");
+        }
+        match called {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(error)) => Err(self.describe(error, &format!("tool `{tool}`"))),
             Err(_) => bail!(
