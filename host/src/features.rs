@@ -46,7 +46,8 @@ pub fn registry(plugins: Option<&PluginSet>, mut warn: impl FnMut(String)) -> Re
     registry
 }
 
-fn stage(stage: FeatureStage) -> Stage {
+/// The registry's stage for a stage a plugin manifest declares.
+pub fn stage(stage: FeatureStage) -> Stage {
     match stage {
         FeatureStage::UnderDevelopment => Stage::UnderDevelopment,
         FeatureStage::Experimental => Stage::Experimental,

@@ -29,26 +29,17 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Left-aligned columns separated by two spaces, each as wide as its widest cell.
+/// Left-aligned columns separated by two spaces, each as wide as its widest
+/// cell (the layout of `codex mcp list`), without trailing spaces.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
     let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header_row).chain(rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
+    let all: Vec<Vec<String>> = std::iter::once(header_row)
+        .chain(rows.iter().cloned())
+        .collect();
+    codex_config::present::render_table(&all)
+        .lines()
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect()
 }
 
 /// Whether progress lines may be drawn (standard error is a terminal).

@@ -235,7 +235,7 @@ fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
 
 /// Left-aligned columns as wide as their widest cell, two spaces apart;
 /// like Codex, the last column is padded too.
-fn render_table(rows: &[Vec<String>]) -> String {
+pub fn render_table(rows: &[Vec<String>]) -> String {
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|col| {

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use codex_plugin_api::FeatureStage;
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -96,7 +95,7 @@ pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
                 text.push_str(&format!(
                     "  feature {} ({}, default {}): {}\n",
                     feature.key,
-                    stage(feature.stage),
+                    crate::features::stage(feature.stage).as_str(),
                     if feature.default_enabled { "on" } else { "off" },
                     feature.description
                 ));
@@ -141,17 +140,6 @@ fn origin(entry: &PluginEntry) -> &'static str {
     }
 }
 
-fn stage(stage: FeatureStage) -> &'static str {
-    match stage {
-        FeatureStage::UnderDevelopment => "under development",
-        FeatureStage::Experimental => "experimental",
-        FeatureStage::Beta => "beta",
-        FeatureStage::Stable => "stable",
-        FeatureStage::Deprecated => "deprecated",
-        FeatureStage::Removed => "removed",
-    }
-}
-
 fn entry_json(entry: &PluginEntry) -> Value {
     let (state, reason) = match &entry.state {
         PluginState::Loaded => ("loaded", None),
@@ -173,7 +161,7 @@ fn entry_json(entry: &PluginEntry) -> Value {
         "services": manifest.map(|m| m.services.iter().map(|s| json!({"kind": s.kind.as_str(), "name": s.name.as_str()})).collect::<Vec<_>>()).unwrap_or_default(),
         "features": manifest.map(|m| m.features.iter().map(|f| json!({
             "key": f.key.as_str(),
-            "stage": stage(f.stage),
+            "stage": crate::features::stage(f.stage).as_str(),
             "default_enabled": f.default_enabled,
             "description": f.description.as_str(),
         })).collect::<Vec<_>>()).unwrap_or_default(),

@@ -6,9 +6,8 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use codex_config::{AuthStatus, McpServerConfig, TransportKind};
-use codex_plugin_api::ConnectRequest;
 
-use super::session::find_transport;
+use super::session::{connect_request, find_transport};
 use crate::host_services::HostContext;
 use crate::plugins::PluginSet;
 
@@ -48,7 +47,6 @@ pub fn probe_all(
     host: &Arc<HostContext>,
 ) -> BTreeMap<String, AuthStatus> {
     let (sender, receiver) = mpsc::channel();
-    let timeout_ms = u64::try_from(PROBE_DEADLINE.as_millis()).unwrap_or(u64::MAX);
     for (name, server) in servers {
         let found = match find_transport(name, server, plugins) {
             Ok(found) => found,
@@ -60,11 +58,7 @@ pub fn probe_all(
                 continue;
             }
         };
-        let request = ConnectRequest {
-            server_name: name.as_str().into(),
-            config_json: server.to_json().to_string().into(),
-            timeout_ms,
-        };
+        let request = connect_request(name, server, PROBE_DEADLINE);
         let services = host.services();
         let sender = sender.clone();
         let name = name.clone();

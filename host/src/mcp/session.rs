@@ -8,10 +8,9 @@ use codex_config::McpServerConfig;
 use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
 use rmcp::{
     ServiceError, ServiceExt,
-    model::RequestParamsMeta,
     model::{
         CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-        Tool,
+        RequestParamsMeta, Tool,
     },
     service::RunningService,
 };
@@ -101,11 +100,7 @@ impl Session {
         let startup_timeout = server.startup_timeout();
         let find = find_transport(name, server, plugins)?;
         let (sink, pending) = transport::channel();
-        let request = ConnectRequest {
-            server_name: name.into(),
-            config_json: server.to_json().to_string().into(),
-            timeout_ms: u64::try_from(startup_timeout.as_millis()).unwrap_or(u64::MAX),
-        };
+        let request = connect_request(name, server, startup_timeout);
         let services = host.services();
         // Opening may block (spawning, connecting): never on an async thread,
         // and never longer than the start-up deadline.
@@ -225,6 +220,15 @@ impl Session {
             }
             other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
         }
+    }
+}
+
+/// What a transport plugin gets for `server`: its table as JSON and a deadline.
+pub fn connect_request(name: &str, server: &McpServerConfig, timeout: Duration) -> ConnectRequest {
+    ConnectRequest {
+        server_name: name.into(),
+        config_json: server.to_json().to_string().into(),
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
     }
 }
 
