@@ -2,90 +2,20 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{ROption, RResult, RStr, RString};
 use codex_plugin_api::{
-    ConnectRequest, Connection, ErrorKind, HostServices, HostServicesBox, HostServicesFfi,
-    LogLevel, MessageSink, MessageSinkBox, MessageSinkFfi, Plugin, PluginError, PluginResult,
+    ConnectRequest, Connection, ErrorKind, HostServices, LogLevel, Plugin, PluginError,
+    PluginResult,
 };
 use codex_stdio::StdioPlugin;
 use serde_json::{Value, json};
 
-/// What the sink saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Message(String),
-    Closed(PluginError),
-}
-
-struct ChannelSink(Mutex<Sender<Event>>);
-
-impl MessageSinkFfi for ChannelSink {
-    fn deliver(&self, message: RString) {
-        let _ = self
-            .0
-            .lock()
-            .unwrap()
-            .send(Event::Message(message.into_string()));
-    }
-
-    fn closed(&self, reason: PluginError) {
-        let _ = self.0.lock().unwrap().send(Event::Closed(reason));
-    }
-}
-
-/// A host whose `CODEX_HOME` is a directory of the test's choosing and which
-/// records log lines.
-struct TestHost {
-    codex_home: PathBuf,
-    logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
-}
-
-impl HostServicesFfi for TestHost {
-    fn log(&self, level: LogLevel, message: RStr<'_>) {
-        self.logs.lock().unwrap().push((level, message.to_string()));
-    }
-    fn feature_enabled(&self, _key: RStr<'_>) -> ROption<bool> {
-        ROption::RNone
-    }
-    fn codex_home(&self) -> RString {
-        self.codex_home.to_string_lossy().into_owned().into()
-    }
-    fn credential_load(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-    ) -> RResult<ROption<RString>, PluginError> {
-        RResult::ROk(ROption::RNone)
-    }
-    fn credential_store(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-        _secret: RStr<'_>,
-    ) -> RResult<(), PluginError> {
-        RResult::RErr(PluginError::internal("no credential store in tests"))
-    }
-    fn credential_delete(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-    ) -> RResult<bool, PluginError> {
-        RResult::ROk(false)
-    }
-    fn notify_user(&self, _message: RStr<'_>) {}
-    fn open_url(&self, _url: RStr<'_>) -> RResult<(), PluginError> {
-        RResult::RErr(PluginError::internal("no browser in tests"))
-    }
-    fn read_line(&self, _prompt: RStr<'_>) -> RResult<RString, PluginError> {
-        RResult::RErr(PluginError::internal("no terminal in tests"))
-    }
-}
+pub use codex_plugin_test_support::Event;
+use codex_plugin_test_support::{RecordingHost, channel_sink};
 
 /// One test's world: a `CODEX_HOME` and the host's log.
 pub struct Harness {
@@ -112,13 +42,7 @@ impl Harness {
     }
 
     fn host(&self) -> HostServices {
-        HostServices::new(HostServicesBox::from_value(
-            TestHost {
-                codex_home: self.home.path().to_owned(),
-                logs: Arc::clone(&self.logs),
-            },
-            TD_Opaque,
-        ))
+        RecordingHost::new(self.home.path(), Arc::clone(&self.logs)).services()
     }
 
     /// Connects server `demo` with `config` (a JSON object).
@@ -128,11 +52,7 @@ impl Harness {
 
     pub fn connect_named(&self, server: &str, config: Value) -> PluginResult<Session> {
         let transport = StdioPlugin::transport("stdio", self.host())?;
-        let (sender, events) = channel();
-        let sink = MessageSink::new(MessageSinkBox::from_value(
-            ChannelSink(Mutex::new(sender)),
-            TD_Opaque,
-        ));
+        let (sink, events) = channel_sink();
         let connection = transport.connect(
             ConnectRequest {
                 server_name: server.into(),

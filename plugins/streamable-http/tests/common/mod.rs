@@ -8,89 +8,19 @@ pub mod server;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{ROption, RResult, RStr, RString};
 use codex_plugin_api::{
-    ConnectRequest, Connection, HostServices, HostServicesBox, HostServicesFfi, LogLevel,
-    MessageSink, MessageSinkBox, MessageSinkFfi, Plugin, PluginError, PluginResult,
+    ConnectRequest, Connection, HostServices, LogLevel, Plugin, PluginError, PluginResult,
 };
 use codex_streamable_http::StreamableHttpPlugin;
 use serde_json::{Value, json};
 
-/// What the sink saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Message(String),
-    Closed(PluginError),
-}
-
-struct ChannelSink(Mutex<Sender<Event>>);
-
-impl MessageSinkFfi for ChannelSink {
-    fn deliver(&self, message: RString) {
-        let _ = self
-            .0
-            .lock()
-            .unwrap()
-            .send(Event::Message(message.into_string()));
-    }
-
-    fn closed(&self, reason: PluginError) {
-        let _ = self.0.lock().unwrap().send(Event::Closed(reason));
-    }
-}
-
-/// A host that records log lines.
-struct TestHost {
-    codex_home: String,
-    logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
-}
-
-impl HostServicesFfi for TestHost {
-    fn log(&self, level: LogLevel, message: RStr<'_>) {
-        self.logs.lock().unwrap().push((level, message.to_string()));
-    }
-    fn feature_enabled(&self, _key: RStr<'_>) -> ROption<bool> {
-        ROption::RNone
-    }
-    fn codex_home(&self) -> RString {
-        self.codex_home.clone().into()
-    }
-    fn credential_load(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-    ) -> RResult<ROption<RString>, PluginError> {
-        RResult::ROk(ROption::RNone)
-    }
-    fn credential_store(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-        _secret: RStr<'_>,
-    ) -> RResult<(), PluginError> {
-        RResult::RErr(PluginError::internal("no credential store in tests"))
-    }
-    fn credential_delete(
-        &self,
-        _service: RStr<'_>,
-        _account: RStr<'_>,
-    ) -> RResult<bool, PluginError> {
-        RResult::ROk(false)
-    }
-    fn notify_user(&self, _message: RStr<'_>) {}
-    fn open_url(&self, _url: RStr<'_>) -> RResult<(), PluginError> {
-        RResult::RErr(PluginError::internal("no browser in tests"))
-    }
-    fn read_line(&self, _prompt: RStr<'_>) -> RResult<RString, PluginError> {
-        RResult::RErr(PluginError::internal("no terminal in tests"))
-    }
-}
+pub use codex_plugin_test_support::Event;
+use codex_plugin_test_support::{RecordingHost, channel_sink};
 
 /// One test's host: its log.
 #[derive(Default)]
@@ -110,23 +40,13 @@ impl Harness {
     }
 
     fn host(&self) -> HostServices {
-        HostServices::new(HostServicesBox::from_value(
-            TestHost {
-                codex_home: std::env::temp_dir().to_string_lossy().into_owned(),
-                logs: Arc::clone(&self.logs),
-            },
-            TD_Opaque,
-        ))
+        RecordingHost::new(std::env::temp_dir(), Arc::clone(&self.logs)).services()
     }
 
     /// Connects server `web` through `transport` with `config`.
     pub fn connect(&self, transport: &str, config: Value) -> PluginResult<Session> {
         let transport = StreamableHttpPlugin::transport(transport, self.host())?;
-        let (sender, events) = channel();
-        let sink = MessageSink::new(MessageSinkBox::from_value(
-            ChannelSink(Mutex::new(sender)),
-            TD_Opaque,
-        ));
+        let (sink, events) = channel_sink();
         let connection = transport.connect(
             ConnectRequest {
                 server_name: "web".into(),
