@@ -97,6 +97,20 @@ fn process_group(pid: u32) -> u32 {
         .unwrap()
 }
 
+/// `/proc/<pid>/cmdline`, waiting (boundedly) past the moment inside `exec`
+/// when the new image has no arguments yet and the file reads empty.
+fn command_line_once_exec_is_done(pid: u32) -> Vec<u8> {
+    let path = format!("/proc/{pid}/cmdline");
+    for _ in 0..100 {
+        let cmdline = std::fs::read(&path).unwrap();
+        if !cmdline.is_empty() {
+            return cmdline;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{path} stayed empty for a second");
+}
+
 /// Kills the reported child even when an assertion fails first.
 struct KillOnDrop(u32);
 
@@ -114,8 +128,7 @@ fn spawn_child_reports_a_sleep_in_the_same_group_and_leaves_it_running() {
     let line = server.stderr_line_with("child pid");
     let child: u32 = line.strip_prefix("child pid ").unwrap().parse().unwrap();
     let _cleanup = KillOnDrop(child);
-    let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap();
-    assert_eq!(cmdline, b"sleep\x00300\x00");
+    assert_eq!(command_line_once_exec_is_done(child), b"sleep\x00300\x00");
     assert_eq!(process_group(child), process_group(server.pid()));
 
     server.initialize("2025-11-25");
