@@ -63,6 +63,16 @@ pub trait HostServicesFfi: Send + Sync {
     /// Shows `prompt` and reads one line the user types or pastes.
     #[sabi(last_prefix_field)]
     fn read_line(&self, prompt: RStr<'_>) -> RResult<RString, PluginError>;
+
+    /// Whether a transport may start a login by itself now (open the
+    /// browser and wait for the callback, e.g. for a step-up during a call),
+    /// and with which options: a JSON object shaped like
+    /// [`LoginRequest::options_json`](crate::LoginRequest), or `None` when no
+    /// login may start (no person is there and the user did not ask for it).
+    /// Added in API 1.2; an older host never lets a transport log in by itself.
+    fn login_options(&self) -> ROption<RString> {
+        ROption::RNone
+    }
 }
 
 /// An owned FFI host-services object.
@@ -127,6 +137,12 @@ impl HostServices {
     /// Opens `url` in the user's browser.
     pub fn open_url(&self, url: &str) -> PluginResult<()> {
         self.inner.open_url(url.into()).into_result()
+    }
+
+    /// The options of a login a transport may start by itself now, as JSON;
+    /// `None` when it may not.
+    pub fn login_options(&self) -> Option<String> {
+        self.inner.login_options().into_option().map(RString::into_string)
     }
 
     /// Shows `prompt` and reads one line from the user.

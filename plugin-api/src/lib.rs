@@ -51,6 +51,6 @@ pub use module::{
 };
 pub use transport::{
     AuthProbe, ConnectRequest, Connection, ConnectionAdapter, ConnectionBox, ConnectionFfi,
-    ConnectionFfi_TO, MessageSink, MessageSinkBox, MessageSinkFfi, MessageSinkFfi_TO, Transport,
-    TransportAdapter, TransportBox, TransportFfi, TransportFfi_TO,
+    ConnectionFfi_TO, LoginRequest, MessageSink, MessageSinkBox, MessageSinkFfi, MessageSinkFfi_TO,
+    Transport, TransportAdapter, TransportBox, TransportFfi, TransportFfi_TO,
 };

@@ -43,6 +43,25 @@ pub struct AuthProbe {
     pub scopes_supported: RVec<RString>,
 }
 
+/// What `codex mcp login` asks of a transport (API 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct LoginRequest {
+    /// The server's name.
+    pub server_name: RString,
+    /// The server's configuration table as a JSON object.
+    pub config_json: RString,
+    /// The login options as a JSON object: `scopes` (array of strings),
+    /// `no_browser` (bool), `client_id`, `client_secret` (a secret: never
+    /// log it), `resource`, `registration` (`"auto"`, `"cimd"` or `"dcr"`),
+    /// `callback_port` (number), `callback_url` (a redirect URI to use
+    /// verbatim), `client_metadata_url`. Absent keys mean
+    /// "not given"; a transport ignores keys it does not know.
+    pub options_json: RString,
+    /// How long the whole login may take, in milliseconds (0: the plugin's default).
+    pub timeout_ms: u64,
+}
+
 /// The FFI form of [`MessageSink`]; implemented by the host.
 #[sabi_trait]
 pub trait MessageSinkFfi: Send + Sync {
@@ -95,6 +114,28 @@ pub trait TransportFfi: Send + Sync {
         let _ = request;
         RResult::ROk(AuthProbe::default())
     }
+
+    /// Logs in to the server (an OAuth authorization) and stores the tokens
+    /// through the host's credential store. Returns a JSON object with at
+    /// least `"message"`, one line for the user. Added in API 1.2: a plugin
+    /// built against an older API does not log in.
+    fn login(&self, request: LoginRequest) -> RResult<RString, PluginError> {
+        let _ = request;
+        RResult::RErr(no_login_support())
+    }
+
+    /// Logs out: revokes the stored tokens where the server supports it, then
+    /// deletes them. Returns a JSON object with at least `"message"`. Added
+    /// in API 1.2.
+    fn logout(&self, request: ConnectRequest) -> RResult<RString, PluginError> {
+        let _ = request;
+        RResult::RErr(no_login_support())
+    }
+}
+
+/// What a transport without logins answers to `login` and `logout`.
+fn no_login_support() -> PluginError {
+    PluginError::not_found("this transport does not support logging in")
 }
 
 /// An owned FFI transport.
@@ -145,6 +186,22 @@ pub trait Transport: Send + Sync + 'static {
         let _ = request;
         Ok(AuthProbe::default())
     }
+
+    /// Logs in to the server and stores what it needs through
+    /// [`HostServices`](crate::HostServices)' credential store; returns a JSON
+    /// object with at least `"message"`. The default: no login support
+    /// ([`ErrorKind::NotFound`](crate::ErrorKind::NotFound)).
+    fn login(&self, request: LoginRequest) -> PluginResult<String> {
+        let _ = request;
+        Err(no_login_support())
+    }
+
+    /// Revokes (where supported) and deletes the stored login; returns a JSON
+    /// object with at least `"message"`. The default: no login support.
+    fn logout(&self, request: ConnectRequest) -> PluginResult<String> {
+        let _ = request;
+        Err(no_login_support())
+    }
 }
 
 /// An open connection, as a plugin author writes it.
@@ -177,6 +234,18 @@ impl TransportFfi for TransportAdapter {
 
     fn probe_auth(&self, request: ConnectRequest) -> RResult<AuthProbe, PluginError> {
         guard("transport probe_auth", || self.0.probe_auth(request))
+    }
+
+    fn login(&self, request: LoginRequest) -> RResult<RString, PluginError> {
+        guard("transport login", || {
+            self.0.login(request).map(RString::from)
+        })
+    }
+
+    fn logout(&self, request: ConnectRequest) -> RResult<RString, PluginError> {
+        guard("transport logout", || {
+            self.0.logout(request).map(RString::from)
+        })
     }
 }
 
