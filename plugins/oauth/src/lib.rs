@@ -1,0 +1,1 @@
+//! The OAuth transport plugin.
