@@ -1,38 +1,22 @@
 //! The HTTP transports: streamable HTTP (MCP 2025-11-25) and, for older
 //! servers, HTTP+SSE (MCP 2024-11-05).
 //!
-//! The host runs MCP itself; this plugin carries JSON-RPC text over HTTP.
 //! A server with `url = ...` uses `streamable-http`, which falls back to
 //! HTTP+SSE when the server answers the first POST with 400, 404 or 405;
 //! `transport = "sse"` uses HTTP+SSE directly. Both read the same keys:
-//! `url`, `bearer_token_env_var`, `http_headers`, `env_http_headers`.
-//!
-//! Each connection owns a small tokio runtime; closing it ends the session
-//! (DELETE), cancels every request in flight and stops its threads.
+//! `url`, `bearer_token_env_var`, `http_headers`, `env_http_headers`. The
+//! work is done by `codex-http-common`, which the `oauth` plugin shares.
 
-mod auth_probe;
-mod config;
-mod connection;
-mod context;
-mod events;
-mod gate;
-mod http;
-mod legacy;
-mod message;
-mod sse;
-mod streamable;
-
-use std::time::Duration;
-
+use codex_http_common::connection;
 use codex_plugin_api::{
     AuthProbe, ConnectRequest, Connection, HostServices, MessageSink, Plugin, PluginError,
     PluginManifest, PluginResult, Transport,
 };
 
-pub use config::HttpConfig;
-pub use connection::{DELETE_WAIT, Mode};
-pub use http::{MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_REDIRECTS};
-pub use message::TRANSPORT_ERROR_CODE;
+pub use codex_http_common::{
+    DELETE_WAIT, HttpConfig, MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_REDIRECTS, Mode,
+    TRANSPORT_ERROR_CODE,
+};
 
 /// The plugin's name (its library is `libcodex_streamable_http.so`).
 pub const PLUGIN_NAME: &str = "streamable_http";
@@ -40,9 +24,6 @@ pub const PLUGIN_NAME: &str = "streamable_http";
 pub const STREAMABLE_TRANSPORT: &str = "streamable-http";
 /// The HTTP+SSE transport, chosen with `transport = "sse"`.
 pub const SSE_TRANSPORT: &str = "sse";
-
-/// The connect timeout when the host gives none.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The plugin: two transports, `streamable-http` and `sse`.
 pub struct StreamableHttpPlugin;
@@ -98,12 +79,16 @@ impl Transport for HttpTransport {
     ) -> PluginResult<Box<dyn Connection>> {
         let server = request.server_name.as_str();
         let config = HttpConfig::parse(server, request.config_json.as_str())?;
-        let timeout = match request.timeout_ms {
-            0 => DEFAULT_CONNECT_TIMEOUT,
-            ms => Duration::from_millis(ms),
-        };
-        let connection =
-            connection::open(server, &config, self.mode, timeout, self.host.clone(), sink)?;
+        let timeout = codex_http_common::connect_timeout(request.timeout_ms);
+        let connection = connection::open(
+            server,
+            &config,
+            self.mode,
+            timeout,
+            self.host.clone(),
+            sink,
+            None,
+        )?;
         Ok(Box::new(connection))
     }
 
@@ -112,10 +97,7 @@ impl Transport for HttpTransport {
     fn probe_auth(&self, request: ConnectRequest) -> PluginResult<AuthProbe> {
         let server = request.server_name.as_str();
         let config = HttpConfig::parse(server, request.config_json.as_str())?;
-        let timeout = match request.timeout_ms {
-            0 => DEFAULT_CONNECT_TIMEOUT,
-            ms => Duration::from_millis(ms),
-        };
-        auth_probe::probe(server, &config, timeout)
+        let timeout = codex_http_common::connect_timeout(request.timeout_ms);
+        codex_http_common::auth_probe::probe(server, &config, timeout)
     }
 }

@@ -20,6 +20,7 @@ use codex_plugin_api::{
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
+use crate::authorize::Authorizer;
 use crate::config::HttpConfig;
 use crate::context::Context;
 use crate::gate::Gate;
@@ -63,6 +64,7 @@ pub struct HttpConnection {
 
 /// Reads the environment, builds the client and starts the sending task.
 /// Nothing goes over the network until the host sends its first message.
+/// With an `authorizer`, every request carries its `Authorization` header.
 pub fn open(
     server: &str,
     config: &HttpConfig,
@@ -70,6 +72,7 @@ pub fn open(
     timeout: Duration,
     host: HostServices,
     sink: MessageSink,
+    authorizer: Option<Arc<dyn Authorizer>>,
 ) -> PluginResult<HttpConnection> {
     let headers = config.resolve_headers(server, |name| std::env::var_os(name))?;
     for (header, variable) in &headers.omitted {
@@ -80,7 +83,7 @@ pub fn open(
             ),
         );
     }
-    let http = Http::new(server, config.url.clone(), headers, timeout)?;
+    let http = Http::new(server, config.url.clone(), headers, timeout)?.with_authorizer(authorizer);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .max_blocking_threads(2)

@@ -6,13 +6,14 @@
 //! without user info or query.
 
 use std::error::Error as StdError;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use codex_plugin_api::{ErrorKind, PluginError, PluginResult};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
+use crate::authorize::{Authorizer, Challenge, MAX_AUTHORIZED_RESENDS};
 use crate::config::{ResolvedHeaders, display_url};
 
 /// The largest JSON response body accepted.
@@ -38,6 +39,7 @@ pub struct Http {
     headers: HeaderMap,
     secrets: Vec<String>,
     bearer_from: Option<String>,
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 /// Why a body could not be read.
@@ -76,7 +78,54 @@ impl Http {
             headers: headers.headers,
             secrets: headers.secrets,
             bearer_from: headers.bearer_from,
+            authorizer: None,
         })
+    }
+
+    /// The same client, with `authorizer` putting `Authorization` on every
+    /// request sent through [`Http::execute`].
+    pub fn with_authorizer(mut self, authorizer: Option<Arc<dyn Authorizer>>) -> Http {
+        self.authorizer = authorizer;
+        self
+    }
+
+    /// Sends a request to `url` with the configured headers, `extra`, and
+    /// `body`; with an authorizer, adds its `Authorization` header and, when
+    /// the server answers 401 or 403 and the authorizer has renewed it, sends
+    /// the request again (at most [`MAX_AUTHORIZED_RESENDS`] times). The last
+    /// answer is returned whatever its status.
+    pub async fn execute(
+        &self,
+        method: Method,
+        url: &Url,
+        extra: Vec<(HeaderName, HeaderValue)>,
+        body: Option<&str>,
+    ) -> PluginResult<Response> {
+        let mut resends = 0;
+        loop {
+            let mut headers = extra.clone();
+            if let Some(authorizer) = &self.authorizer
+                && let Some(mut value) = authorizer.authorization().await?
+            {
+                value.set_sensitive(true);
+                headers.push((reqwest::header::AUTHORIZATION, value));
+            }
+            let mut request = self.request(method.clone(), url, headers);
+            if let Some(body) = body {
+                request = request.body(body.to_owned());
+            }
+            let response = self.send(request, url).await?;
+            let Some(authorizer) = &self.authorizer else {
+                return Ok(response);
+            };
+            let Some(challenge) = Challenge::of(&response) else {
+                return Ok(response);
+            };
+            if resends == MAX_AUTHORIZED_RESENDS || !authorizer.challenged(&challenge).await? {
+                return Ok(response);
+            }
+            resends += 1;
+        }
     }
 
     /// A request to `url` with the configured headers plus `extra` (which

@@ -279,11 +279,8 @@ impl Streamable {
         if let Some(id) = &session_id {
             headers.push((SESSION_ID, id.clone()));
         }
-        let request = http
-            .request(Method::POST, &http.url, headers)
-            .body(message.text.clone());
         let mut response = http
-            .send(request, &http.url)
+            .execute(Method::POST, &http.url, headers, Some(&message.text))
             .await
             .map_err(Failure::Other)?;
         let status = response.status();
@@ -545,8 +542,7 @@ impl Streamable {
         if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             headers.push((LAST_EVENT_ID, last));
         }
-        let request = http.request(Method::GET, &http.url, headers);
-        let mut response = http.send(request, &http.url).await?;
+        let mut response = http.execute(Method::GET, &http.url, headers, None).await?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(http.unauthorized(status));
@@ -664,8 +660,7 @@ impl Streamable {
                 headers.push((PROTOCOL_VERSION, version.clone()));
             }
         }
-        let request = http.request(Method::DELETE, &http.url, headers);
-        let outcome = match http.send(request, &http.url).await {
+        let outcome = match http.execute(Method::DELETE, &http.url, headers, None).await {
             Ok(response) => format!(
                 "ended the session: {}",
                 crate::http::status_label(response.status())

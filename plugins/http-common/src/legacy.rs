@@ -37,12 +37,14 @@ impl Legacy {
     pub async fn open(context: Arc<Context>, wait: Duration) -> PluginResult<Legacy> {
         let http = &context.http;
         let url = &http.url;
-        let request = http.request(
-            Method::GET,
-            url,
-            vec![(ACCEPT, HeaderValue::from_static(EVENT_STREAM))],
-        );
-        let mut response = http.send(request, url).await?;
+        let mut response = http
+            .execute(
+                Method::GET,
+                url,
+                vec![(ACCEPT, HeaderValue::from_static(EVENT_STREAM))],
+                None,
+            )
+            .await?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(http.unauthorized(status));
@@ -105,14 +107,9 @@ impl Legacy {
     pub async fn handle(&self, message: Outgoing) {
         let context = &self.context;
         let http = &context.http;
-        let request = http
-            .request(
-                Method::POST,
-                &self.endpoint,
-                vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            )
-            .body(message.text.clone());
-        let mut response = match http.send(request, &self.endpoint).await {
+        let json = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+        let sent = http.execute(Method::POST, &self.endpoint, json, Some(&message.text));
+        let mut response = match sent.await {
             Ok(response) => response,
             Err(error) => return self.fail(&message, error),
         };
