@@ -15,7 +15,6 @@
 
 mod config;
 mod ephemeral;
-mod names;
 mod store;
 
 use std::sync::Arc;
@@ -30,13 +29,8 @@ use crate::app::App;
 use crate::host_services::HostContext;
 use crate::plugins::PluginSet;
 
+pub use codex_credential_names::{AUTH_SERVICE, MCP_SERVICE, cli_auth_account, mcp_account};
 pub use config::Purpose;
-pub use names::{AUTH_SERVICE, cli_auth_account};
-#[allow(
-    unused_imports,
-    reason = "for `codex mcp login/logout`, which file MCP tokens"
-)]
-pub use names::{MCP_SERVICE, mcp_account};
 pub use store::CredentialStore;
 
 use store::{FailedStore, Member};

@@ -6,11 +6,11 @@ use std::time::Duration;
 use codex_plugin_api::{CredentialBackend, HostServices, PluginError, PluginResult};
 use serde_json::{Map, Value};
 
-use crate::account_key::mcp_account_key;
 use crate::json_file::JsonFile;
 use crate::lock::DEFAULT_LOCK_TIMEOUT;
 use crate::log::Log;
 use crate::mcp_record::{FileEntry, KeyringRecord, name_and_url, now_millis};
+use codex_credential_names::mcp_account as mcp_account_key;
 
 /// The keyring service Codex stores MCP OAuth tokens under.
 pub const MCP_SERVICE: &str = "Codex MCP Credentials";

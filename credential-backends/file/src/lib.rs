@@ -17,7 +17,6 @@
 //! The library is a plugin (`export_plugin!(FilePlugin)`); its options are
 //! `{"dir": "<path>"}` to use another directory than `CODEX_HOME`.
 
-mod account_key;
 mod backend;
 mod json_file;
 mod lock;
@@ -27,8 +26,8 @@ mod options;
 
 use codex_plugin_api::{CredentialBackend, HostServices, Plugin, PluginError, PluginManifest};
 
-pub use account_key::mcp_account_key;
 pub use backend::{AUTH_FILE, AUTH_SERVICE, CREDENTIALS_FILE, FileBackend, MCP_SERVICE};
+pub use codex_credential_names::mcp_account as mcp_account_key;
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 pub use options::BackendOptions;
 

@@ -2,6 +2,11 @@
 //! (what the host hands to `store` and gets from `load`) and the entry Codex
 //! writes to `.credentials.json`.
 //!
+//! Both may carry one more top-level field, `oauth`: an object with what
+//! this host's oauth plugin needs to refresh and revoke (issuer, endpoints,
+//! client credentials). Codex ignores fields it does not know; this backend
+//! keeps it as it is, in both directions.
+//!
 //! Both are read field by field from a `serde_json::Value` rather than through
 //! derived deserializers: serde's messages quote offending values, and a
 //! value here may be a token. Problems are described by field name only.
@@ -22,6 +27,7 @@ pub(crate) struct KeyringRecord {
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
     pub expires_at: Option<u64>,
+    pub oauth: Option<Map<String, Value>>,
 }
 
 /// One entry of `.credentials.json`:
@@ -35,6 +41,7 @@ pub(crate) struct FileEntry {
     pub expires_at: Option<u64>,
     pub refresh_token: Option<String>,
     pub scopes: Vec<String>,
+    pub oauth: Option<Map<String, Value>>,
 }
 
 /// Milliseconds since the Unix epoch; 0 if the clock is before it.
@@ -72,6 +79,7 @@ impl KeyringRecord {
             refresh_token: optional_str(response, "token_response.", "refresh_token")?,
             scope: optional_str(response, "token_response.", "scope")?,
             expires_at: optional_u64(&top, "", "expires_at")?,
+            oauth: optional_object(&top, "oauth")?,
         })
     }
 
@@ -101,6 +109,7 @@ impl KeyringRecord {
             expires_at,
             refresh_token: self.refresh_token.clone(),
             scopes,
+            oauth: self.oauth.clone(),
         }
     }
 }
@@ -129,6 +138,7 @@ impl FileEntry {
             expires_at: optional_u64(entry, "", "expires_at")?,
             refresh_token: optional_str(entry, "", "refresh_token")?,
             scopes,
+            oauth: optional_object(entry, "oauth")?,
         })
     }
 
@@ -152,6 +162,9 @@ impl FileEntry {
             "scopes".into(),
             Value::Array(self.scopes.iter().cloned().map(Value::from).collect()),
         );
+        if let Some(oauth) = &self.oauth {
+            entry.insert("oauth".into(), Value::Object(oauth.clone()));
+        }
         Value::Object(entry)
     }
 
@@ -181,7 +194,25 @@ impl FileEntry {
         if let Some(expires_at) = self.expires_at {
             top.insert("expires_at".into(), expires_at.into());
         }
+        if let Some(oauth) = &self.oauth {
+            top.insert("oauth".into(), Value::Object(oauth.clone()));
+        }
         Value::Object(top).to_string()
+    }
+}
+
+/// The optional object field `name` of `map`.
+fn optional_object(
+    map: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, String> {
+    match map.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(object)) => Ok(Some(object.clone())),
+        Some(other) => Err(format!(
+            "field `{name}` is {}, not a JSON object",
+            kind_of(other)
+        )),
     }
 }
 
@@ -285,6 +316,25 @@ mod tests {
                 "scopes": ["read", "write"]
             })
         );
+    }
+
+    #[test]
+    fn the_oauth_field_survives_both_conversions_and_must_be_an_object() {
+        let oauth = json!({"issuer": "https://as.example", "client_secret": "cs-secret"});
+        let mut secret = keyring_json();
+        secret["oauth"] = oauth.clone();
+        let entry = KeyringRecord::parse(&secret.to_string())
+            .unwrap()
+            .to_file_entry(NOW);
+        assert_eq!(entry.to_value()["oauth"], oauth);
+        let reread = FileEntry::parse(&entry.to_value()).unwrap();
+        let back: Value = serde_json::from_str(&reread.to_keyring_json(NOW)).unwrap();
+        assert_eq!(back["oauth"], oauth);
+
+        secret["oauth"] = json!("cs-secret");
+        let error = KeyringRecord::parse(&secret.to_string()).unwrap_err();
+        assert_eq!(error, "field `oauth` is a string, not a JSON object");
+        assert!(!error.contains("cs-secret"));
     }
 
     #[test]

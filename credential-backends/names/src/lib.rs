@@ -59,6 +59,16 @@ mod tests {
     }
 
     #[test]
+    fn mcp_account_escapes_the_url_the_way_serde_json_does() {
+        // printf '%s' '{"type":"http","url":"http://127.0.0.1:8080/mcp?a=\"b\"","headers":{}}' | sha256sum
+        // c16512f6d762863812411fe4bd37c61868c32acdc2f386231173799146248d74
+        assert_eq!(
+            mcp_account("local", "http://127.0.0.1:8080/mcp?a=\"b\""),
+            "local|c16512f6d7628638"
+        );
+    }
+
+    #[test]
     fn cli_account_hashes_the_canonical_home() {
         // printf '%s' '/' | sha256sum → 8a5edab282632443219e051e4ade2d1d5bbc671c781051bf1437897cbdfea0f1
         assert_eq!(cli_auth_account(Path::new("/")), "cli|8a5edab282632443");
