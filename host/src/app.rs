@@ -166,12 +166,11 @@ impl App {
     /// The services object plugins get.
     pub fn host_context(&self) -> Result<Arc<HostContext>> {
         let resolved = self.resolved_features()?;
-        let context = Arc::new(HostContext {
-            codex_home: self.codex_home.clone(),
-            features: features::effective_values(resolved),
-            verbose: self.global.verbose,
-            credentials: OnceLock::new(),
-        });
+        let context = Arc::new(HostContext::new(
+            self.codex_home.clone(),
+            features::effective_values(resolved),
+            self.global.verbose,
+        ));
         crate::credentials::attach_mcp_store(self, &context);
         Ok(context)
     }

@@ -104,7 +104,14 @@ pub enum McpCommand {
     Add(AddArgs),
     /// Remove a global MCP server from $CODEX_HOME/config.toml.
     Remove(NameArg),
-    /// Delete the OAuth tokens stored for an HTTP server, from every store they may be in.
+    /// Log in to an HTTP server that asks for OAuth, and store the tokens.
+    #[command(after_help = "Examples:\n  \
+        codex mcp login docs\n  \
+        codex mcp login docs --no-browser            # print the URL, paste the redirect back\n  \
+        codex mcp login docs --scopes read,write --callback-port 8765\n  \
+        printf %s \"$SECRET\" | codex mcp login corp --client-id codex-cli --client-secret-stdin")]
+    Login(McpLoginArgs),
+    /// Revoke (where the server supports it) and delete the OAuth tokens of an HTTP server, from every store.
     Logout(NameArg),
     /// Connect and list the tools of one server, or of every enabled server at once.
     #[command(after_help = "Examples:\n  codex mcp tools\n  codex mcp tools demo --json")]
@@ -165,6 +172,10 @@ pub struct AddArgs {
     #[arg(long = "header", value_name = "NAME: VALUE", requires = "url")]
     pub headers: Vec<String>,
 
+    /// Do not start an OAuth login, even when the server asks for one.
+    #[arg(long, requires = "url")]
+    pub no_login: bool,
+
     /// The command (and its arguments) that starts a stdio server, after `--`.
     #[arg(trailing_var_arg = true, num_args = 0.., value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -190,6 +201,46 @@ pub struct AdHocServer {
     pub headers: Vec<String>,
 }
 
+/// How OAuth logins are handled while connecting.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoginFlag {
+    /// Log in through the browser when a server asks for it, also without a
+    /// terminal (on a terminal that is the default).
+    #[arg(long)]
+    pub login: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct McpLoginArgs {
+    /// The server's name.
+    pub name: String,
+    /// The scopes to ask for, comma-separated (default: what the server asks for).
+    #[arg(long, value_delimiter = ',', value_name = "SCOPE,...")]
+    pub scopes: Option<Vec<String>>,
+    /// Print the URL instead of opening a browser, and read the redirect URL from stdin.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// A client ID registered with the authorization server beforehand.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read that client's secret from stdin (never from the command line).
+    #[arg(long, requires = "client_id")]
+    pub client_secret_stdin: bool,
+    /// The RFC 8707 resource to ask tokens for (default: the server's URL).
+    #[arg(long, value_name = "URI")]
+    pub oauth_resource: Option<String>,
+    /// How the client gets registered: `auto` (pre-registered, then a client
+    /// metadata document, then dynamic registration), `cimd` or `dcr`.
+    #[arg(long, value_name = "MODE", value_parser = ["auto", "cimd", "dcr"])]
+    pub oauth_client_registration: Option<String>,
+    /// The loopback port of the redirect (default: `mcp_oauth_callback_port`, else any free port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub callback_port: Option<u16>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
     /// The server; without it (and without --url), every enabled server.
@@ -197,6 +248,8 @@ pub struct ToolsArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
     /// Print machine-readable JSON.
     #[arg(long)]
     pub json: bool,
@@ -212,6 +265,8 @@ pub struct CallArgs {
     pub target: Vec<String>,
     #[command(flatten)]
     pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
     /// The tool's arguments: a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     pub args: String,

@@ -189,7 +189,6 @@ mod tests {
     use std::collections::BTreeMap;
     use std::fs;
     use std::path::Path;
-    use std::sync::OnceLock;
 
     use codex_config::{ConfigLayer, ConfigPaths, LayerKind};
 
@@ -229,12 +228,11 @@ mod tests {
             ConfigPaths::with_defaults(home.path().to_path_buf()),
             vec![layer],
         );
-        let context = Arc::new(HostContext {
-            codex_home: home.path().to_path_buf(),
-            features: BTreeMap::new(),
-            verbose: false,
-            credentials: OnceLock::new(),
-        });
+        let context = Arc::new(HostContext::new(
+            home.path().to_path_buf(),
+            BTreeMap::new(),
+            false,
+        ));
         Setup {
             home,
             config,

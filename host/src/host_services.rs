@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use abi_stable::{
     sabi_trait::TD_Opaque,
@@ -13,6 +13,7 @@ use codex_plugin_api::{
     CredentialBackendBox, ErrorKind, HostServicesBox, HostServicesFfi, LogLevel, PluginError,
     guard, guard_unit,
 };
+use zeroize::Zeroizing;
 
 /// Shared state behind every [`HostServicesBox`] the host hands out.
 pub struct HostContext {
@@ -24,9 +25,23 @@ pub struct HostContext {
     /// The configured credential store, set once it has been created. A
     /// credential backend's own services never get one (no recursion).
     pub credentials: OnceLock<Arc<CredentialBackendBox>>,
+    /// The options of a login a transport may start by itself (JSON), or
+    /// `None` while no login may start; see [`HostContext::allow_login`].
+    pub login_options: Mutex<Option<Zeroizing<String>>>,
 }
 
 impl HostContext {
+    /// A context with no credential store yet and no login allowed.
+    pub fn new(codex_home: PathBuf, features: BTreeMap<String, bool>, verbose: bool) -> Self {
+        HostContext {
+            codex_home,
+            features,
+            verbose,
+            credentials: OnceLock::new(),
+            login_options: Mutex::new(None),
+        }
+    }
+
     /// A services object for a plugin to keep.
     pub fn services(self: &Arc<Self>) -> HostServicesBox {
         HostServicesBox::from_value(HostServices(self.clone()), TD_Opaque)
@@ -35,12 +50,28 @@ impl HostContext {
     /// The same context without a credential store: what credential
     /// backends get, so that none can reach the store it is part of.
     pub fn without_credentials(&self) -> Arc<HostContext> {
-        Arc::new(HostContext {
-            codex_home: self.codex_home.clone(),
-            features: self.features.clone(),
-            verbose: self.verbose,
-            credentials: OnceLock::new(),
-        })
+        Arc::new(HostContext::new(
+            self.codex_home.clone(),
+            self.features.clone(),
+            self.verbose,
+        ))
+    }
+
+    /// Lets transports start a login by themselves from now on (a step-up
+    /// during a call, a first login on connect), with `options` (JSON).
+    pub fn allow_login(&self, options: Zeroizing<String>) {
+        *self
+            .login_options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(options);
+    }
+
+    /// Whether a transport may start a login by itself now.
+    pub fn login_allowed(&self) -> bool {
+        self.login_options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 
     /// Logs `message` from the host itself or a plugin.
@@ -127,6 +158,18 @@ impl HostServicesFfi for HostServices {
 
     fn open_url(&self, url: RStr<'_>) -> RResult<(), PluginError> {
         guard("host open url", || open_url(url.as_str()))
+    }
+
+    fn login_options(&self) -> ROption<RString> {
+        let options = self
+            .0
+            .login_options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match options.as_ref() {
+            Some(json) => ROption::RSome(RString::from(json.as_str())),
+            None => ROption::RNone,
+        }
     }
 
     fn read_line(&self, prompt: RStr<'_>) -> RResult<RString, PluginError> {

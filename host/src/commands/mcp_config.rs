@@ -88,6 +88,7 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
     // An invalid existing config makes `add` fail, as in Codex: better than
     // writing next to a file the next command cannot read.
     app.servers()?;
+    let is_http = args.url.is_some();
     let server = if let Some(url) = args.url {
         if !args.env.is_empty() {
             bail!(
@@ -128,6 +129,9 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         "{}\n",
         codex_config::present::added_message(&args.name)
     ))?;
+    if is_http && !args.no_login {
+        super::mcp_auth::login_after_add(app, &args.name)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -138,28 +142,6 @@ pub fn remove(app: &App, name: &str) -> Result<ExitCode> {
         codex_config::present::removed_message(name)
     } else {
         codex_config::present::not_found_message(name)
-    };
-    write_stdout(&format!("{message}\n"))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `codex mcp logout NAME`: Codex's messages; a server with nothing stored is
-/// not an error.
-pub fn logout(app: &App, name: &str) -> Result<ExitCode> {
-    let servers = app.servers()?;
-    let Some(server) = servers.get(name) else {
-        bail!("No MCP server named '{name}' found in configuration.");
-    };
-    let Some(url) = server.url.as_deref() else {
-        bail!("OAuth logout is only supported for streamable_http transports.");
-    };
-    let host = app.host_context()?;
-    let removed = crate::credentials::delete_mcp_tokens(&host, name, url)
-        .map_err(|error| anyhow::anyhow!("failed to delete OAuth credentials: {error:#}"))?;
-    let message = if removed {
-        format!("Removed OAuth credentials for '{name}'.")
-    } else {
-        format!("No OAuth credentials stored for '{name}'.")
     };
     write_stdout(&format!("{message}\n"))?;
     Ok(ExitCode::SUCCESS)

@@ -90,6 +90,7 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let host = app.host_context()?;
+    super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
     let plugins = app.plugins()?;
     let results = runtime()?.block_on(list_all(selected, plugins, host));
 
@@ -289,6 +290,7 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
         );
     }
     let host = app.host_context()?;
+    super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
     let plugins = app.plugins()?;
     let result = runtime()?.block_on(async {
         let session = Session::connect(&name, &server, plugins, &host).await?;

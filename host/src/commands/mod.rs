@@ -3,6 +3,7 @@
 mod config;
 mod features;
 mod login;
+mod mcp_auth;
 mod mcp_config;
 mod mcp_tools;
 mod plugin;
@@ -36,7 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
         Command::Mcp(McpCommand::Add(args)) => mcp_config::add(&app, args),
         Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, &args.name),
-        Command::Mcp(McpCommand::Logout(args)) => mcp_config::logout(&app, &args.name),
+        Command::Mcp(McpCommand::Login(args)) => mcp_auth::login(&app, args),
+        Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
         Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),

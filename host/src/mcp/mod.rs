@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod names;
+pub mod oauth;
 pub mod session;
 mod transport;

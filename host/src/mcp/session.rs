@@ -97,8 +97,18 @@ impl Session {
         host: &Arc<HostContext>,
     ) -> Result<Session> {
         let started = Instant::now();
-        let startup_timeout = server.startup_timeout();
-        let find = find_transport(name, server, plugins)?;
+        // A login may happen while connecting: give the person time for it.
+        let login_time = if host.login_allowed() {
+            super::oauth::LOGIN_TIMEOUT
+        } else {
+            Duration::ZERO
+        };
+        let startup_timeout = server.startup_timeout() + login_time;
+        let find = if super::oauth::serves(name, server, plugins, host) {
+            find_named_transport(name, super::oauth::OAUTH_TRANSPORT, plugins)?
+        } else {
+            find_transport(name, server, plugins)?
+        };
         let (sink, pending) = transport::channel();
         let request = connect_request(name, server, startup_timeout);
         let services = host.services();
@@ -145,7 +155,7 @@ impl Session {
             service,
             connection,
             reason,
-            tool_timeout: server.tool_timeout(),
+            tool_timeout: server.tool_timeout() + login_time,
         })
     }
 
@@ -255,9 +265,18 @@ pub fn find_transport(
     server: &McpServerConfig,
     plugins: &PluginSet,
 ) -> Result<FoundTransport> {
-    let transport_name = transport_name(server);
-    let Some(provider) = plugins.provider(ServiceKind::Transport, &transport_name) else {
-        let why = match plugins.why_missing(&transport_name) {
+    find_named_transport(name, &transport_name(server), plugins)
+}
+
+/// The loaded plugin that provides the transport `transport_name` for
+/// server `name`, or an error that says why it is missing.
+pub fn find_named_transport(
+    name: &str,
+    transport_name: &str,
+    plugins: &PluginSet,
+) -> Result<FoundTransport> {
+    let Some(provider) = plugins.provider(ServiceKind::Transport, transport_name) else {
+        let why = match plugins.why_missing(transport_name) {
             Some(entry) => format!(
                 "the plugin at {} is {}",
                 entry.path.display(),
@@ -275,7 +294,7 @@ pub fn find_transport(
         .ok_or_else(|| anyhow!("plugin `{}` is not loaded", provider.name))?;
     Ok(FoundTransport {
         module,
-        name: transport_name,
+        name: transport_name.to_string(),
     })
 }
 
