@@ -18,6 +18,29 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
     sse-retry)
         exec "$codex" mcp call --url "$url" test_reconnection
         ;;
+    auth/*)
+        # The whole user flow against the scenario's protected server: add
+        # it (which logs in through $BROWSER), list its tools, call the first
+        # (a step-up may log in again: --login).
+        here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+        export BROWSER="$here/browser.py"
+        config=(-c mcp_oauth_credentials_store=file
+            -c mcp_oauth_client_metadata_url=https://conformance-test.local/client-metadata.json)
+        context=${MCP_CONFORMANCE_CONTEXT:-"{}"}
+        client_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("client_id", ""))' "$context")
+        if [ -n "$client_id" ]; then
+            "$codex" "${config[@]}" mcp add conformance --url "$url" --no-login
+            python3 -c 'import json,sys; sys.stdout.write(json.loads(sys.argv[1]).get("client_secret", ""))' "$context" |
+                "$codex" "${config[@]}" mcp login conformance --client-id "$client_id" --client-secret-stdin
+        else
+            "$codex" "${config[@]}" mcp add conformance --url "$url"
+        fi
+        tool=$("$codex" "${config[@]}" mcp tools conformance --login --json |
+            python3 -c 'import json,sys; tools=[t["name"] for s in json.load(sys.stdin)["servers"] for t in s.get("tools", [])]; print(tools[0] if tools else "")')
+        if [ -n "$tool" ]; then
+            "$codex" "${config[@]}" mcp call conformance "$tool" --login
+        fi
+        ;;
     *)
         echo "client.sh: no client behaviour for scenario '${MCP_CONFORMANCE_SCENARIO:-}'" >&2
         exit 2
