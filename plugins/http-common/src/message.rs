@@ -4,10 +4,32 @@
 //!
 //! Messages are passed on as the text they arrived as; they are only looked at.
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use codex_plugin_api::{ErrorKind, PluginError, PluginResult};
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
+
+/// The header mirroring the JSON-RPC method.
+pub const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+/// The header mirroring the tool, prompt or resource a request names.
+pub const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+
+/// `value` as it may travel in a header: printable ASCII without edge
+/// spaces as is, anything else (and anything that looks like the wrapper)
+/// as `=?base64?...?=` of its UTF-8 bytes, as MCP 2026-07-28 asks.
+pub fn header_safe(value: &str) -> String {
+    let plain = value.bytes().all(|byte| (0x20..=0x7e).contains(&byte))
+        && value == value.trim()
+        && !(value.starts_with("=?base64?") && value.ends_with("?="));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("=?base64?{}?=", BASE64_STANDARD.encode(value.as_bytes()))
+    }
+}
 
 /// The JSON-RPC error code of a request the transport failed to deliver or
 /// to get an answer for.
@@ -35,7 +57,18 @@ pub struct Outgoing {
     pub id: Option<Value>,
     /// The method (for requests and notifications).
     pub method: Option<String>,
+    /// What a `tools/call`, `prompts/get` or `resources/read` names (its
+    /// `params.name` or `params.uri`), for the `Mcp-Name` header.
+    pub name: Option<String>,
 }
+
+/// The methods whose target is mirrored in `Mcp-Name`, and the parameter
+/// holding it (MCP 2026-07-28).
+const NAME_BEARING_METHODS: [(&str, &str); 3] = [
+    ("tools/call", "name"),
+    ("prompts/get", "name"),
+    ("resources/read", "uri"),
+];
 
 #[derive(Deserialize)]
 struct Probe {
@@ -43,6 +76,8 @@ struct Probe {
     id: Option<Value>,
     #[serde(default)]
     method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
     #[serde(default)]
     result: Option<IgnoredAny>,
     #[serde(default)]
@@ -69,11 +104,18 @@ impl Outgoing {
                 ));
             }
         };
+        let name = probe.method.as_deref().and_then(|method| {
+            let (_, key) = NAME_BEARING_METHODS
+                .iter()
+                .find(|(bearing, _)| *bearing == method)?;
+            Some(probe.params.as_ref()?.get(key)?.as_str()?.to_owned())
+        });
         Ok(Outgoing {
             text: text.to_owned(),
             kind,
             id: probe.id,
             method: probe.method,
+            name,
         })
     }
 
@@ -84,7 +126,23 @@ impl Outgoing {
             kind: Kind::Notification,
             id: None,
             method: Some("notifications/initialized".to_owned()),
+            name: None,
         }
+    }
+
+    /// The headers that mirror the message for intermediaries (MCP
+    /// 2026-07-28; earlier servers ignore them): `Mcp-Method`, and `Mcp-Name`
+    /// for the methods that name a tool, prompt or resource.
+    pub fn routing_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        let mut headers = Vec::new();
+        for (header, value) in [(MCP_METHOD, &self.method), (MCP_NAME, &self.name)] {
+            if let Some(value) = value
+                && let Ok(value) = HeaderValue::from_str(&header_safe(value))
+            {
+                headers.push((header, value));
+            }
+        }
+        headers
     }
 
     /// Whether this is the `initialize` request.
@@ -179,6 +237,52 @@ pub fn protocol_version(response: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn routing(text: &str) -> Vec<(String, String)> {
+        Outgoing::parse(text)
+            .unwrap()
+            .routing_headers()
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn requests_mirror_their_method_and_what_they_name() {
+        assert_eq!(
+            routing(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}"#),
+            [
+                ("mcp-method".into(), "tools/call".into()),
+                ("mcp-name".into(), "echo".into())
+            ]
+        );
+        assert_eq!(
+            routing(
+                r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a b"}}"#
+            )[1],
+            ("mcp-name".into(), "file:///a b".into())
+        );
+        assert_eq!(
+            routing(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"name":"x"}}"#),
+            [("mcp-method".into(), "tools/list".into())]
+        );
+        assert_eq!(
+            routing(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            [("mcp-method".into(), "notifications/initialized".into())]
+        );
+        assert!(routing(r#"{"jsonrpc":"2.0","id":4,"result":{}}"#).is_empty());
+    }
+
+    #[test]
+    fn names_that_would_not_survive_a_header_are_base64_wrapped() {
+        // printf '%s' 'café' | base64 → Y2Fmw6k=
+        assert_eq!(header_safe("café"), "=?base64?Y2Fmw6k=?=");
+        // printf '%s' ' x' | base64 → IHg=
+        assert_eq!(header_safe(" x"), "=?base64?IHg=?=");
+        // printf '%s' '=?base64?x?=' | base64 → PT9iYXNlNjQ/eD89
+        assert_eq!(header_safe("=?base64?x?="), "=?base64?PT9iYXNlNjQ/eD89?=");
+        assert_eq!(header_safe("get-sum"), "get-sum");
+    }
 
     #[test]
     fn classifies_outgoing_messages() {

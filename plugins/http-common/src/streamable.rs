@@ -279,6 +279,7 @@ impl Streamable {
         if let Some(id) = &session_id {
             headers.push((SESSION_ID, id.clone()));
         }
+        headers.extend(message.routing_headers());
         let mut response = http
             .execute(Method::POST, &http.url, headers, Some(&message.text))
             .await

@@ -116,6 +116,11 @@ fn sessions_and_protocol_version_ride_on_every_later_request() {
         assert_eq!(later.header_count("mcp-session-id"), 1);
     }
     assert_eq!(server.posts("notifications/initialized").len(), 1);
+    // Every POST mirrors its method in `Mcp-Method` (MCP 2026-07-28).
+    for post in requests.iter().filter(|r| r.method == "POST") {
+        assert_eq!(post.header("mcp-method"), post.rpc_method().as_deref());
+        assert_eq!(post.header("mcp-name"), None);
+    }
     // The DELETE that ends the session comes after every message.
     let delete = requests.iter().position(|r| r.method == "DELETE").unwrap();
     assert_eq!(requests[delete].header("mcp-session-id"), Some("s1"));
@@ -290,6 +295,8 @@ fn a_dropped_event_stream_is_resumed_with_last_event_id() {
         .iter()
         .find(|r| r.rpc_method().as_deref() == Some("tools/call"))
         .unwrap();
+    assert_eq!(post.header("mcp-method"), Some("tools/call"));
+    assert_eq!(post.header("mcp-name"), Some("slow"));
     let resume = requests
         .iter()
         .find(|r| r.method == "GET" && r.header("last-event-id").is_some())
