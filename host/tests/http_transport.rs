@@ -225,6 +225,36 @@ fn the_python_sdk_server_with_event_stream_and_json_answers() {
     }
 }
 
+#[test]
+fn with_2026_07_28_on_a_server_that_speaks_it_is_used_without_initialize_and_others_fall_back() {
+    let python = python_server(&[]);
+    let everything = everything("streamableHttp");
+    let home = home_with(&format!(
+        "[features]\nmcp_protocol_2026_07_28 = true\n\
+         [mcp_servers.py]\nurl = \"{}\"\n\
+         [mcp_servers.everything]\nurl = \"{}\"\n",
+        python.url("/mcp"),
+        everything.url("/mcp")
+    ));
+    for (name, tool, args, expected, revision) in [
+        ("py", "add", r#"{"a":2,"b":3}"#, "5\n", "2026-07-28"),
+        ("everything", "echo", r#"{"message":"hi"}"#, "Echo: hi\n", "2025-11-25"),
+    ] {
+        let output = home
+            .codex()
+            .args(["--verbose", "mcp", "call", name, tool, "--args", args])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output), expected);
+        assert!(
+            stderr(&output).contains(&format!("MCP server `{name}` speaks MCP {revision}")),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+}
+
 /// A minimal MCP server: sessions `s1`, `s2`, ...; an `echo` tool; 405 to GET.
 /// `gate` may answer a request itself (returning true).
 fn mini_mcp(

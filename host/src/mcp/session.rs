@@ -7,12 +7,13 @@ use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
 use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
 use rmcp::{
-    ServiceError, ServiceExt,
+    ServiceError,
     model::{
         CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-        RequestParamsMeta, Tool,
+        ProtocolVersion, RequestParamsMeta, Tool,
     },
     service::RunningService,
+    service::{ClientLifecycleMode, ClientServiceExt},
 };
 
 use super::transport::{self, CloseReason};
@@ -23,6 +24,17 @@ use crate::plugins::PluginSet;
 pub const STDIO_TRANSPORT: &str = "stdio";
 /// The name of the built-in transport for servers with a `url`.
 pub const HTTP_TRANSPORT: &str = "streamable-http";
+
+codex_feature_registry::declare_feature! {
+    key: "mcp_protocol_2026_07_28",
+    stage: Beta,
+    default: true,
+    description: "Ask HTTP servers for MCP 2026-07-28 (`server/discover`, no session) before falling back to `initialize`",
+    aliases: [],
+}
+
+/// The feature that turns on MCP 2026-07-28 for HTTP servers.
+const MODERN_PROTOCOL_FEATURE: &str = "mcp_protocol_2026_07_28";
 
 /// The host's side of an MCP session: who it is, and what it does with
 /// notifications (progress goes to the user).
@@ -127,16 +139,43 @@ impl Session {
         let transport = pending.into_transport(connection.clone(), name.to_string());
         let reason = transport.close_reason();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
+        let client = HostClient {
+            server: name.to_string(),
+        };
+        let lifecycle = if transport_name(server) == HTTP_TRANSPORT
+            && host
+                .features
+                .get(MODERN_PROTOCOL_FEATURE)
+                .copied()
+                .unwrap_or(false)
+        {
+            // `server/discover` first; a server of an earlier revision
+            // refuses it and gets `initialize` (2025-11-25) right after.
+            ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            }
+        } else {
+            ClientLifecycleMode::Initialize
+        };
         let service = match tokio::time::timeout(
             remaining,
-            HostClient {
-                server: name.to_string(),
-            }
-            .serve(transport),
+            client.serve_with_lifecycle(transport, lifecycle),
         )
         .await
         {
-            Ok(Ok(service)) => service,
+            Ok(Ok(service)) => {
+                if let Some(info) = service.peer_info() {
+                    host.log(
+                        codex_plugin_api::LogLevel::Info,
+                        &format!(
+                            "MCP server `{name}` speaks MCP {}",
+                            info.protocol_version.as_str()
+                        ),
+                    );
+                }
+                service
+            }
             Ok(Err(error)) => {
                 close_connection(connection).await;
                 let cause = reason

@@ -253,6 +253,15 @@ async fn start(
         return start_legacy(context, timeout, message, None).await;
     }
     let streamable = Arc::new(Streamable::new(Arc::clone(context)));
+    if message.is_discover() {
+        // Either way the connection goes on: a 2026-07-28 server is used
+        // without a session, an earlier one gets `initialize` next.
+        return Some(if streamable.discover(&message).await {
+            Route::Streamable(streamable)
+        } else {
+            Route::Undecided
+        });
+    }
     match streamable.first(&message).await {
         Ok(()) => Some(Route::Streamable(streamable)),
         Err(Failure::Status { status, error }) if matches!(status.as_u16(), 400 | 404 | 405) => {

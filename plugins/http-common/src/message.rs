@@ -60,7 +60,13 @@ pub struct Outgoing {
     /// What a `tools/call`, `prompts/get` or `resources/read` names (its
     /// `params.name` or `params.uri`), for the `Mcp-Name` header.
     pub name: Option<String>,
+    /// The protocol revision the message names in its own `_meta` (MCP
+    /// 2026-07-28 messages carry it instead of a session having one).
+    pub protocol_version: Option<String>,
 }
+
+/// Where a 2026-07-28 message names its protocol revision, inside `params._meta`.
+const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 
 /// The methods whose target is mirrored in `Mcp-Name`, and the parameter
 /// holding it (MCP 2026-07-28).
@@ -110,12 +116,18 @@ impl Outgoing {
                 .find(|(bearing, _)| *bearing == method)?;
             Some(probe.params.as_ref()?.get(key)?.as_str()?.to_owned())
         });
+        let protocol_version = probe
+            .params
+            .as_ref()
+            .and_then(|params| params.get("_meta")?.get(META_PROTOCOL_VERSION)?.as_str())
+            .map(str::to_owned);
         Ok(Outgoing {
             text: text.to_owned(),
             kind,
             id: probe.id,
             method: probe.method,
             name,
+            protocol_version,
         })
     }
 
@@ -127,6 +139,7 @@ impl Outgoing {
             id: None,
             method: Some("notifications/initialized".to_owned()),
             name: None,
+            protocol_version: None,
         }
     }
 
@@ -148,6 +161,12 @@ impl Outgoing {
     /// Whether this is the `initialize` request.
     pub fn is_initialize(&self) -> bool {
         self.kind == Kind::Request && self.method.as_deref() == Some("initialize")
+    }
+
+    /// Whether this is `server/discover` (MCP 2026-07-28), which a client
+    /// sends first to learn whether the server speaks that revision.
+    pub fn is_discover(&self) -> bool {
+        self.kind == Kind::Request && self.method.as_deref() == Some("server/discover")
     }
 
     /// Whether this is `notifications/initialized`.

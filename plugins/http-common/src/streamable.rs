@@ -50,6 +50,21 @@ const LISTEN_WAIT: Duration = Duration::from_secs(2);
 /// GET streams in a row that failed or brought nothing before giving up.
 const MAX_LISTEN_FAILURES: u32 = 3;
 
+/// Whether `answer` is a `server/discover` result naming supported revisions.
+fn describes_revisions(answer: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(answer)
+        .ok()
+        .and_then(|value| value.get("result")?.get("supportedVersions").cloned())
+        .is_some_and(|versions| versions.is_array())
+}
+
+/// Whether `answer` is a JSON-RPC error response.
+fn is_error(answer: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(answer)
+        .ok()
+        .is_some_and(|value| value.get("error").is_some())
+}
+
 /// How one exchange failed.
 pub enum Failure {
     /// The server does not know the session the message carried.
@@ -130,6 +145,41 @@ impl Streamable {
             self.state().initialize = Some(message.clone());
         }
         self.exchange(message, false).await.map(|_| ())
+    }
+
+    /// Sends a first `server/discover` and delivers what settles the
+    /// revision: the server's description when it speaks 2026-07-28, else an
+    /// error answering the request (which tells the host to `initialize`).
+    /// Returns whether the server speaks 2026-07-28.
+    pub async fn discover(&self, message: &Outgoing) -> bool {
+        let refusal = match self.exchange(message, true).await {
+            Ok(Some(answer)) if describes_revisions(&answer) => {
+                self.context.deliver(answer);
+                return true;
+            }
+            // A JSON-RPC error (method not found, ...) says it all.
+            Ok(Some(answer)) if is_error(&answer) => {
+                self.context.deliver(answer);
+                return false;
+            }
+            Ok(_) => PluginError::new(
+                ErrorKind::Protocol,
+                format!(
+                    "MCP server `{}` answered `server/discover` without the revisions it supports",
+                    self.context.server()
+                ),
+            ),
+            Err(failure) => failure.into_error(&self.context, message),
+        };
+        self.context.log(
+            LogLevel::Debug,
+            &format!(
+                "`server/discover` refused ({}); the server speaks an earlier revision",
+                refusal.message
+            ),
+        );
+        self.context.fail(message, &refusal);
+        false
     }
 
     /// Sends `message`, starting a new session once if the server lost it,
@@ -269,7 +319,12 @@ impl Streamable {
             } else {
                 state.session_id.clone()
             };
-            if !message.is_initialize()
+            // A message that names its revision (2026-07-28) is sent under
+            // it; others under the one `initialize` negotiated.
+            let own_version = message.protocol_version.as_deref().and_then(header);
+            if let Some(version) = own_version {
+                headers.push((PROTOCOL_VERSION, version));
+            } else if !message.is_initialize()
                 && let Some(version) = &state.protocol_version
             {
                 headers.push((PROTOCOL_VERSION, version.clone()));
