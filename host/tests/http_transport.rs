@@ -238,7 +238,13 @@ fn with_2026_07_28_on_a_server_that_speaks_it_is_used_without_initialize_and_oth
     ));
     for (name, tool, args, expected, revision) in [
         ("py", "add", r#"{"a":2,"b":3}"#, "5\n", "2026-07-28"),
-        ("everything", "echo", r#"{"message":"hi"}"#, "Echo: hi\n", "2025-11-25"),
+        (
+            "everything",
+            "echo",
+            r#"{"message":"hi"}"#,
+            "Echo: hi\n",
+            "2025-11-25",
+        ),
     ] {
         let output = home
             .codex()
