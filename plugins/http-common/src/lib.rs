@@ -28,6 +28,8 @@ pub use config::HttpConfig;
 pub use connection::{DELETE_WAIT, HttpConnection, Mode};
 pub use http::{MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_REDIRECTS};
 pub use message::TRANSPORT_ERROR_CODE;
+/// The header type an [`Authorizer`] answers with.
+pub use reqwest::header::HeaderValue;
 
 /// The connect timeout when the host gives none.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
