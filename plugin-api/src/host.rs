@@ -142,7 +142,10 @@ impl HostServices {
     /// The options of a login a transport may start by itself now, as JSON;
     /// `None` when it may not.
     pub fn login_options(&self) -> Option<String> {
-        self.inner.login_options().into_option().map(RString::into_string)
+        self.inner
+            .login_options()
+            .into_option()
+            .map(RString::into_string)
     }
 
     /// Shows `prompt` and reads one line from the user.
