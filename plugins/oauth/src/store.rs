@@ -1,0 +1,208 @@
+//! The stored login of one server, in the host's credential store under the
+//! names Codex uses (service `Codex MCP Credentials`, account
+//! `"{server}|{hash of the URL}"`), in Codex's JSON, so that each program
+//! finds the other's logins.
+//!
+//! Codex's record has no room for what a refresh, a step-up or a logout
+//! needs (the token and revocation endpoints, the client's secret and
+//! method, the resource); that goes under one extra top-level key, `oauth`,
+//! which Codex ignores. A record Codex wrote has none: its endpoints are
+//! discovered again when needed, and its client is public, as Codex
+//! registers it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use codex_credential_names::{MCP_SERVICE, mcp_account};
+use codex_plugin_api::{ErrorKind, HostServices, PluginError, PluginResult};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::registration::{AuthMethod, Client};
+use crate::token::TokenResponse;
+
+/// A refresh is due this long before the access token expires.
+pub const REFRESH_SKEW_MS: u64 = 30_000;
+
+/// One server's login.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredTokens {
+    pub server_name: String,
+    pub url: String,
+    pub client_id: String,
+    pub token_response: TokenResponse,
+    /// When the access token expires, in ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthRecord>,
+}
+
+/// What this host keeps beyond Codex's record.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OAuthRecord {
+    pub issuer: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Zeroizing<String>>,
+    pub token_endpoint_auth_method: String,
+    /// The resource (RFC 8707) the tokens are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The scopes asked for (the grant's `scope` may be absent).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+}
+
+impl StoredTokens {
+    /// The granted scopes: the grant's `scope`, else what was asked for.
+    pub fn granted_scopes(&self) -> Vec<String> {
+        match &self.token_response.scope {
+            Some(scope) => crate::challenge::split_scopes(scope),
+            None => self
+                .oauth
+                .as_ref()
+                .map(|record| record.scopes.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether the access token expires within the refresh skew.
+    pub fn expiring(&self, now_ms: u64) -> bool {
+        self.expires_at
+            .is_some_and(|expires_at| now_ms.saturating_add(REFRESH_SKEW_MS) >= expires_at)
+    }
+
+    /// The registered client, as refresh and revocation present it.
+    pub fn client(&self) -> Client {
+        let record = self.oauth.as_ref();
+        Client {
+            client_id: self.client_id.clone(),
+            client_secret: record.and_then(|record| record.client_secret.clone()),
+            auth_method: record
+                .and_then(|record| AuthMethod::from_name(&record.token_endpoint_auth_method))
+                .unwrap_or(AuthMethod::None),
+        }
+    }
+
+    /// Replaces the tokens with `tokens`, received at `now_ms`.
+    pub fn renew(&mut self, tokens: TokenResponse, now_ms: u64) {
+        self.expires_at = tokens
+            .expires_in
+            .map(|seconds| now_ms.saturating_add(seconds.saturating_mul(1000)));
+        self.token_response = tokens;
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Where the login of `server` at `url` is stored.
+pub struct TokenStore {
+    host: HostServices,
+    server: String,
+    account: String,
+}
+
+impl TokenStore {
+    pub fn new(host: HostServices, server: &str, url: &str) -> TokenStore {
+        TokenStore {
+            host,
+            server: server.to_owned(),
+            account: mcp_account(server, url),
+        }
+    }
+
+    /// The account name (also the name of the refresh lock).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The stored login; `None` when there is none.
+    pub fn load(&self) -> PluginResult<Option<StoredTokens>> {
+        let Some(text) = self.host.credential_load(MCP_SERVICE, &self.account)? else {
+            return Ok(None);
+        };
+        let text = Zeroizing::new(text);
+        serde_json::from_str(&text).map(Some).map_err(|error| {
+            PluginError::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the stored login of MCP server `{}` is not readable ({}); run `codex mcp logout {0}` and log in again",
+                    self.server,
+                    error.classify_name()
+                ),
+            )
+        })
+    }
+
+    /// Stores `tokens`, replacing what was there.
+    pub fn save(&self, tokens: &StoredTokens) -> PluginResult<()> {
+        let text = serde_json::to_string(tokens)
+            .map(Zeroizing::new)
+            .map_err(|error| {
+                PluginError::internal(format!("cannot serialize the login: {error}"))
+            })?;
+        self.host
+            .credential_store(MCP_SERVICE, &self.account, &text)
+    }
+
+    /// Deletes the stored login; `true` when there was one.
+    pub fn delete(&self) -> PluginResult<bool> {
+        self.host.credential_delete(MCP_SERVICE, &self.account)
+    }
+}
+
+/// The kind of a JSON error, without its position's text (which could
+/// quote a secret).
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "an I/O error",
+            serde_json::error::Category::Syntax => "not valid JSON",
+            serde_json::error::Category::Data => "fields missing or of the wrong type",
+            serde_json::error::Category::Eof => "cut short",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as the Codex CLI writes it.
+    const CODEX_RECORD: &str = r#"{"server_name":"docs","url":"https://example.com/mcp","client_id":"abc","token_response":{"access_token":"at-secret","token_type":"bearer","expires_in":3600,"refresh_token":"rt-secret","scope":"read write"},"expires_at":1700000000000}"#;
+
+    #[test]
+    fn codex_records_are_read_and_written_back_the_same() {
+        let tokens: StoredTokens = serde_json::from_str(CODEX_RECORD).unwrap();
+        assert_eq!(tokens.granted_scopes(), ["read", "write"]);
+        assert_eq!(tokens.client().auth_method, AuthMethod::None);
+        assert!(tokens.expiring(1_700_000_000_000 - REFRESH_SKEW_MS));
+        assert!(!tokens.expiring(1_700_000_000_000 - REFRESH_SKEW_MS - 1));
+        assert_eq!(serde_json::to_string(&tokens).unwrap(), CODEX_RECORD);
+    }
+
+    #[test]
+    fn renewal_sets_the_expiry_and_debug_hides_tokens() {
+        let mut tokens: StoredTokens = serde_json::from_str(CODEX_RECORD).unwrap();
+        let mut fresh = tokens.token_response.clone();
+        fresh.expires_in = Some(60);
+        tokens.renew(fresh, 1_000);
+        assert_eq!(tokens.expires_at, Some(61_000));
+        let shown = format!("{:?}", tokens.token_response);
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}
