@@ -7,16 +7,22 @@ set -euo pipefail
 
 url="${!#}"
 codex="${CODEX_BIN:?CODEX_BIN must name the codex binary}"
+# A CODEX_HOME of its own: in suite mode the scenarios run at the same time.
+CODEX_HOME=$(mktemp -d)
+export CODEX_HOME
+export CODEX_SYSTEM_CONFIG=$CODEX_HOME/no-system-config.toml
+export CODEX_MANAGED_CONFIG=$CODEX_HOME/no-managed-config.toml
+trap 'rm -rf "$CODEX_HOME"' EXIT
 
 case "${MCP_CONFORMANCE_SCENARIO:-}" in
     initialize)
-        exec "$codex" mcp tools --url "$url"
+        "$codex" mcp tools --url "$url"
         ;;
     tools_call)
-        exec "$codex" mcp call --url "$url" add_numbers --args '{"a":2,"b":3}'
+        "$codex" mcp call --url "$url" add_numbers --args '{"a":2,"b":3}'
         ;;
     sse-retry)
-        exec "$codex" mcp call --url "$url" test_reconnection
+        "$codex" mcp call --url "$url" test_reconnection
         ;;
     auth/*)
         # The whole user flow against the scenario's protected server: add

@@ -2,10 +2,12 @@
 # Runs MCP conformance-suite client scenarios against the real `codex` binary.
 #
 #   tests/conformance/run.sh CODEX_BIN SCENARIO...
+#   tests/conformance/run.sh CODEX_BIN --suite SUITE [--spec-version VERSION]
 #
 # Needs tests/setup.sh to have run (Node 22 and @modelcontextprotocol/conformance
-# from tests/package-lock.json). Each scenario runs in a fresh CODEX_HOME; the
-# suite's results go to $CONFORMANCE_RESULTS (default: a temporary directory).
+# from tests/package-lock.json). Each run of the client (client.sh) has a
+# fresh CODEX_HOME; the suite's results go to $CONFORMANCE_RESULTS (default:
+# a temporary directory).
 # Exits non-zero if any scenario fails (a WARNING check counts as a failure).
 set -euo pipefail
 
@@ -26,21 +28,32 @@ if [ ! -f "$CODEX_TEST_CONFORMANCE" ]; then
 fi
 
 results=${CONFORMANCE_RESULTS:-$(mktemp -d)}
+conformance=("$CODEX_TEST_NODE" "$CODEX_TEST_CONFORMANCE" client --command "$here/client.sh" -o "$results")
+
+if [ "$1" = --suite ]; then
+    # A whole suite, its scenarios at once; what is expected to fail is in
+    # expected-failures.yml (a failure not listed there, or a listed
+    # scenario that passes, fails the run).
+    shift
+    echo "==> conformance client suite: $*"
+    if "${conformance[@]}" --expected-failures "$here/expected-failures.yml" --suite "$@"; then
+        echo "PASS suite $*"
+    else
+        echo "FAIL suite $* (results in $results)"
+        exit 1
+    fi
+    exit 0
+fi
+
 failed=()
 for scenario in "$@"; do
-    home=$(mktemp -d)
     echo "==> conformance client scenario: $scenario"
-    if CODEX_HOME=$home \
-        CODEX_SYSTEM_CONFIG=$home/no-system-config.toml \
-        CODEX_MANAGED_CONFIG=$home/no-managed-config.toml \
-        "$CODEX_TEST_NODE" "$CODEX_TEST_CONFORMANCE" client \
-        --command "$here/client.sh" --scenario "$scenario" -o "$results"; then
+    if "${conformance[@]}" --scenario "$scenario"; then
         echo "PASS $scenario"
     else
         echo "FAIL $scenario (results in $results)"
         failed+=("$scenario")
     fi
-    rm -rf "$home"
 done
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "conformance: failed: ${failed[*]}" >&2
