@@ -1,0 +1,294 @@
+//! `codex mcp login` against authorization servers that misbehave: a
+//! forged callback (wrong `state`), an `iss` from another issuer (RFC 9207),
+//! metadata without PKCE, an authorization server on plain HTTP elsewhere,
+//! a token endpoint that never answers. Each is a clear error (or, for the
+//! forged callback, a refusal while the real one goes on), and the stored
+//! credentials are left as they were.
+//!
+//! The server here is both the MCP server and its authorization server, on
+//! 127.0.0.1; the "browser" is a script that follows its redirect.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Home, stderr, stdout};
+
+/// How the authorization server misbehaves.
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    /// Its metadata has no `code_challenge_methods_supported`.
+    NoPkce,
+    /// The protected resource names an authorization server on plain HTTP
+    /// on another machine.
+    PlainHttp,
+    /// It promises `iss` and then sends another issuer's.
+    IssMismatch,
+    /// Its token endpoint never answers.
+    HungToken,
+    /// None: the browser forges a callback first.
+    None,
+}
+
+const TOKEN: &str = "fresh-access-token-0123456789";
+
+/// Serves the MCP and authorization endpoints with `fault` on 127.0.0.1;
+/// returns the MCP URL. The thread lives as long as the test process.
+fn serve(fault: Fault) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || answer(stream, port, fault));
+        }
+    });
+    format!("http://127.0.0.1:{port}/mcp")
+}
+
+fn answer(mut stream: TcpStream, port: u16, fault: Fault) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    let _ = reader.read_line(&mut request_line);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let origin = format!("http://127.0.0.1:{port}");
+    let json = |status: &str, body: String| {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let response = match path {
+        "/mcp" => format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ),
+        "/.well-known/oauth-protected-resource/mcp" => {
+            let issuer = if fault == Fault::PlainHttp {
+                "http://auth.example.com".to_owned()
+            } else {
+                origin.clone()
+            };
+            json(
+                "200 OK",
+                serde_json::json!({"resource": format!("{origin}/mcp"), "authorization_servers": [issuer]})
+                    .to_string(),
+            )
+        }
+        "/.well-known/oauth-authorization-server" => {
+            let mut metadata = serde_json::json!({
+                "issuer": origin,
+                "authorization_endpoint": format!("{origin}/authorize"),
+                "token_endpoint": format!("{origin}/token"),
+                "registration_endpoint": format!("{origin}/register"),
+                "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": fault == Fault::IssMismatch,
+            });
+            if fault == Fault::NoPkce {
+                metadata
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("code_challenge_methods_supported");
+            }
+            json("200 OK", metadata.to_string())
+        }
+        "/register" => json(
+            "201 Created",
+            serde_json::json!({"client_id": "faulty-client", "token_endpoint_auth_method": "none"})
+                .to_string(),
+        ),
+        "/authorize" => {
+            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+            let get = |key: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| name == key)
+                    .map(|(_, value)| value.clone())
+                    .unwrap_or_default()
+            };
+            let mut location = url::Url::parse(&get("redirect_uri")).unwrap();
+            location
+                .query_pairs_mut()
+                .append_pair("code", "the-code")
+                .append_pair("state", &get("state"));
+            if fault == Fault::IssMismatch {
+                location
+                    .query_pairs_mut()
+                    .append_pair("iss", "http://evil.example.com");
+            }
+            format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        }
+        "/token" if fault == Fault::HungToken => {
+            std::thread::sleep(Duration::from_secs(45));
+            return;
+        }
+        "/token" => json(
+            "200 OK",
+            serde_json::json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})
+                .to_string(),
+        ),
+        _ => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+    };
+    let _ = stream.write_all(response.as_bytes());
+}
+
+/// A `$BROWSER` that takes the authorization server's redirect and goes to
+/// it; with `forge`, first to the same callback with another `state`,
+/// writing what the callback answered that to `forged.txt` beside it.
+fn browser(dir: &Path, forge: bool) -> PathBuf {
+    let path = dir.join("browser.py");
+    let script = format!(
+        r#"#!/usr/bin/env python3
+import sys, urllib.error, urllib.parse, urllib.request
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+try:
+    urllib.request.build_opener(Stay).open(sys.argv[1], timeout=30)
+    sys.exit("browser.py: no redirect")
+except urllib.error.HTTPError as answer:
+    location = answer.headers["Location"]
+if {forge}:
+    parts = urllib.parse.urlsplit(location)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query["state"] = "forged"
+    forged = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    try:
+        urllib.request.urlopen(forged, timeout=30)
+        seen = "200"
+    except urllib.error.HTTPError as answer:
+        seen = f"{{answer.code}} {{answer.read().decode()}}"
+    with open("{out}", "w") as out:
+        out.write(seen)
+try:
+    urllib.request.urlopen(location, timeout=30)
+except urllib.error.HTTPError as answer:
+    print(f"browser.py: {{answer.code}}", file=sys.stderr)
+"#,
+        forge = if forge { "True" } else { "False" },
+        out = dir.join("forged.txt").display(),
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A home with server `faulty` at `url` and a stored login of another
+/// server; returns it with the credentials file's bytes.
+fn home_with_stored_login(url: &str) -> (Home, Vec<u8>) {
+    let home = Home::new();
+    home.write_config(&format!(
+        "mcp_oauth_credentials_store = \"file\"\n[mcp_servers.faulty]\nurl = \"{url}\"\n"
+    ));
+    let kept_url = "http://127.0.0.1:9/mcp";
+    let key = codex_file::mcp_account_key("kept", kept_url);
+    let entry = serde_json::json!({ key: {
+        "server_name": "kept", "server_url": kept_url, "client_id": "c",
+        "access_token": "kept-token", "expires_at": null, "refresh_token": null, "scopes": []
+    }});
+    let path = home.path().join(".credentials.json");
+    std::fs::write(&path, entry.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    (home, bytes)
+}
+
+/// `codex mcp login faulty` against `fault`: it fails with `expected` in
+/// its message and leaves the credentials file byte for byte as it was.
+fn login_fails(fault: Fault, expected: &str) {
+    let url = serve(fault);
+    let (home, before) = home_with_stored_login(&url);
+    let output = home
+        .codex()
+        .env("BROWSER", browser(home.path(), false))
+        .args(["mcp", "login", "faulty"])
+        .output()
+        .unwrap();
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains(expected),
+        "expected `{expected}` in:\n{errors}"
+    );
+    assert!(!errors.contains("panicked"), "{errors}");
+    let after = std::fs::read(home.path().join(".credentials.json")).unwrap();
+    assert_eq!(after, before, "the stored credentials changed");
+}
+
+#[test]
+fn metadata_without_pkce_is_refused() {
+    login_fails(
+        Fault::NoPkce,
+        "does not offer PKCE with S256 (`code_challenge_methods_supported` is missing); refusing to log in without it",
+    );
+}
+
+#[test]
+fn an_authorization_server_on_plain_http_elsewhere_is_refused() {
+    login_fails(
+        Fault::PlainHttp,
+        "is at http://auth.example.com/, plain HTTP on another machine; refusing to send credentials over it",
+    );
+}
+
+#[test]
+fn an_answer_from_another_issuer_is_discarded() {
+    login_fails(
+        Fault::IssMismatch,
+        "comes from issuer `http://evil.example.com`, not `http://127.0.0.1:",
+    );
+}
+
+#[test]
+fn a_hung_token_endpoint_times_out() {
+    login_fails(Fault::HungToken, "did not answer in 30 s");
+}
+
+#[test]
+fn a_forged_callback_is_refused_and_the_real_one_logs_in() {
+    let url = serve(Fault::None);
+    let (home, _) = home_with_stored_login(&url);
+    let output = home
+        .codex()
+        .env("BROWSER", browser(home.path(), true))
+        .args(["mcp", "login", "faulty"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Successfully logged in to MCP server 'faulty'.\n"
+    );
+    let forged = std::fs::read_to_string(home.path().join("forged.txt")).unwrap();
+    assert!(
+        forged.starts_with("400 ") && forged.contains("the state does not match"),
+        "{forged}"
+    );
+    let stored = std::fs::read_to_string(home.path().join(".credentials.json")).unwrap();
+    assert!(stored.contains("kept-token"), "{stored}");
+    assert!(stored.contains(TOKEN), "the new login is stored");
+    for text in [stdout(&output), stderr(&output)] {
+        assert!(!text.contains(TOKEN), "a token in the output: {text}");
+    }
+}
