@@ -6,7 +6,8 @@
 //! credentials are left as they were.
 //!
 //! The server here is both the MCP server and its authorization server, on
-//! 127.0.0.1; the "browser" is a script that follows its redirect.
+//! 127.0.0.1; the "browser" is a script that follows its redirect, and once
+//! a real one: headless Chromium.
 
 mod common;
 
@@ -291,4 +292,60 @@ fn a_forged_callback_is_refused_and_the_real_one_logs_in() {
     for text in [stdout(&output), stderr(&output)] {
         assert!(!text.contains(TOKEN), "a token in the output: {text}");
     }
+}
+
+/// A `$BROWSER` that is headless Chromium, saving the page it ends at.
+fn chromium(dir: &Path) -> PathBuf {
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v chromium"])
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "chromium is not installed; run tests/keyring/setup.sh (it installs Debian's chromium)"
+    );
+    let path = dir.join("chromium.sh");
+    let script = format!(
+        "#!/bin/sh\nexec chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='{dir}/profile' --dump-dom \"$1\" >'{dir}/page.html' 2>'{dir}/chromium.log'\n",
+        dir = dir.display()
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_real_headless_browser_completes_a_login() {
+    let url = serve(Fault::None);
+    let (home, _) = home_with_stored_login(&url);
+    let output = home
+        .codex()
+        .env("BROWSER", chromium(home.path()))
+        .args(["mcp", "login", "faulty"])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(home.path().join("chromium.log")).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "{}\nchromium: {log}",
+        stderr(&output)
+    );
+    let stored = std::fs::read_to_string(home.path().join(".credentials.json")).unwrap();
+    assert!(stored.contains(TOKEN), "the login is stored");
+    // Chromium may still be writing the page when the login has its code.
+    let page_path = home.path().join("page.html");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut page = String::new();
+    while std::time::Instant::now() < deadline {
+        page = std::fs::read_to_string(&page_path).unwrap_or_default();
+        if page.contains("</html>") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        page.contains("Authentication complete. You may close this window."),
+        "the browser ended at: {page}\nchromium: {log}"
+    );
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the credential-store tests run against, from Debian's packages,
-# only when something is missing (safe to run any number of times):
+# Installs what the credential-store tests (and the one login through a real
+# browser) run against, from Debian's packages, only when something is missing
+# (safe to run any number of times):
 #   gnome-keyring     a real Secret Service (gnome-keyring-daemon)
 #   dbus              dbus-daemon / dbus-run-session for a private session bus
 #   libsecret-tools   secret-tool, to read and write Secret Service items
 #   keyutils          keyctl, to read and write the kernel keyring
 #   python3           runs the test credential helper (a docker credential helper)
+#   chromium          a real headless browser as $BROWSER for one OAuth login
 # One line per step on stdout.
 set -euo pipefail
 
@@ -34,6 +36,7 @@ declare -A wanted=(
     [secret-tool]=libsecret-tools
     [keyctl]=keyutils
     [python3]=python3
+    [chromium]=chromium
 )
 
 missing=()
@@ -48,7 +51,7 @@ for command in "${!wanted[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "gnome-keyring, dbus, secret-tool, keyctl and python3 found, nothing to install"
+    say "gnome-keyring, dbus, secret-tool, keyctl, python3 and chromium found, nothing to install"
     exit 0
 fi
 
