@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use codex_http_common::config::display_url;
 use codex_plugin_api::{ErrorKind, HostServices, LogLevel, PluginError, PluginResult};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue, WWW_AUTHENTICATE};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
@@ -144,16 +144,8 @@ async fn probe_challenge(net: &Net, url: &Url) -> Option<BearerChallenge> {
         .send(Method::POST, url, headers, Some(initialize.to_string()))
         .await
         .ok()?;
-    let status = response.status();
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        let values: Vec<String> = response
-            .headers()
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        return challenge::bearer(&values);
+    if let Some(refused) = codex_http_common::Challenge::of(&response) {
+        return challenge::bearer(&refused.www_authenticate);
     }
     let session = response.headers().get("mcp-session-id").cloned();
     drop(response);
