@@ -7,9 +7,16 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
+
+/// One suite at a time (`cargo test` runs the tests of a file at once;
+/// nextest is told the same in .config/nextest.toml): a suite starts all of
+/// its scenarios together, each with a 30 s limit.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs tests/conformance/run.sh with `args` after the binary.
 fn run(args: &[&str]) -> std::process::Output {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/run.sh");
     Command::new("bash")
         .arg(&script)
