@@ -70,10 +70,18 @@ impl StoredTokens {
         }
     }
 
-    /// Whether the access token expires within the refresh skew.
+    /// Whether the access token expires within the refresh skew: at most
+    /// half its lifetime when that is known, so a token that lives less
+    /// than the skew is not refreshed again before every request.
     pub fn expiring(&self, now_ms: u64) -> bool {
+        let skew = self
+            .token_response
+            .expires_in
+            .map_or(REFRESH_SKEW_MS, |seconds| {
+                REFRESH_SKEW_MS.min(seconds.saturating_mul(500))
+            });
         self.expires_at
-            .is_some_and(|expires_at| now_ms.saturating_add(REFRESH_SKEW_MS) >= expires_at)
+            .is_some_and(|expires_at| now_ms.saturating_add(skew) >= expires_at)
     }
 
     /// The registered client, as refresh and revocation present it.
@@ -202,6 +210,14 @@ mod tests {
         fresh.expires_in = Some(60);
         tokens.renew(fresh, 1_000);
         assert_eq!(tokens.expires_at, Some(61_000));
+        assert!(!tokens.expiring(1_000 + 60_000 - REFRESH_SKEW_MS - 1));
+        assert!(tokens.expiring(1_000 + 60_000 - REFRESH_SKEW_MS));
+        // A token living less than the skew is due at half its life.
+        let mut short = tokens.token_response.clone();
+        short.expires_in = Some(4);
+        tokens.renew(short, 1_000);
+        assert!(!tokens.expiring(2_999));
+        assert!(tokens.expiring(3_000));
         let shown = format!("{:?}", tokens.token_response);
         assert!(!shown.contains("secret"), "{shown}");
     }
