@@ -2,8 +2,9 @@
 # Installs what the integration tests run against: Node.js and npm (from the
 # system's package manager, only when npm is missing) and the npm packages
 # pinned in tests/package-lock.json (the MCP reference servers, the
-# conformance suite and a Node 22 runtime). Safe to run any number of times:
-# each step checks whether it is needed first. One line per step on stdout.
+# conformance suite, oidc-provider for tests/oauth and a Node 22 runtime).
+# Safe to run any number of times: each step checks whether it is needed
+# first. One line per step on stdout.
 set -euo pipefail
 
 tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,7 +60,7 @@ install_npm_packages() {
         say "tests/node_modules is up to date with package-lock.json, skipping npm ci"
         return
     fi
-    say "npm ci in tests/ (pinned MCP servers, conformance suite, node@22)"
+    say "npm ci in tests/ (pinned MCP servers, conformance suite, oidc-provider, node@22)"
     # `--ignore-scripts=false`: the `node` package fetches its platform binary
     # in a preinstall script, which a user-level `ignore-scripts` would skip.
     (cd "$tests_dir" && npm ci --no-audit --no-fund --ignore-scripts=false --loglevel=error) ||

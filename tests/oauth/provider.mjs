@@ -1,0 +1,158 @@
+// A real OAuth 2.1 / OpenID authorization server for the end-to-end tests of
+// the oauth plugin: node-oidc-provider (pinned in tests/package.json) on
+// 127.0.0.1, configured as an MCP deployment needs it:
+//
+// - open dynamic client registration (RFC 7591), loopback http redirect URIs
+//   for native clients (RFC 8252);
+// - PKCE required (S256, the only method oidc-provider implements);
+// - resource indicators (RFC 8707): tokens for an MCP resource (any
+//   http://127.0.0.1:PORT/mcp, or exactly $OAUTH_RESOURCE when set) are
+//   opaque, carry the `mcp:tools` scope and the resource as their audience;
+// - refresh tokens for every authorization-code grant of a client allowed
+//   the refresh_token grant (no `offline_access` dance), rotated on each use
+//   (reusing a consumed one revokes the whole grant, as oidc-provider does);
+// - revocation (RFC 7009) and introspection (RFC 7662); the resource server
+//   introspects as the confidential client `mcp-resource-server`;
+// - the built-in development login and consent pages (any login/password).
+//
+// Usage: node provider.mjs [PORT] [--exit-with-stdin]
+// (PORT 0 or absent: any free port; --exit-with-stdin: stop when stdin
+// closes, so a test that dies takes its provider with it)
+// Prints `ISSUER http://127.0.0.1:PORT` on stdout once it listens, then a
+// line per token event on stderr (never a token value).
+//
+// Environment:
+//   OAUTH_ACCESS_TTL   access-token lifetime in seconds (default 3600)
+//   OAUTH_RESOURCE     the only resource indicator accepted (default: any
+//                      http://127.0.0.1:PORT/mcp)
+//   OAUTH_INTROSPECTION_SECRET  the resource server's client secret
+//                      (default `resource-server-secret`)
+
+import { Provider, errors } from 'oidc-provider';
+
+const args = process.argv.slice(2);
+const exitWithStdin = args.includes('--exit-with-stdin');
+const positional = args.filter((arg) => arg !== '--exit-with-stdin');
+const port = Number(positional[0] ?? 0);
+if (positional.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error('usage: node provider.mjs [PORT] [--exit-with-stdin]');
+  process.exit(2);
+}
+const accessTtl = Number(process.env.OAUTH_ACCESS_TTL ?? 3600);
+if (!Number.isInteger(accessTtl) || accessTtl <= 0) {
+  console.error(`OAUTH_ACCESS_TTL must be a positive number of seconds, not ${process.env.OAUTH_ACCESS_TTL}`);
+  process.exit(2);
+}
+const onlyResource = process.env.OAUTH_RESOURCE;
+const introspectionSecret = process.env.OAUTH_INTROSPECTION_SECRET ?? 'resource-server-secret';
+const MCP_SCOPE = 'mcp:tools';
+
+function isMcpResource(indicator) {
+  if (onlyResource) {
+    return indicator === onlyResource;
+  }
+  return /^http:\/\/127\.0\.0\.1:\d{1,5}\/mcp$/.test(indicator);
+}
+
+// The issuer must be known before the provider is made, so listen first on
+// a plain http server and hand its requests to the provider afterwards.
+const { createServer } = await import('node:http');
+let handler = (_req, res) => {
+  res.statusCode = 503;
+  res.end();
+};
+const server = createServer((req, res) => handler(req, res));
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(port, '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const configuration = {
+  clients: [
+    {
+      client_id: 'mcp-resource-server',
+      client_secret: introspectionSecret,
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  cookies: { keys: ['codex-oauth-test-cookie-key'] },
+  scopes: ['openid', 'offline_access', MCP_SCOPE],
+  pkce: { required: () => true },
+  features: {
+    devInteractions: { enabled: true },
+    registration: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // A client that names no resource gets none (an OpenID login).
+      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      // The token endpoint may omit `resource`: the granted one is used.
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (_ctx, resourceIndicator) => {
+        if (!isMcpResource(resourceIndicator)) {
+          throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+        }
+        return {
+          scope: MCP_SCOPE,
+          audience: resourceIndicator,
+          accessTokenTTL: accessTtl,
+          accessTokenFormat: 'opaque',
+        };
+      },
+    },
+  },
+  ttl: {
+    AccessToken: accessTtl,
+    AuthorizationCode: 60,
+    Grant: 24 * 60 * 60,
+    Interaction: 10 * 60,
+    RefreshToken: 24 * 60 * 60,
+    Session: 24 * 60 * 60,
+  },
+  // Refresh tokens outlive the browser session, and are issued to every
+  // client registered for the refresh_token grant.
+  expiresWithSession: async () => false,
+  issueRefreshToken: async (_ctx, client, code) =>
+    client.grantTypeAllowed('refresh_token') && code.kind === 'AuthorizationCode',
+  rotateRefreshToken: true,
+};
+
+const provider = new Provider(issuer, configuration);
+provider.on('server_error', (_ctx, error) => console.error(`provider: server_error: ${error.stack ?? error}`));
+const note = (what) => (_ctx, ...rest) => {
+  const detail = rest.map((item) => item?.message ?? '').filter(Boolean).join(' ');
+  console.error(`provider: ${what}${detail ? `: ${detail}` : ''}`);
+};
+for (const event of [
+  'registration_create.success',
+  'grant.success',
+  'grant.error',
+  'grant.revoked',
+  'revocation.error',
+  'introspection.error',
+  'refresh_token.consumed',
+  'authorization.error',
+  'registration_create.error',
+]) {
+  provider.on(event, note(event));
+}
+handler = provider.callback();
+
+const shutdown = () => {
+  server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+if (exitWithStdin) {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('error', shutdown);
+  process.stdin.resume();
+}
+
+process.stdout.write(`ISSUER ${issuer}\n`);
