@@ -106,17 +106,26 @@ pub fn logout(app: &App, name: &str) -> Result<ExitCode> {
     };
     let host = app.host_context()?;
     let plugins = app.plugins()?;
-    match runtime()?.block_on(oauth::logout(name, server, plugins, &host)) {
-        Ok(Some(answer)) if answer.get("revoked") == Some(&json!(true)) => {
-            eprintln!("Revoked the OAuth tokens of '{name}' at its authorization server.");
+    // The plugin deletes from the configured store what it revoked; the
+    // host then deletes from every store the tokens may be in.
+    let removed_by_plugin = match runtime()?.block_on(oauth::logout(name, server, plugins, &host)) {
+        Ok(Some(answer)) => {
+            if answer.get("revoked") == Some(&json!(true)) {
+                eprintln!("Revoked the OAuth tokens of '{name}' at its authorization server.");
+            }
+            answer.get("removed") == Some(&json!(true))
         }
-        Ok(_) => {}
+        Ok(None) => false,
         // Revocation is a courtesy to the server; deleting is what the
         // user asked for, and it still happens.
-        Err(error) => eprintln!("warning: {error:#}"),
-    }
+        Err(error) => {
+            eprintln!("warning: {error:#}");
+            false
+        }
+    };
     let removed = crate::credentials::delete_mcp_tokens(&host, name, url)
-        .map_err(|error| anyhow::anyhow!("failed to delete OAuth credentials: {error:#}"))?;
+        .map_err(|error| anyhow::anyhow!("failed to delete OAuth credentials: {error:#}"))?
+        || removed_by_plugin;
     let message = if removed {
         format!("Removed OAuth credentials for '{name}'.")
     } else {

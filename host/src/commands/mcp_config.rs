@@ -130,7 +130,9 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         codex_config::present::added_message(&args.name)
     ))?;
     if is_http && !args.no_login {
-        super::mcp_auth::login_after_add(app, &args.name)?;
+        // The login reads the server from the config, which now has it.
+        let reloaded = App::load(app.global.clone())?;
+        super::mcp_auth::login_after_add(&reloaded, &args.name)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -154,7 +154,7 @@ impl Transport for OAuthTransport {
 
     /// Revokes the stored tokens where the authorization server offers
     /// revocation (RFC 7009), then deletes them. Answers `{"message",
-    /// "revoked"}`.
+    /// "revoked", "removed"}`.
     fn logout(&self, request: ConnectRequest) -> PluginResult<String> {
         let name = request.server_name.as_str();
         let server = ServerConfig::parse(name, request.config_json.as_str())?;
@@ -163,6 +163,7 @@ impl Transport for OAuthTransport {
             return Ok(json!({
                 "message": format!("No OAuth credentials stored for '{name}'."),
                 "revoked": false,
+                "removed": false,
             })
             .to_string());
         };
@@ -213,6 +214,6 @@ impl Transport for OAuthTransport {
         } else {
             format!("No OAuth credentials stored for '{name}'.")
         };
-        Ok(json!({"message": message, "revoked": revoked}).to_string())
+        Ok(json!({"message": message, "revoked": revoked, "removed": removed}).to_string())
     }
 }
