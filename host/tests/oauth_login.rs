@@ -1,13 +1,14 @@
-//! `codex mcp login` against authorization servers that misbehave: a
-//! forged callback (wrong `state`), an `iss` from another issuer (RFC 9207),
-//! metadata without PKCE, an authorization server on plain HTTP elsewhere,
-//! a token endpoint that never answers. Each is a clear error (or, for the
-//! forged callback, a refusal while the real one goes on), and the stored
-//! credentials are left as they were.
+//! Logins against a local authorization server: `codex mcp add` logging
+//! in by itself (feature `mcp_oauth_auto_login`), one login through a real
+//! browser (headless Chromium), and servers that misbehave on purpose: a
+//! forged callback (wrong `state`), an `iss` from another issuer (RFC
+//! 9207), metadata without PKCE, an authorization server on plain HTTP
+//! elsewhere, a token endpoint that never answers. Each misbehaviour is a
+//! clear error (or, for the forged callback, a refusal while the real one
+//! goes on), and the stored credentials are left as they were.
 //!
 //! The server here is both the MCP server and its authorization server, on
-//! 127.0.0.1; the "browser" is a script that follows its redirect, and once
-//! a real one: headless Chromium.
+//! 127.0.0.1; the "browser" is a script that follows its redirect.
 
 mod common;
 
@@ -348,4 +349,66 @@ fn a_real_headless_browser_completes_a_login() {
         page.contains("Authentication complete. You may close this window."),
         "the browser ended at: {page}\nchromium: {log}"
     );
+}
+
+#[test]
+fn mcp_add_logs_in_by_itself_unless_the_feature_is_off() {
+    let url = serve(Fault::None);
+    let home = Home::new();
+    home.write_config("mcp_oauth_credentials_store = \"file\"\n");
+    let browser = browser(home.path(), false);
+    let credentials = home.path().join(".credentials.json");
+
+    let off = home
+        .codex()
+        .env("BROWSER", &browser)
+        .args([
+            "--disable",
+            "mcp_oauth_auto_login",
+            "mcp",
+            "add",
+            "off",
+            "--url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(off.status.success(), "{}", stderr(&off));
+    assert!(
+        stderr(&off)
+            .contains("MCP server `off` asks for OAuth; run `codex mcp login off` to log in."),
+        "{}",
+        stderr(&off)
+    );
+    assert!(!credentials.exists(), "nothing is stored without a login");
+
+    let on = home
+        .codex()
+        .env("BROWSER", &browser)
+        .args(["mcp", "add", "on", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(on.status.success(), "{}", stderr(&on));
+    assert!(
+        stderr(&on).contains("Successfully logged in to MCP server 'on'."),
+        "{}",
+        stderr(&on)
+    );
+    let stored = std::fs::read_to_string(&credentials).unwrap();
+    assert!(stored.contains(TOKEN), "the login is stored");
+    let list = home
+        .codex()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let status = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["name"] == name)
+            .map(|entry| entry["auth_status"].clone())
+    };
+    assert_eq!(status("on"), Some("o_auth".into()));
+    assert_eq!(status("off"), Some("not_logged_in".into()));
 }
