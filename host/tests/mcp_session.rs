@@ -313,3 +313,73 @@ fn call_arguments_must_be_a_json_object() {
         assert!(stderr(&output).contains(expected), "{}", stderr(&output));
     }
 }
+
+/// With standard error on a terminal, `mcp tools` over several servers
+/// shows how many are connected and clears the line before the table.
+#[test]
+fn tools_shows_progress_on_a_terminal() {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    let home = Home::new();
+    home.write_config(&(demo_config("one", &[], "") + &demo_config("two", &[], "")));
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes the two descriptors; the other arguments may be null.
+    let status = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(status, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here.
+    let (mut master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    let child = std::process::Command::new(common::codex_bin())
+        .env("CODEX_HOME", home.path())
+        .env("CODEX_SYSTEM_CONFIG", home.path().join("none.toml"))
+        .env(
+            "CODEX_MANAGED_CONFIG",
+            home.path().join("none-managed.toml"),
+        )
+        .args(["mcp", "tools"])
+        .stdin(std::process::Stdio::null())
+        .stderr(slave)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        stdout(&output).contains("mcp__one__echo"),
+        "{}",
+        stdout(&output)
+    );
+    // The child is gone and held the only other end: the terminal's
+    // buffer reads to its end, then EIO.
+    let mut shown = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = master.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        shown.extend_from_slice(&buffer[..read]);
+    }
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        shown.contains("\rconnected to 1/2 MCP servers"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\rconnected to 2/2 MCP servers"),
+        "{shown:?}"
+    );
+    assert!(shown.ends_with("\r\x1b[2K"), "{shown:?}");
+}
