@@ -110,108 +110,6 @@ fn a_plugin_built_for_another_api_major_is_refused_naming_both_versions() {
 }
 
 #[test]
-fn a_group_writable_plugin_is_refused_before_it_is_opened() {
-    let home = Home::new();
-    let dir = home.plugin_dir();
-    let plugin = install_plugin(&built_library("test_plugin_panicking"), &dir, "panicking");
-    let marker = home.path().join("opened-marker");
-
-    fs::set_permissions(&plugin, fs::Permissions::from_mode(0o664)).unwrap();
-    let output = home
-        .codex()
-        .args(["plugin", "list", "--json"])
-        .env("CODEX_TEST_PLUGIN_MARKER", &marker)
-        .output()
-        .unwrap();
-    let list: Vec<Value> = serde_json::from_slice::<Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone();
-    let refused = entry(&list, "panicking");
-    assert_eq!(refused["state"], "refused");
-    assert!(
-        refused["reason"]
-            .as_str()
-            .unwrap()
-            .contains("writable by its group")
-    );
-    assert!(
-        !marker.exists(),
-        "a refused plugin was opened (its constructor ran)"
-    );
-
-    // The marker does work: the same library with safe permissions is opened.
-    fs::set_permissions(&plugin, fs::Permissions::from_mode(0o644)).unwrap();
-    let output = home
-        .codex()
-        .args(["plugin", "list", "--json"])
-        .env("CODEX_TEST_PLUGIN_MARKER", &marker)
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    assert!(
-        marker.exists(),
-        "the marker constructor did not run for a trusted plugin"
-    );
-}
-
-#[test]
-fn deny_lists_and_hash_pins_refuse_before_opening() {
-    let home = Home::new();
-    let dir = home.plugin_dir();
-    install_plugin(&built_library("test_plugin_panicking"), &dir, "panicking");
-    let marker = home.path().join("opened-marker");
-
-    let denied = home
-        .codex()
-        .args([
-            "plugin",
-            "list",
-            "--json",
-            "-c",
-            "plugins.deny=[\"panicking\"]",
-        ])
-        .env("CODEX_TEST_PLUGIN_MARKER", &marker)
-        .output()
-        .unwrap();
-    let list: Vec<Value> = serde_json::from_slice::<Value>(&denied.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone();
-    assert!(
-        entry(&list, "panicking")["reason"]
-            .as_str()
-            .unwrap()
-            .contains("plugins.deny")
-    );
-    assert!(!marker.exists());
-
-    let pin = format!("plugins.sha256.panicking=\"{}\"", "0".repeat(64));
-    let pinned = home
-        .codex()
-        .args(["plugin", "list", "--json", "-c", &pin])
-        .env("CODEX_TEST_PLUGIN_MARKER", &marker)
-        .output()
-        .unwrap();
-    let list: Vec<Value> = serde_json::from_slice::<Value>(&pinned.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone();
-    let refused = entry(&list, "panicking");
-    assert_eq!(refused["state"], "refused");
-    assert!(
-        refused["reason"]
-            .as_str()
-            .unwrap()
-            .contains("does not match the pin")
-    );
-    assert!(!marker.exists());
-}
-
-#[test]
 fn a_panicking_plugin_fails_its_own_server_and_the_host_carries_on() {
     let home = Home::new();
     let dir = home.plugin_dir();
@@ -247,4 +145,132 @@ fn a_panicking_plugin_fails_its_own_server_and_the_host_carries_on() {
             .iter()
             .any(|t| t["name"] == "echo")
     );
+}
+
+/// Every reason to refuse a plugin file, each refused before the library is
+/// opened: the test library writes a marker file from its constructor, and
+/// the marker must not exist afterwards (the last row shows it does appear
+/// when the library is trusted).
+#[test]
+fn every_refusal_happens_before_the_library_is_opened() {
+    use std::os::unix::fs::{chown, symlink};
+
+    type Setup = fn(&Home, &std::path::Path) -> Vec<String>;
+    let cases: [(&str, Setup, Option<&str>); 10] = [
+        (
+            "group-writable file",
+            |_, plugin| {
+                fs::set_permissions(plugin, fs::Permissions::from_mode(0o664)).unwrap();
+                vec![]
+            },
+            Some("is writable by its group"),
+        ),
+        (
+            "world-writable file",
+            |_, plugin| {
+                fs::set_permissions(plugin, fs::Permissions::from_mode(0o646)).unwrap();
+                vec![]
+            },
+            Some("is writable by others"),
+        ),
+        (
+            "writable directory",
+            |_, plugin| {
+                let dir = plugin.parent().unwrap();
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o777)).unwrap();
+                vec![]
+            },
+            Some("plugins is writable by its group"),
+        ),
+        (
+            "foreign owner",
+            |_, plugin| {
+                chown(plugin, Some(4242), None).unwrap();
+                vec![]
+            },
+            Some("is owned by user id 4242"),
+        ),
+        (
+            "symlink into a writable directory",
+            |home, plugin| {
+                let elsewhere = home.path().join("elsewhere");
+                fs::create_dir(&elsewhere).unwrap();
+                let target = elsewhere.join(plugin.file_name().unwrap());
+                fs::rename(plugin, &target).unwrap();
+                fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o777)).unwrap();
+                symlink(&target, plugin).unwrap();
+                vec![]
+            },
+            Some("elsewhere is writable by its group"),
+        ),
+        (
+            "hash pin mismatch",
+            |_, _| {
+                vec![
+                    "-c".into(),
+                    format!("plugins.sha256.panicking=\"{}\"", "0".repeat(64)),
+                ]
+            },
+            Some("does not match the pin `plugins.sha256.panicking`"),
+        ),
+        (
+            "denied on the command line",
+            |_, _| vec!["-c".into(), "plugins.deny=[\"panicking\"]".into()],
+            Some("denied by `plugins.deny`"),
+        ),
+        (
+            "not in the allow list",
+            |_, _| vec!["-c".into(), "plugins.allow=[\"stdio\"]".into()],
+            Some("not in `plugins.allow`"),
+        ),
+        (
+            "denied by managed config",
+            |home, _| {
+                fs::write(
+                    home.path().join("no-managed-config.toml"),
+                    "[plugins]\ndeny = [\"panicking\"]\n",
+                )
+                .unwrap();
+                vec![]
+            },
+            Some("denied by `plugins.deny`"),
+        ),
+        ("trusted", |_, _| vec![], None),
+    ];
+    for (case, setup, refusal) in cases {
+        let home = Home::new();
+        let dir = home.plugin_dir();
+        let plugin = install_plugin(&built_library("test_plugin_panicking"), &dir, "panicking");
+        let marker = home.path().join("opened-marker");
+        let extra = setup(&home, &plugin);
+        let output = home
+            .codex()
+            .args(["plugin", "list", "--json"])
+            .args(&extra)
+            .env("CODEX_TEST_PLUGIN_MARKER", &marker)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{case}: {}", stderr(&output));
+        let list: Vec<Value> = serde_json::from_slice::<Value>(&output.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        let found = entry(&list, "panicking");
+        match refusal {
+            Some(reason) => {
+                assert_eq!(found["state"], "refused", "{case}: {found}");
+                let why = found["reason"].as_str().unwrap_or_default();
+                assert!(why.contains(reason), "{case}: `{why}` lacks `{reason}`");
+                assert!(!marker.exists(), "{case}: the refused library was opened");
+            }
+            None => {
+                assert_eq!(found["state"], "loaded", "{case}: {found}");
+                assert!(
+                    marker.exists(),
+                    "{case}: the marker constructor did not run"
+                );
+            }
+        }
+    }
 }
