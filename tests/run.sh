@@ -84,6 +84,9 @@ if step build cargo build --workspace --all-targets --locked; then
     else
         step test cargo test --workspace --locked --no-fail-fast "$@"
     fi
+    # One iteration of every benchmark row, no targets enforced (the full run
+    # is tests/bench/run.sh, not part of CI); fails when a row cannot run.
+    step bench-smoke bash tests/bench/run.sh --smoke
 else
     skip test "the build failed"
 fi

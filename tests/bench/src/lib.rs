@@ -1,1 +1,32 @@
-//! Benchmarks (see tests/bench/run.sh).
+//! Benchmarks of the codex host against the Codex CLI and the floor (see
+//! `tests/bench/run.sh`, the one entry point, and `BENCHMARKS.md`).
+//!
+//! - [`calls`]: in-process tool calls through the real plugin libraries
+//!   (driven through the host's own rmcp adapter, [`host_transport`]) and
+//!   the same calls on rmcp's own client transports, plus a bare pipe.
+//! - [`procs`]: whole-process runs with wall time and peak RSS (`wait4`).
+//! - [`slow_http`]: a small HTTP server on 127.0.0.1 whose OAuth discovery
+//!   documents take a set time to arrive.
+//! - [`rows`]: the rows of the benchmark issue, and [`report`] their table.
+//!
+//! Speed is measured only here, never asserted in tests.
+
+pub mod calls;
+pub mod procs;
+pub mod report;
+pub mod rows;
+pub mod slow_http;
+pub mod stats;
+
+/// The host's adapter from a plugin connection to an rmcp transport, compiled
+/// from the host's own source so that the plugin side of rows 3 and 4 runs
+/// exactly the code `codex mcp call` runs (the host crate is a binary and
+/// has no library API).
+#[path = "../../../host/src/mcp/transport.rs"]
+pub mod host_transport;
+
+/// What the host's adapter asks to decide whether to print debug lines;
+/// the benchmarks never do.
+pub fn verbose() -> bool {
+    false
+}
