@@ -1,0 +1,247 @@
+//! The fault matrix: servers and users that break things at the worst
+//! moment. Each case checks what the user sees (exit status, a one-line
+//! reason) and that nothing on disk was lost (the config file byte for byte,
+//! or, for interrupted writes, every server whose `mcp add` finished).
+//!
+//! Faults covered elsewhere: a server exiting mid-call, a hung tool and a
+//! server that never initializes (mcp_session.rs), a panicking and an
+//! incompatible plugin (plugins.rs), refused OAuth logins (oauth_login.rs).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{Home, demo_server, stderr, stdout};
+
+/// A home whose config has `servers` (TOML text) and the config's bytes.
+fn home_with(servers: &str) -> (Home, Vec<u8>) {
+    let home = Home::new();
+    home.write_config(&format!("# kept as it is\n{servers}"));
+    let bytes = std::fs::read(home.config_path()).unwrap();
+    (home, bytes)
+}
+
+fn unchanged(home: &Home, before: &[u8]) {
+    assert_eq!(
+        std::fs::read(home.config_path()).unwrap(),
+        before,
+        "the config file changed"
+    );
+}
+
+fn stdio_server(name: &str, args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|arg| format!("\"{arg}\"")).collect();
+    format!(
+        "[mcp_servers.{name}]\ncommand = \"{}\"\nargs = [{}]\nstartup_timeout_sec = 10\n",
+        demo_server().display(),
+        args.join(", ")
+    )
+}
+
+#[test]
+fn a_server_crashing_at_start_fails_alone_with_its_status_and_stderr() {
+    let (home, before) =
+        home_with(&(stdio_server("crash", &["--exit-at-start", "4"]) + &stdio_server("fine", &[])));
+    let output = home.codex().args(["mcp", "tools"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("MCP server `crash` exited (exit status: 4); last stderr: demo server exiting at start with code 4 as asked"),
+        "{errors}"
+    );
+    assert!(
+        stdout(&output).contains("mcp__fine__echo"),
+        "the other server still lists"
+    );
+    unchanged(&home, &before);
+}
+
+#[test]
+fn garbage_on_stdout_before_the_protocol_is_skipped() {
+    let (home, before) = home_with(&stdio_server("noisy", &["--garbage-stdout"]));
+    let output = home
+        .codex()
+        .args([
+            "mcp",
+            "call",
+            "noisy",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("echo: hi"), "{}", stdout(&output));
+    unchanged(&home, &before);
+}
+
+#[test]
+fn a_server_that_ignores_sigterm_is_killed_on_close() {
+    let (home, before) = home_with(&stdio_server("stubborn", &["--ignore-sigterm"]));
+    let started = Instant::now();
+    let output = home
+        .codex()
+        .args([
+            "mcp",
+            "call",
+            "stubborn",
+            "add",
+            "--args",
+            r#"{"a":2,"b":3}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains('5'));
+    // SIGTERM, a grace period, then SIGKILL: bounded, not a hang.
+    assert!(started.elapsed() < Duration::from_secs(60));
+    unchanged(&home, &before);
+}
+
+/// How an HTTP test server misbehaves.
+#[derive(Clone, Copy)]
+enum Http {
+    /// 500 with a body.
+    ServerError,
+    /// Closes every connection without answering.
+    Reset,
+    /// Accepts and never sends headers.
+    SlowHeaders,
+}
+
+fn serve(kind: Http) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(50) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                match kind {
+                    Http::ServerError => {
+                        let body = "database is down";
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    Http::Reset => drop(stream),
+                    Http::SlowHeaders => std::thread::sleep(Duration::from_secs(30)),
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/mcp")
+}
+
+fn http_fails(kind: Http, expected: &str) {
+    let url = serve(kind);
+    let (home, before) = home_with(&format!(
+        "[mcp_servers.web]\nurl = \"{url}\"\nstartup_timeout_sec = 3\n"
+    ));
+    let started = Instant::now();
+    let output = home.codex().args(["mcp", "tools", "web"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(expected),
+        "expected `{expected}` in:\n{errors}"
+    );
+    assert!(!errors.contains("panicked"), "{errors}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    unchanged(&home, &before);
+}
+
+#[test]
+fn an_http_500_names_the_status_and_the_start_of_the_body() {
+    http_fails(Http::ServerError, "database is down");
+}
+
+#[test]
+fn a_connection_closed_without_an_answer_is_one_clear_error() {
+    http_fails(Http::Reset, "MCP client for `web` failed to start");
+}
+
+#[test]
+fn a_server_that_never_sends_headers_hits_the_startup_timeout() {
+    http_fails(Http::SlowHeaders, "timed out");
+}
+
+/// SIGINT at many moments of `mcp add`: the config always parses and keeps
+/// every server whose add finished.
+#[test]
+fn sigint_during_a_config_write_loses_nothing() {
+    let home = Home::new();
+    home.write_config("# my servers\n");
+    let mut finished = Vec::new();
+    for index in 0..24u64 {
+        let name = format!("s{index}");
+        let mut child = std::process::Command::new(common::codex_bin())
+            .env("CODEX_HOME", home.path())
+            .env("CODEX_SYSTEM_CONFIG", home.path().join("none.toml"))
+            .env(
+                "CODEX_MANAGED_CONFIG",
+                home.path().join("none-managed.toml"),
+            )
+            .args(["mcp", "add", &name, "--", "server-binary", "--flag"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From at once to well after the write: 0, 3, 6, ... ms.
+        std::thread::sleep(Duration::from_millis(index * 3));
+        // SAFETY: kill with a pid this test spawned and has not reaped.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let status = child.wait().unwrap();
+        if status.success() {
+            finished.push(name);
+        }
+        let text = home.read_config();
+        let parsed: toml::Table = toml::from_str(&text)
+            .unwrap_or_else(|error| panic!("config broken after SIGINT {index}: {error}\n{text}"));
+        assert!(
+            text.contains("# my servers\n"),
+            "the comment was lost:\n{text}"
+        );
+        let servers = parsed
+            .get("mcp_servers")
+            .and_then(toml::Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        for name in &finished {
+            assert!(servers.contains_key(name), "`{name}` was lost:\n{text}");
+        }
+    }
+    assert!(
+        finished.len() < 24,
+        "no `mcp add` was interrupted: the test proves nothing"
+    );
+    // The file is still one the next write takes.
+    let last = home
+        .codex()
+        .args(["mcp", "add", "last", "--", "server-binary"])
+        .output()
+        .unwrap();
+    assert!(last.status.success(), "{}", stderr(&last));
+    let text = home.read_config();
+    for name in finished.iter().chain(["last".to_owned()].iter()) {
+        assert!(
+            text.contains(&format!("[mcp_servers.{name}]")),
+            "`{name}` was lost:\n{text}"
+        );
+    }
+}
