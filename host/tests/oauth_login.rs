@@ -412,3 +412,69 @@ fn mcp_add_logs_in_by_itself_unless_the_feature_is_off() {
     assert_eq!(status("on"), Some("o_auth".into()));
     assert_eq!(status("off"), Some("not_logged_in".into()));
 }
+
+/// SIGINT while `mcp login` waits for the browser (its loopback listener
+/// up): the process ends at once and the stored credentials are as they
+/// were.
+#[test]
+fn sigint_during_a_login_loses_nothing() {
+    use std::io::BufRead;
+
+    let url = serve(Fault::None);
+    let (home, before) = home_with_stored_login(&url);
+    let mut child = std::process::Command::new(common::codex_bin())
+        .env("CODEX_HOME", home.path())
+        .env("CODEX_SYSTEM_CONFIG", home.path().join("none.toml"))
+        .env(
+            "CODEX_MANAGED_CONFIG",
+            home.path().join("none-managed.toml"),
+        )
+        // A browser that opens nothing: the login waits for its callback.
+        .env("BROWSER", "true")
+        .args(["mcp", "login", "faulty"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut redirect = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while redirect.is_none() && std::time::Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(start) = line.find("redirect_uri=") {
+            let encoded = line[start + "redirect_uri=".len()..]
+                .split('&')
+                .next()
+                .unwrap();
+            redirect = Some(
+                url::form_urlencoded::parse(format!("r={encoded}").as_bytes())
+                    .next()
+                    .unwrap()
+                    .1
+                    .into_owned(),
+            );
+        }
+    }
+    let redirect =
+        url::Url::parse(&redirect.expect("the login printed no authorization URL")).unwrap();
+    let callback = format!("127.0.0.1:{}", redirect.port().unwrap());
+    assert!(
+        TcpStream::connect(&callback).is_ok(),
+        "the listener is up while waiting"
+    );
+    // SAFETY: kill with a pid this test spawned and has not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let after = std::fs::read(home.path().join(".credentials.json")).unwrap();
+    assert_eq!(after, before, "the stored credentials changed");
+}
