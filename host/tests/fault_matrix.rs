@@ -245,3 +245,141 @@ fn sigint_during_a_config_write_loses_nothing() {
         );
     }
 }
+
+/// Runs `codex` with `args` in `home`; its output and peak RSS in KiB.
+fn run_measured(home: &Home, args: &[&str]) -> (std::process::Output, i64) {
+    let child = std::process::Command::new(common::codex_bin())
+        .env("CODEX_HOME", home.path())
+        .env("CODEX_SYSTEM_CONFIG", home.path().join("none.toml"))
+        .env(
+            "CODEX_MANAGED_CONFIG",
+            home.path().join("none-managed.toml"),
+        )
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let reader = std::thread::spawn(move || {
+        let mut child = child;
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        use std::io::Read;
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+        (out, err)
+    });
+    let (out, err) = reader.join().unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 reaps the child this test spawned.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    let output = std::process::Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout: out,
+        stderr: err,
+    };
+    (output, usage.ru_maxrss)
+}
+
+/// The most a failing oversized answer may cost: the 64 MiB limit on one
+/// message (a line, a body, an event) with room for one copy of it.
+const MAX_RSS_KIB: i64 = 400 * 1024;
+
+#[test]
+fn a_100_mb_line_from_a_stdio_server_fails_the_call_with_bounded_memory() {
+    let (home, before) = home_with(&stdio_server("big", &[]));
+    let (output, rss) = run_measured(
+        &home,
+        &[
+            "mcp",
+            "call",
+            "big",
+            "large",
+            "--args",
+            r#"{"bytes":100000000}"#,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("MiB"),
+        "the error names the limit: {}",
+        stderr(&output)
+    );
+    assert!(rss < MAX_RSS_KIB, "peak RSS {rss} KiB");
+    eprintln!("peak RSS {rss} KiB; {}", stderr(&output));
+    unchanged(&home, &before);
+}
+
+/// An HTTP server whose answer never ends: a JSON body (no length) or an
+/// SSE event that grows forever.
+fn serve_endless(event_stream: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                let (kind, start) = if event_stream {
+                    (
+                        "text/event-stream",
+                        "data: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
+                    )
+                } else {
+                    (
+                        "application/json",
+                        "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
+                    )
+                };
+                if write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\nconnection: close\r\n\r\n{start}"
+                )
+                .is_err()
+                {
+                    return;
+                }
+                let chunk = vec![b'x'; 1024 * 1024];
+                // A gigabyte at most, then give up; the client stops long before.
+                for _ in 0..1024 {
+                    if stream.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/mcp")
+}
+
+fn endless_answer_fails_with_bounded_memory(event_stream: bool) {
+    let url = serve_endless(event_stream);
+    let (home, before) = home_with(&format!(
+        "[mcp_servers.web]\nurl = \"{url}\"\nstartup_timeout_sec = 60\n"
+    ));
+    let (output, rss) = run_measured(&home, &["mcp", "tools", "web"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(errors.contains("larger than"), "{errors}");
+    assert!(rss < MAX_RSS_KIB, "peak RSS {rss} KiB");
+    eprintln!("peak RSS {rss} KiB; {errors}");
+    unchanged(&home, &before);
+}
+
+#[test]
+fn a_gigabyte_json_answer_fails_with_bounded_memory() {
+    endless_answer_fails_with_bounded_memory(false);
+}
+
+#[test]
+fn an_endless_sse_event_fails_with_bounded_memory() {
+    endless_answer_fails_with_bounded_memory(true);
+}
