@@ -43,7 +43,7 @@ fn serve(fault: Fault) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(200) {
+        for stream in listener.incoming().take(5000) {
             let Ok(stream) = stream else { continue };
             std::thread::spawn(move || answer(stream, port, fault));
         }
@@ -477,4 +477,53 @@ fn sigint_during_a_login_loses_nothing() {
     );
     let after = std::fs::read(home.path().join(".credentials.json")).unwrap();
     assert_eq!(after, before, "the stored credentials changed");
+}
+
+/// Ten `codex mcp login` processes at once, twenty servers each, all
+/// storing into one `.credentials.json`: every login is there afterwards.
+#[test]
+fn ten_processes_logging_in_to_twenty_servers_each_lose_none() {
+    let url = serve(Fault::None);
+    let home = Home::new();
+    let mut config = String::from("mcp_oauth_credentials_store = \"file\"\n");
+    for process in 0..10 {
+        for server in 0..20 {
+            config.push_str(&format!(
+                "[mcp_servers.s{process}_{server}]\nurl = \"{url}\"\n"
+            ));
+        }
+    }
+    home.write_config(&config);
+    let browser = browser(home.path(), false);
+    std::thread::scope(|scope| {
+        for process in 0..10 {
+            let (home, browser) = (&home, &browser);
+            scope.spawn(move || {
+                for server in 0..20 {
+                    let name = format!("s{process}_{server}");
+                    let output = home
+                        .codex()
+                        .env("BROWSER", browser)
+                        .args(["mcp", "login", &name])
+                        .output()
+                        .unwrap();
+                    assert!(output.status.success(), "{name}: {}", stderr(&output));
+                }
+            });
+        }
+    });
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join(".credentials.json")).unwrap())
+            .unwrap();
+    let entries = stored.as_object().unwrap();
+    assert_eq!(entries.len(), 200, "logins were lost");
+    for process in 0..10 {
+        for server in 0..20 {
+            let key = codex_file::mcp_account_key(&format!("s{process}_{server}"), &url);
+            assert!(
+                entries.contains_key(&key),
+                "no login for s{process}_{server}"
+            );
+        }
+    }
 }
