@@ -329,3 +329,73 @@ fn ten_processes_adding_twenty_servers_each_lose_none() {
     // The user's comment survives every rewrite.
     assert!(home.read_config().contains("# shared by ten writers\n"));
 }
+
+#[test]
+fn add_with_headers_writes_them_and_every_output_masks_their_values() {
+    let home = Home::new();
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "web",
+            "--url",
+            "http://127.0.0.1:9/mcp",
+            "--no-login",
+        ])
+        .args([
+            "--header",
+            "X-Team: secret-team-value",
+            "--header",
+            "X-Other:v2",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let config: toml::Table = toml::from_str(&home.read_config()).unwrap();
+    let headers = &config["mcp_servers"]["web"]["http_headers"];
+    assert_eq!(headers["X-Team"].as_str(), Some("secret-team-value"));
+    assert_eq!(headers["X-Other"].as_str(), Some("v2"));
+    for args in [
+        &["mcp", "get", "web", "--json"][..],
+        &["mcp", "get", "web"],
+        &["mcp", "list", "--json"],
+        &["mcp", "list"],
+    ] {
+        let output = home.codex().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            !text.contains("secret-team-value"),
+            "{args:?} shows a header value:\n{text}"
+        );
+        if args != ["mcp", "list"] {
+            // Codex's text list has no header column.
+            assert!(
+                text.contains("X-Team"),
+                "{args:?} names the header:\n{text}"
+            );
+        }
+    }
+    let bad = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "bad",
+            "--url",
+            "http://127.0.0.1:9/mcp",
+            "--header",
+            "no colon",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    // The value is not repeated: a header value may be a secret.
+    assert!(
+        stderr(&bad).contains("invalid header: expected `NAME: VALUE` or `NAME=VALUE`"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!home.read_config().contains("[mcp_servers.bad]"));
+}
