@@ -495,3 +495,25 @@ fn a_server_that_is_not_running_is_reported_as_such() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_host_that_does_not_resolve_is_named_in_one_line() {
+    let home = Home::new();
+    let output = home
+        .codex()
+        .args(["mcp", "tools", "--url", "http://does-not-exist.invalid/mcp"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let line = errors
+        .lines()
+        .find(|line| line.starts_with("Error: "))
+        .unwrap_or_else(|| panic!("no error line in:\n{errors}"));
+    assert!(
+        line.contains(
+            "cannot connect to http://does-not-exist.invalid/mcp: cannot resolve host `does-not-exist.invalid`"
+        ) && line.ends_with("check the URL"),
+        "{errors}"
+    );
+}
