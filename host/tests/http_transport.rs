@@ -508,7 +508,7 @@ fn a_host_that_does_not_resolve_is_named_in_one_line() {
     let errors = stderr(&output);
     let line = errors
         .lines()
-        .find(|line| line.starts_with("Error: "))
+        .find(|line| line.starts_with("error: "))
         .unwrap_or_else(|| panic!("no error line in:\n{errors}"));
     assert!(
         line.contains(
