@@ -224,7 +224,13 @@ fn merge_table(
                 origins.remove(prefix.as_slice());
                 merge_table(base_table, overlay_table, layer, prefix, origins);
             }
-            (Some(toml::Value::Table(_)), toml::Value::Table(_)) => {}
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(_)) => {
+                // An empty table over an empty table: the leaf is now this
+                // layer's, as for any other value it sets again.
+                if base_table.is_empty() {
+                    origins.insert(prefix.clone(), layer);
+                }
+            }
             _ => {
                 forget_under(origins, prefix);
                 record_leaves(value, layer, prefix, origins);
@@ -307,6 +313,21 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_table_set_again_comes_from_the_higher_layer() {
+        // Found by fuzz_layers_merge_recursively_with_origins: the origin
+        // said the lower layer while `locate` pointed into the higher one.
+        let dir = tempfile::tempdir().unwrap();
+        let low = layer(LayerKind::System, dir.path(), "a.toml", "[c]\n");
+        let high = layer(LayerKind::User, dir.path(), "b.toml", "[c]\n");
+        let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
+        let loaded = LoadedConfig::from_layers(paths, vec![low, high]);
+        assert_eq!(
+            loaded.origin(&["c"]).map(ConfigLayer::kind),
+            Some(LayerKind::User)
+        );
+    }
+
+    #[test]
     fn locate_points_into_the_layer_that_set_the_value() {
         let dir = tempfile::tempdir().unwrap();
         let low = layer(
@@ -347,5 +368,156 @@ mod tests {
             err.to_string(),
             format!("{user}:4:5: m.b: expected an integer, found a string")
         );
+    }
+}
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-config --lib fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    /// Few distinct keys, so that layers collide often.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![4 => "[abc]", 1 => "\\PC{0,4}"]
+    }
+
+    fn value() -> impl Strategy<Value = toml::Value> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(toml::Value::Integer),
+            any::<bool>().prop_map(toml::Value::Boolean),
+            "\\PC{0,6}".prop_map(toml::Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                1 => proptest::collection::vec(inner.clone(), 0..3).prop_map(toml::Value::Array),
+                3 => proptest::collection::btree_map(key(), inner, 0..4)
+                    .prop_map(|map| toml::Value::Table(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn table() -> impl Strategy<Value = toml::Table> {
+        proptest::collection::btree_map(key(), value(), 0..4).prop_map(|m| m.into_iter().collect())
+    }
+
+    /// The merge as the documentation states it: tables merge key by key,
+    /// anything else replaces.
+    fn model_merge(base: &mut toml::Table, overlay: &toml::Table) {
+        for (key, value) in overlay {
+            match (base.get_mut(key), value) {
+                (Some(toml::Value::Table(base)), toml::Value::Table(overlay)) => {
+                    model_merge(base, overlay)
+                }
+                _ => {
+                    base.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+
+    fn lookup<'a>(table: &'a toml::Table, keys: &[String]) -> Option<&'a toml::Value> {
+        let (first, rest) = keys.split_first()?;
+        let mut value = table.get(first)?;
+        for key in rest {
+            value = value.as_table()?.get(key)?;
+        }
+        Some(value)
+    }
+
+    /// Every leaf (non-table value or empty table) of `table`.
+    fn leaves(table: &toml::Table, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        for (key, value) in table {
+            prefix.push(key.clone());
+            match value {
+                toml::Value::Table(inner) if !inner.is_empty() => leaves(inner, prefix, out),
+                _ => out.push(prefix.clone()),
+            }
+            prefix.pop();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(cases(128))]
+
+        #[test]
+        fn fuzz_layers_merge_recursively_with_origins(
+            tables in proptest::collection::vec(table(), 1..5),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let kinds = [LayerKind::System, LayerKind::User, LayerKind::Project, LayerKind::Managed];
+            let mut layers = Vec::new();
+            for (index, table) in tables.iter().enumerate() {
+                let path = dir.path().join(format!("layer{index}.toml"));
+                std::fs::write(&path, toml::to_string(table).unwrap()).unwrap();
+                let layer = ConfigLayer::from_file(kinds[index], &path).unwrap();
+                // The file reads back as the table written.
+                prop_assert_eq!(layer.table(), table);
+                layers.push(layer);
+            }
+            let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
+            let loaded = LoadedConfig::from_layers(paths, layers);
+
+            let mut expected = toml::Table::new();
+            for table in &tables {
+                model_merge(&mut expected, table);
+            }
+            prop_assert_eq!(loaded.merged(), &expected);
+
+            // Origins: exactly the merged leaves, each from a layer that has
+            // that value there, the highest one that has the key.
+            let mut want = Vec::new();
+            leaves(&expected, &mut Vec::new(), &mut want);
+            let got: Vec<Vec<String>> = loaded.origins.keys().cloned().collect();
+            want.sort();
+            prop_assert_eq!(&got, &want);
+            for keys in &want {
+                let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let origin = loaded.origin(&refs).unwrap();
+                let index = loaded.origins[keys];
+                prop_assert_eq!(origin.path(), loaded.layers()[index].path());
+                let merged = lookup(&expected, keys).unwrap();
+                prop_assert_eq!(lookup(&tables[index], keys), Some(merged));
+                let highest = tables.iter().rposition(|t| lookup(t, keys).is_some());
+                prop_assert_eq!(highest, Some(index));
+                let location = loaded
+                    .locate(&KeyPath::from_keys(keys.iter().cloned()), SpanTarget::Key)
+                    .to_string();
+                let file = dir.path().join(format!("layer{index}.toml"));
+                prop_assert!(location.starts_with(&file.display().to_string()), "{location}");
+            }
+        }
+
+        #[test]
+        fn fuzz_layer_files_never_panic(text in prop_oneof![
+            any::<String>(),
+            "[\\[\\]{}=\"'a-c.,\n #0-9-]{0,40}",
+        ]) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("config.toml");
+            std::fs::write(&path, &text).unwrap();
+            match ConfigLayer::from_file(LayerKind::User, &path) {
+                Ok(layer) => {
+                    let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
+                    let loaded = LoadedConfig::from_layers(paths, vec![layer]);
+                    let _ = loaded.located_origins();
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    prop_assert!(message.starts_with(&path.display().to_string()), "{message}");
+                }
+            }
+        }
     }
 }

@@ -276,3 +276,112 @@ mod tests {
         assert!(all.find_for(&["mcp_servers", "y"]).is_none());
     }
 }
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-config --lib fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    /// Text shaped like an override often enough to reach every branch.
+    fn override_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "\\PC{0,12}=\\PC{0,12}",
+            "[ a-z._]{0,8}=[ \\[\\]{}\"'=a-z0-9,.:+-]{0,16}",
+        ]
+    }
+
+    /// A key Codex's parser keeps as it is: dot-separated bare segments.
+    fn dotted_key() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec("[A-Za-z0-9_-]{1,8}", 1..5)
+    }
+
+    fn toml_value() -> impl Strategy<Value = toml::Value> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(toml::Value::Integer),
+            any::<f64>()
+                .prop_filter("NaN is not equal to itself", |f| !f.is_nan())
+                .prop_map(toml::Value::Float),
+            any::<bool>().prop_map(toml::Value::Boolean),
+            any::<String>().prop_map(toml::Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(toml::Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,4}|\\PC{0,4}", inner, 0..4)
+                    .prop_map(|map| toml::Value::Table(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(cases(512))]
+
+        #[test]
+        fn fuzz_override_parse_never_panics(raw in override_text()) {
+            match CliOverride::parse(&raw) {
+                Ok(ov) => {
+                    let (key, _) = raw.split_once('=').unwrap();
+                    prop_assert_eq!(ov.key(), canonical_key(key.trim()));
+                    prop_assert_eq!(ov.path().join("."), ov.key());
+                    let _ = ov.masked();
+                    let _ = format!("{ov:?}");
+                }
+                Err(err) => {
+                    // The error names the override it refuses.
+                    prop_assert!(err.to_string().ends_with(&raw), "{err}");
+                    let key_is_empty = raw.split_once('=').is_none_or(|(k, _)| k.trim().is_empty());
+                    prop_assert!(key_is_empty);
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_override_valid_key_and_toml_value_round_trip(
+            path in dotted_key(),
+            value in toml_value(),
+            pad in "[ \t]{0,2}",
+        ) {
+            let key = path.join(".");
+            let raw = format!("{pad}{key}{pad}={pad}{value}{pad}");
+            let ov = CliOverride::parse(&raw).unwrap();
+            prop_assert_eq!(ov.key(), key.as_str());
+            prop_assert_eq!(ov.path(), path.as_slice());
+            prop_assert_eq!(ov.value(), &value);
+            let all = CliOverrides::parse([raw.as_str()]).unwrap();
+            let table = all.to_table();
+            let mut at = table.get(&path[0]);
+            for key in &path[1..] {
+                at = at.and_then(|v| v.as_table()).and_then(|t| t.get(key));
+            }
+            prop_assert_eq!(at, Some(&value));
+        }
+
+        #[test]
+        fn fuzz_overrides_build_a_table_and_find_their_keys(
+            raws in proptest::collection::vec(override_text(), 0..6),
+            probe in proptest::collection::vec("[a-z]{0,2}", 0..4),
+        ) {
+            if let Ok(all) = CliOverrides::parse(&raws) {
+                let _ = all.to_table();
+                let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
+                if let Some(found) = all.find_for(&probe) {
+                    let common = found.path().len().min(probe.len());
+                    prop_assert_eq!(&found.path()[..common], &probe[..common]);
+                }
+            }
+        }
+    }
+}
