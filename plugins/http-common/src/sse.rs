@@ -79,7 +79,8 @@ impl SseParser {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Event>, SseError> {
         let mut events = Vec::new();
         let mut rest = chunk;
-        if self.after_cr {
+        // An empty chunk says nothing about what follows the `\r`.
+        if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
             if let Some(stripped) = rest.strip_prefix(b"\n") {
                 rest = stripped;
@@ -225,6 +226,17 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_chunk_between_cr_and_lf_is_no_blank_line() {
+        // Found by fuzz_sse_chunks_parse_like_the_whole_input: the empty
+        // chunk forgot the `\r`, so its `\n` ended the event.
+        let mut parser = SseParser::new(1024);
+        let mut events = parser.feed(b"data: x\r").unwrap();
+        events.extend(parser.feed(b"").unwrap());
+        events.extend(parser.feed(b"\ndata: y\n\n").unwrap());
+        assert_eq!(events, [event("message", "x\ny")]);
+    }
+
+    #[test]
     fn invalid_retry_values_and_ids_with_nul_are_ignored() {
         let mut parser = SseParser::new(1024);
         parser.feed(b"retry: 5s\nid: a\0b\ndata: x\n\n").unwrap();
@@ -251,5 +263,109 @@ mod tests {
         let events = parser.feed(b"data: fresh\n\n").unwrap();
         assert_eq!(events, [event("message", "fresh")]);
         assert_eq!(parser.last_event_id(), Some("3"));
+    }
+}
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-http-common --lib fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    /// Bytes that are mostly SSE: field names, colons, line ends, a BOM.
+    fn stream() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            3 => proptest::collection::vec(any::<u8>(), 0..6),
+            2 => Just(b"data: ".to_vec()),
+            1 => Just(b"data:".to_vec()),
+            1 => Just(b"event: e".to_vec()),
+            1 => Just(b"id: 1".to_vec()),
+            1 => Just(b"retry: 10".to_vec()),
+            1 => Just(b": c".to_vec()),
+            1 => Just("\u{feff}".as_bytes().to_vec()),
+            3 => Just(b"\n".to_vec()),
+            2 => Just(b"\r".to_vec()),
+            1 => Just(b"\r\n".to_vec()),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    /// What a parser ends in after the whole of `data`, in one piece or in
+    /// the chunks `cuts` splits it into.
+    fn run(
+        limit: usize,
+        data: &[u8],
+        cuts: &[usize],
+    ) -> (
+        Result<Vec<Event>, SseError>,
+        Option<String>,
+        Option<Duration>,
+    ) {
+        let mut parser = SseParser::new(limit);
+        let mut events = Vec::new();
+        let mut start = 0;
+        let mut ends: Vec<usize> = cuts.iter().map(|cut| cut % (data.len() + 1)).collect();
+        ends.sort_unstable();
+        ends.push(data.len());
+        for end in ends {
+            match parser.feed(&data[start..end]) {
+                Ok(more) => events.extend(more),
+                Err(err) => return (Err(err), None, None),
+            }
+            start = end;
+        }
+        let id = parser.last_event_id().map(str::to_owned);
+        (Ok(events), id, parser.retry())
+    }
+
+    proptest! {
+        #![proptest_config(cases(1024))]
+
+        #[test]
+        fn fuzz_sse_chunks_parse_like_the_whole_input(
+            data in stream(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            limit in prop_oneof![Just(8usize), Just(64), Just(1 << 20)],
+        ) {
+            let whole = run(limit, &data, &[]);
+            let split = run(limit, &data, &cuts);
+            let bytewise: Vec<usize> = (0..data.len()).collect();
+            let one_by_one = run(limit, &data, &bytewise);
+            prop_assert_eq!(&whole, &split);
+            prop_assert_eq!(&whole, &one_by_one);
+            if let (Ok(events), _, _) = &whole {
+                for event in events {
+                    prop_assert!(event.data.len() < limit);
+                    prop_assert!(!event.data.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_sse_long_lines_are_refused(
+            len in 0usize..200,
+            limit in 0usize..100,
+            cut in any::<usize>(),
+            byte in any::<u8>().prop_filter("no line end", |b| *b != b'\n' && *b != b'\r'),
+        ) {
+            let data = vec![byte; len];
+            let (result, _, _) = run(limit, &data, &[cut]);
+            if len > limit + 16 {
+                prop_assert_eq!(result, Err(SseError::TooLarge));
+            } else {
+                prop_assert!(result.is_ok());
+            }
+        }
     }
 }

@@ -260,3 +260,55 @@ mod tests {
         assert!(split_scopes("").is_empty());
     }
 }
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-transport-oauth --lib fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    fn header() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "((Bearer|Basic|bearer|[a-z]{1,3})?[ ,=\"\\\\\t]{0,3}(scope|error|resource_metadata|[a-z]{1,2})?[ ,=\"\\\\]{0,3}\\PC{0,4}){0,5}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(cases(1024))]
+
+        #[test]
+        fn fuzz_bearer_challenge_never_panics(values in proptest::collection::vec(header(), 0..3)) {
+            if let Some(challenge) = bearer(&values) {
+                let _ = challenge.scopes();
+                let _ = challenge.insufficient_scope();
+                // Only a header naming the scheme yields a challenge.
+                prop_assert!(values.iter().any(|v| v.to_ascii_lowercase().contains("bearer")));
+            }
+        }
+
+        #[test]
+        fn fuzz_bearer_reads_back_quoted_parameters(
+            scope in "\\PC{0,12}",
+            error in "[a-z_]{1,12}",
+            before in prop_oneof![Just(String::new()), Just("Basic realm=\"a, b\", ".to_owned())],
+        ) {
+            let quoted = scope.replace('\\', "\\\\").replace('"', "\\\"");
+            let header = format!("{before}Bearer scope=\"{quoted}\", error={error}");
+            let challenge = bearer(&[header]).unwrap();
+            prop_assert_eq!(challenge.scope.as_deref(), Some(scope.as_str()));
+            prop_assert_eq!(challenge.error.as_deref(), Some(error.as_str()));
+        }
+    }
+}

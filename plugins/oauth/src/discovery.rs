@@ -463,3 +463,140 @@ mod tests {
         );
     }
 }
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-transport-oauth --lib fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    const ISSUER: &str = "https://as.example/tenant";
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "\\PC{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("\\PC{0,6}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn url_text() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(format!("{ISSUER}/authorize"))),
+            Just(json!("http://127.0.0.1:9/token")),
+            Just(json!("http://localhost/x")),
+            Just(json!("http://as.example/token")),
+            Just(json!("file:///etc/passwd")),
+            Just(json!("not a url")),
+            json_value(),
+        ]
+    }
+
+    /// Metadata close enough to valid that each check gets exercised.
+    fn metadata() -> impl Strategy<Value = Value> {
+        let issuer = prop_oneof![
+            Just(json!(ISSUER)),
+            Just(json!(format!("{ISSUER}/"))),
+            Just(json!("https://evil.example/tenant")),
+            Just(json!("https://as.example/tenan")),
+            Just(json!("https://AS.example/tenant")),
+            json_value(),
+        ];
+        let methods = prop_oneof![
+            proptest::collection::vec(
+                prop_oneof![
+                    Just(json!("S256")),
+                    Just(json!("plain")),
+                    Just(json!("s256")),
+                    Just(json!("S256 ")),
+                    json_value(),
+                ],
+                0..4,
+            )
+            .prop_map(Value::Array),
+            Just(json!("S256")),
+            json_value(),
+        ];
+        (
+            proptest::option::of(issuer),
+            proptest::option::of(url_text()),
+            proptest::option::of(url_text()),
+            proptest::option::of(url_text()),
+            proptest::option::of(methods),
+            proptest::collection::btree_map("\\PC{0,6}", json_value(), 0..3),
+        )
+            .prop_map(|(issuer, authorize, token, register, methods, extra)| {
+                let mut object: Map<String, Value> = extra.into_iter().collect();
+                let fields = [
+                    ("issuer", issuer),
+                    ("authorization_endpoint", authorize),
+                    ("token_endpoint", token),
+                    ("registration_endpoint", register),
+                    ("code_challenge_methods_supported", methods),
+                ];
+                for (key, value) in fields {
+                    if let Some(value) = value {
+                        object.insert(key.to_owned(), value);
+                    }
+                }
+                Value::Object(object)
+            })
+    }
+
+    fn check(expected: Option<&str>, document: &Value) -> Result<(), TestCaseError> {
+        let Ok(server) = read_auth_server("s", expected, document) else {
+            return Ok(());
+        };
+        let methods = document
+            .get("code_challenge_methods_supported")
+            .and_then(Value::as_array);
+        prop_assert!(
+            methods.is_some_and(|m| m.iter().any(|m| m.as_str() == Some("S256"))),
+            "accepted without S256: {document}"
+        );
+        if let Some(expected) = expected {
+            prop_assert_eq!(
+                server.issuer.trim_end_matches('/'),
+                expected.trim_end_matches('/')
+            );
+            if let Some(named) = document.get("issuer").and_then(Value::as_str) {
+                prop_assert_eq!(named.trim_end_matches('/'), expected.trim_end_matches('/'));
+            }
+        }
+        prop_assert!(secure_enough(&server.authorization_endpoint));
+        prop_assert!(secure_enough(&server.token_endpoint));
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(cases(1024))]
+
+        #[test]
+        fn fuzz_read_auth_server_checks_s256_and_issuer(
+            document in prop_oneof![1 => json_value(), 3 => metadata()],
+            expected in prop_oneof![Just(None), Just(Some(ISSUER)), Just(Some("https://as.example/tenant/"))],
+        ) {
+            check(expected, &document)?;
+        }
+    }
+}
