@@ -110,6 +110,12 @@ impl PluginTransport {
     }
 }
 
+/// One message from the plugin as rmcp's type; text that is not a JSON-RPC
+/// message is an error, never a panic.
+fn parse_incoming(text: &str) -> Result<RxJsonRpcMessage<RoleClient>, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
 /// A failure to send through the plugin.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -137,7 +143,7 @@ impl Transport<RoleClient> for PluginTransport {
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         loop {
             let text = self.receiver.recv().await?;
-            match serde_json::from_str(&text) {
+            match parse_incoming(&text) {
                 Ok(message) => return Some(message),
                 Err(error) => {
                     // Servers sometimes print banners on stdout; one bad
@@ -159,5 +165,116 @@ impl Transport<RoleClient> for PluginTransport {
             .await
             .map_err(|error| SendError(format!("closing the connection failed: {error}")))?
             .map_err(|error| SendError(error.to_string()))
+    }
+}
+
+/// Property tests standing in for fuzz targets (cargo-fuzz needs nightly).
+/// `PROPTEST_CASES=100000 cargo test -p codex-host --bin codex fuzz_` runs longer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn cases(default: u32) -> ProptestConfig {
+        ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            "\\PC{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("jsonrpc".to_owned()),
+                        Just("id".to_owned()),
+                        Just("method".to_owned()),
+                        Just("params".to_owned()),
+                        Just("result".to_owned()),
+                        Just("error".to_owned()),
+                        "\\PC{0,6}",
+                    ],
+                    inner,
+                    0..5,
+                )
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Frames a server might send: JSON-RPC-shaped objects, other JSON,
+    /// broken JSON and arbitrary text.
+    fn frame() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => any::<String>(),
+            1 => proptest::collection::vec(any::<u8>(), 0..64)
+                .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            3 => json_value().prop_map(|value| value.to_string()),
+            3 => (json_value(), json_value(), "\\PC{0,8}").prop_map(|(id, body, method)| {
+                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": body}).to_string()
+            }),
+            3 => (json_value(), json_value()).prop_map(|(id, result)| {
+                json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string()
+            }),
+            2 => (json_value(), any::<i64>(), json_value()).prop_map(|(id, code, data)| {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": "m", "data": data}}).to_string()
+            }),
+            1 => (json_value(), 0..20usize).prop_map(|(value, cut)| {
+                let text = value.to_string();
+                let cut = text.char_indices().nth(cut).map_or(text.len(), |(i, _)| i);
+                text[..cut].to_owned()
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(cases(512))]
+
+        #[test]
+        fn fuzz_incoming_frames_never_panic(text in frame()) {
+            let parsed = parse_incoming(&text);
+            if serde_json::from_str::<Value>(&text).is_err() {
+                prop_assert!(parsed.is_err(), "non-JSON accepted: {text:?}");
+            }
+            if let Ok(message) = parsed {
+                // What was accepted can be encoded again.
+                prop_assert!(serde_json::to_string(&message).is_ok());
+            }
+        }
+
+        #[test]
+        fn fuzz_valid_responses_are_accepted(id in any::<i64>(), result in json_value()) {
+            let result = match result {
+                Value::Object(map) => Value::Object(map),
+                other => json!({"value": other}),
+            };
+            let text = json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string();
+            prop_assert!(parse_incoming(&text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn fuzz_deeply_nested_frames_are_errors() {
+        for depth in [200, 10_000, 100_000] {
+            let text = format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}1{}}}",
+                "{\"a\":".repeat(depth),
+                "}".repeat(depth)
+            );
+            assert!(parse_incoming(&text).is_err(), "depth {depth}");
+        }
     }
 }
