@@ -200,7 +200,17 @@ fn read_auth_server(
     metadata: &Value,
 ) -> PluginResult<AuthServer> {
     let text = |key: &str| metadata.get(key).and_then(Value::as_str);
-    let issuer = text("issuer").or(expected_issuer).unwrap_or_default();
+    let issuer = match (text("issuer"), expected_issuer) {
+        (Some(issuer), _) => issuer,
+        (None, Some(expected)) => {
+            return Err(protocol(format!(
+                "the authorization server metadata of MCP server `{server}` (issuer {expected}) has no `issuer`, which RFC 8414 requires; refusing to use it"
+            )));
+        }
+        // Metadata found at the MCP server's own origin (2025-03-26): no
+        // issuer was named, so none is checked.
+        (None, None) => "",
+    };
     if let Some(expected) = expected_issuer
         && issuer.trim_end_matches('/') != expected.trim_end_matches('/')
     {
@@ -403,7 +413,14 @@ mod tests {
             .remove("code_challenge_methods_supported");
         let mut no_token = metadata("https://as.example");
         no_token.as_object_mut().unwrap().remove("token_endpoint");
+        let mut no_issuer = metadata("https://as.example");
+        no_issuer.as_object_mut().unwrap().remove("issuer");
         for (document, expected, needle) in [
+            (
+                no_issuer,
+                "https://as.example",
+                "has no `issuer`, which RFC 8414 requires",
+            ),
             (
                 metadata("https://evil.example"),
                 "https://as.example",
