@@ -13,8 +13,10 @@ use toml_edit::DocumentMut;
 use crate::error::ConfigError;
 use crate::layers::{parse_document, syntax_error};
 
-/// How long an edit waits for another process's edit to finish.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an edit waits for other processes' edits to finish. Polling
+/// takes no turns, so with many writers at once on a loaded machine one of
+/// them can wait through many others' edits: the bound is generous.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Mode of a config file that does not exist yet (it may hold secrets).
 #[cfg(unix)]
