@@ -407,3 +407,70 @@ pub fn plugin_path(dir: &Path, name: &str) -> PathBuf {
         std::env::consts::DLL_SUFFIX
     ))
 }
+
+/// Which side [`profile`] drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileSide {
+    Plugin,
+    Rmcp,
+    Pipe,
+}
+
+/// Makes `calls` stdio calls on one side only, for `perf stat` / `perf
+/// record` / callgrind (`codex-bench profile-stdio`); returns µs per call.
+pub fn profile(
+    side: ProfileSide,
+    plugin_dir: &Path,
+    demo_server: &Path,
+    bench_exe: &Path,
+    calls: usize,
+) -> Result<f64> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let home = std::env::temp_dir().join(format!("codex-bench-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&home)?;
+    let outcome = (|| -> Result<f64> {
+        match side {
+            ProfileSide::Plugin => {
+                let module = load_plugin(&plugin_path(plugin_dir, "codex_stdio"))?;
+                let table: toml::Value = toml::from_str(&format!(
+                    "command = {}",
+                    toml::Value::String(demo_server.display().to_string())
+                ))?;
+                let session = runtime.block_on(PluginSession::connect(
+                    module,
+                    "stdio",
+                    "demo",
+                    table,
+                    host_lifecycle(false),
+                    &home,
+                ))?;
+                let timings = measure(
+                    &runtime,
+                    &mut [Side::Session(&session.service)],
+                    1,
+                    calls,
+                    false,
+                );
+                runtime.block_on(session.close());
+                Ok(timings?.per_call_us[0][0])
+            }
+            ProfileSide::Rmcp => {
+                let service = runtime.block_on(rmcp_stdio(demo_server, &[]))?;
+                let timings = measure(&runtime, &mut [Side::Session(&service)], 1, calls, false);
+                let _ = runtime.block_on(service.cancel());
+                Ok(timings?.per_call_us[0][0])
+            }
+            ProfileSide::Pipe => {
+                let (request, reply) = capture_reply(demo_server, &[])?;
+                let mut pipe = Pipe::spawn(bench_exe, &request, &reply)?;
+                let timings = measure(&runtime, &mut [Side::Pipe(&mut pipe)], 1, calls, false);
+                Ok(timings?.per_call_us[0][0])
+            }
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&home);
+    outcome
+}

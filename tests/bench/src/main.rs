@@ -6,6 +6,8 @@
 //!                 --echo-server PATH --work DIR [--rows 1,2,...] [--smoke]
 //!                 [--markdown FILE --machine FILE --notes FILE] [--json FILE]
 //! codex-bench pipe-echo      (the floor of row 5: answers each stdin line with $CODEX_BENCH_REPLY)
+//! codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH
+//!                            (one side of row 3/5 alone, for perf or callgrind)
 //! ```
 
 use std::path::PathBuf;
@@ -20,10 +22,12 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("pipe-echo") => calls::pipe_echo(),
         Some("run") => run(&args[1..]),
+        Some("profile-stdio") => profile(&args[1..]),
         _ => Err(anyhow!(
             "usage: codex-bench run --codex PATH --codex-cli PATH --demo-server PATH --python PATH \
              --echo-server PATH --work DIR [--rows 1,2,...] [--smoke] [--markdown FILE --machine FILE \
-             --notes FILE] [--json FILE]\n       codex-bench pipe-echo"
+             --notes FILE] [--json FILE]\n       codex-bench pipe-echo\n       \
+             codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH"
         )),
     };
     match outcome {
@@ -77,6 +81,40 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(options)
+}
+
+/// `profile-stdio SIDE CALLS --plugin-dir DIR --demo-server PATH`.
+fn profile(args: &[String]) -> Result<()> {
+    let side = match args.first().map(String::as_str) {
+        Some("plugin") => calls::ProfileSide::Plugin,
+        Some("rmcp") => calls::ProfileSide::Rmcp,
+        Some("pipe") => calls::ProfileSide::Pipe,
+        _ => bail!("profile-stdio: the side is plugin, rmcp or pipe"),
+    };
+    let count: usize = args
+        .get(1)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow!("profile-stdio: the second argument is the number of calls"))?;
+    let mut plugin_dir = None;
+    let mut demo_server = None;
+    let mut rest = args[2..].iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().map(PathBuf::from);
+        match flag.as_str() {
+            "--plugin-dir" => plugin_dir = value,
+            "--demo-server" => demo_server = value,
+            other => bail!("profile-stdio: unknown option {other}"),
+        }
+    }
+    let us = calls::profile(
+        side,
+        &required(plugin_dir, "--plugin-dir")?,
+        &required(demo_server, "--demo-server")?,
+        &std::env::current_exe()?,
+        count,
+    )?;
+    println!("{us:.1} µs per call");
+    Ok(())
 }
 
 fn required(value: Option<PathBuf>, flag: &str) -> Result<PathBuf> {

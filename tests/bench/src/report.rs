@@ -130,8 +130,10 @@ pub fn markdown(rows: &[RowResult], machine: &str, notes: &str, failures: &[Stri
     out.push_str(
         "Written by `tests/bench/run.sh` (the one entry point; `--smoke` for one iteration of \
          every row). Every figure is a ratio of two things measured in the same run, A and B \
-         alternating (in-process: in rotating order each round), medians of several runs or \
-         rounds. Do not edit by hand: change `tests/bench/` (the causes of misses live in \
+         alternating (A B, B A, ...; in-process: batches of calls in rotating order each round). \
+         A and B are medians over the runs or rounds; the ratio is the median of the ratios of \
+         the runs taken side by side (run i of A over run i of B), which cancels load that drifts \
+         during the run (the A/B of the medians is given for every row below). Do not edit by hand: change `tests/bench/` (the causes of misses live in \
          `tests/bench/notes.md`) and rerun.\n\n",
     );
     out.push_str(machine.trim_end());
@@ -167,13 +169,15 @@ pub fn markdown(rows: &[RowResult], machine: &str, notes: &str, failures: &[Stri
         let _ = writeln!(out, "\n### {}: {}\n", row.id, row.what);
         let _ = writeln!(
             out,
-            "A = {} ({}), B = {} ({}), figure {} (target {}), {} runs or rounds per side.\n",
+            "A = {} (median {}), B = {} (median {}), figure {} (target {}; A/B of the medians {:.2}), \
+             {} runs or rounds per side.\n",
             row.a_label,
             number(row.a, &row.unit),
             row.b_label,
             number(row.b, &row.unit),
             figure(row),
             target(row),
+            row.ratio_of_medians,
             row.samples
         );
         let _ = writeln!(out, "{}\n", row.detail);

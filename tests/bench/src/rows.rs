@@ -47,8 +47,12 @@ pub struct RowResult {
     pub b: f64,
     /// The unit of `a` and `b`: "ms", "µs", "MiB".
     pub unit: String,
-    /// The ratio A/B, or for row 8 the MiB per server.
+    /// The ratio: the median of the per-run (or per-round) ratios A/B of
+    /// runs taken next to each other, so that load drifting during the run
+    /// cancels out; for row 8 the MiB per server.
     pub figure: f64,
+    /// A/B of the medians, for comparison with `figure`.
+    pub ratio_of_medians: f64,
     /// "" for a ratio, else the unit of `figure`.
     pub figure_unit: String,
     pub target: f64,
@@ -86,6 +90,7 @@ impl RowResult {
             b,
             unit: unit.into(),
             figure,
+            ratio_of_medians: figure,
             figure_unit: String::new(),
             target,
             aim,
@@ -95,6 +100,25 @@ impl RowResult {
             commands: Vec::new(),
         }
     }
+}
+
+impl RowResult {
+    /// Takes the figure from paired samples: run (or round) `i` of A with
+    /// run `i` of B.
+    fn paired(mut self, a: &[f64], b: &[f64]) -> RowResult {
+        let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+        self.figure = median(&ratios);
+        self.met = self.figure <= self.target;
+        self
+    }
+}
+
+fn walls(samples: &[procs::Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.wall.as_secs_f64()).collect()
+}
+
+fn rsses(samples: &[procs::Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.max_rss_kib as f64).collect()
 }
 
 /// Every row id, in order.
@@ -262,7 +286,8 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
         0.5,
         false,
         n,
-    );
+    )
+    .paired(&walls(&pair.a), &walls(&pair.b));
     wall.detail = format!(
         "a new process per run, same CODEX_HOME; wall from spawn to reaping; A {}, B {}",
         spread_ms(&pair.a),
@@ -279,7 +304,8 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
         0.3,
         false,
         n,
-    );
+    )
+    .paired(&rsses(&pair.a), &rsses(&pair.b));
     rss.detail = format!(
         "peak RSS (wait4 ru_maxrss) of the same runs; A {}, B {}",
         spread_mib(&pair.a),
@@ -338,7 +364,8 @@ fn row2(setup: &Setup) -> Result<Vec<RowResult>> {
         0.2,
         false,
         n,
-    );
+    )
+    .paired(&walls(&pair.a), &walls(&pair.b));
     row.detail = format!(
         "each server answers `/.well-known/*` after 1 s (its MCP endpoint's 401 at once); \
          both show every server as `Not logged in`; A {}, B {}; {served} discovery documents served in all",
@@ -415,7 +442,8 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
         1.10,
         false,
         rounds,
-    );
+    )
+    .paired(&timings.per_call_us[0], &timings.per_call_us[1]);
     row3.detail = format!(
         "`echo` on codex-demo-server, {batch} calls per batch, {rounds} rounds, sides in rotating order; \
          A: libcodex_stdio.so loaded with abi_stable and driven through the host's own adapter \
@@ -443,7 +471,8 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
         2.0,
         true,
         rounds,
-    );
+    )
+    .paired(&timings.per_call_us[0], &timings.per_call_us[2]);
     row5.detail = format!(
         "the floor writes the same {} request bytes to a child (`codex-bench pipe-echo`) that answers \
          with the {} bytes codex-demo-server answers, blocking reads and writes; C {}",
@@ -537,7 +566,8 @@ fn row4(setup: &Setup) -> Result<Vec<RowResult>> {
             1.10,
             false,
             rounds,
-        );
+        )
+        .paired(&timings.per_call_us[0], &timings.per_call_us[1]);
         row.detail = format!(
             "`echo` on the Python MCP SDK server (tests/python/echo_server.py, SSE answers), MCP {} on both \
              sides (server/discover first, as the host does); {batch} calls per batch, {rounds} rounds, \
@@ -627,7 +657,8 @@ fn rows6and8(setup: &Setup) -> Result<Vec<RowResult>> {
         1.3,
         false,
         n,
-    );
+    )
+    .paired(&walls(&pair.a), &walls(&pair.b));
     row6.detail = format!(
         "codex-demo-server --startup-delay-ms 200; A {}, B {}",
         spread_ms(&pair.a),
@@ -646,6 +677,7 @@ fn rows6and8(setup: &Setup) -> Result<Vec<RowResult>> {
         b: rss1,
         unit: "MiB".into(),
         figure: per_server,
+        ratio_of_medians: rss20 / rss1,
         figure_unit: "MiB/server".into(),
         target: 2.0,
         aim: true,
@@ -697,7 +729,8 @@ fn row7(setup: &Setup) -> Result<Vec<RowResult>> {
         1.5,
         true,
         n,
-    );
+    )
+    .paired(&walls(&pair.a), &walls(&pair.b));
     row.detail = format!(
         "plugins: every library next to codex ({}); A {}, B {}",
         list_plugins(&setup.plugin_dir).join(", "),
