@@ -9,7 +9,8 @@
 #                                 fails only when a row cannot run at all
 #   tests/bench/run.sh --rows 1,7 only these rows (with or without --smoke);
 #                                 BENCHMARKS.md is written only for a full run
-#   --keep                        keep the work directory (homes, outputs, logs)
+#   --keep                        keep the work directory (homes, outputs, logs,
+#                                 results.json with every row's details)
 #
 # Needs: tests/setup.sh (the Codex CLI from @openai/codex, pinned in
 # tests/package-lock.json) and tests/python/setup.sh (the Python MCP SDK for
@@ -140,13 +141,13 @@ args=(run
     --demo-server "$bin/codex-demo-server"
     --python "$python"
     --echo-server "$echo_server"
-    --work "$work")
+    --work "$work"
+    --json "$work/results.json")
 [ -n "$rows" ] && args+=(--rows "$rows")
 if [ "$smoke" -eq 1 ]; then
     args+=(--smoke)
 elif [ -z "$rows" ]; then
-    args+=(--markdown "$repo/BENCHMARKS.md" --machine "$machine" --notes "$repo/tests/bench/notes.md"
-        --json "$work/results.json")
+    args+=(--markdown "$repo/BENCHMARKS.md" --machine "$machine" --notes "$repo/tests/bench/notes.md")
 fi
 
 status=0

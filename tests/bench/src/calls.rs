@@ -417,28 +417,47 @@ pub enum ProfileSide {
 }
 
 /// Makes `calls` stdio calls on one side only, for `perf stat` / `perf
-/// record` / callgrind (`codex-bench profile-stdio`); returns µs per call.
+/// record` / callgrind (`codex-bench profile-stdio`), on the host's runtime
+/// or a current-thread one, against codex-demo-server or the fast server;
+/// returns µs per call.
 pub fn profile(
     side: ProfileSide,
     plugin_dir: &Path,
     demo_server: &Path,
     bench_exe: &Path,
     calls: usize,
+    current_thread: bool,
+    fast_server: bool,
 ) -> Result<f64> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+    };
+    // The server: codex-demo-server, or `codex-bench mcp-echo`.
+    let (program, args): (&Path, Vec<String>) = if fast_server {
+        (bench_exe, vec!["mcp-echo".into()])
+    } else {
+        (demo_server, Vec::new())
+    };
     let home = std::env::temp_dir().join(format!("codex-bench-profile-{}", std::process::id()));
     std::fs::create_dir_all(&home)?;
     let outcome = (|| -> Result<f64> {
         match side {
             ProfileSide::Plugin => {
                 let module = load_plugin(&plugin_path(plugin_dir, "codex_stdio"))?;
-                let table: toml::Value = toml::from_str(&format!(
-                    "command = {}",
-                    toml::Value::String(demo_server.display().to_string())
-                ))?;
+                let mut table = toml::Table::new();
+                table.insert("command".into(), program.display().to_string().into());
+                table.insert(
+                    "args".into(),
+                    toml::Value::Array(args.iter().map(|a| a.clone().into()).collect()),
+                );
+                let table = toml::Value::Table(table);
                 let session = runtime.block_on(PluginSession::connect(
                     module,
                     "stdio",
@@ -458,7 +477,7 @@ pub fn profile(
                 Ok(timings?.per_call_us[0][0])
             }
             ProfileSide::Rmcp => {
-                let service = runtime.block_on(rmcp_stdio(demo_server, &[]))?;
+                let service = runtime.block_on(rmcp_stdio(program, &args))?;
                 let timings = measure(&runtime, &mut [Side::Session(&service)], 1, calls, false);
                 let _ = runtime.block_on(service.cancel());
                 Ok(timings?.per_call_us[0][0])
@@ -473,4 +492,57 @@ pub fn profile(
     })();
     let _ = std::fs::remove_dir_all(&home);
     outcome
+}
+
+/// A minimal MCP server on blocking stdio (`codex-bench mcp-echo`): answers
+/// `initialize`, `tools/list` and `tools/call` of `echo` at once, with no
+/// runtime and no thread hand-offs, so that a client's round trip against
+/// it is mostly the client's own cost. Ends at EOF.
+pub fn mcp_echo() -> Result<()> {
+    use serde_json::{Value, json};
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut output = std::io::stdout().lock();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let Some(id) = message.get("id").cloned() else {
+            continue; // a notification
+        };
+        let result = match message.get("method").and_then(Value::as_str) {
+            Some("initialize") => json!({
+                "protocolVersion": message["params"]["protocolVersion"].as_str().unwrap_or("2025-11-25"),
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "codex-bench-mcp-echo", "version": env!("CARGO_PKG_VERSION")},
+            }),
+            Some("tools/list") => json!({"tools": [{
+                "name": "echo",
+                "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}},
+            }]}),
+            Some("tools/call") => {
+                let text = message["params"]["arguments"]["message"]
+                    .as_str()
+                    .unwrap_or("");
+                json!({"content": [{"type": "text", "text": format!("echo: {text}")}], "isError": false})
+            }
+            _ => {
+                let reply = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}});
+                writeln!(output, "{reply}")?;
+                output.flush()?;
+                continue;
+            }
+        };
+        writeln!(
+            output,
+            "{}",
+            json!({"jsonrpc": "2.0", "id": id, "result": result})
+        )?;
+        output.flush()?;
+    }
 }

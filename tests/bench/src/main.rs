@@ -6,7 +6,9 @@
 //!                 --echo-server PATH --work DIR [--rows 1,2,...] [--smoke]
 //!                 [--markdown FILE --machine FILE --notes FILE] [--json FILE]
 //! codex-bench pipe-echo      (the floor of row 5: answers each stdin line with $CODEX_BENCH_REPLY)
+//! codex-bench mcp-echo       (a minimal blocking MCP server: the fast server of rows 3 and 5)
 //! codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH
+//!                            [--current-thread] [--fast-server]
 //!                            (one side of row 3/5 alone, for perf or callgrind)
 //! ```
 
@@ -21,13 +23,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("pipe-echo") => calls::pipe_echo(),
+        Some("mcp-echo") => calls::mcp_echo(),
         Some("run") => run(&args[1..]),
         Some("profile-stdio") => profile(&args[1..]),
         _ => Err(anyhow!(
             "usage: codex-bench run --codex PATH --codex-cli PATH --demo-server PATH --python PATH \
              --echo-server PATH --work DIR [--rows 1,2,...] [--smoke] [--markdown FILE --machine FILE \
              --notes FILE] [--json FILE]\n       codex-bench pipe-echo\n       \
-             codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH"
+             codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH \
+             [--current-thread] [--fast-server]"
         )),
     };
     match outcome {
@@ -83,7 +87,8 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
-/// `profile-stdio SIDE CALLS --plugin-dir DIR --demo-server PATH`.
+/// `profile-stdio SIDE CALLS --plugin-dir DIR --demo-server PATH
+/// [--current-thread] [--fast-server]`.
 fn profile(args: &[String]) -> Result<()> {
     let side = match args.first().map(String::as_str) {
         Some("plugin") => calls::ProfileSide::Plugin,
@@ -97,8 +102,21 @@ fn profile(args: &[String]) -> Result<()> {
         .ok_or_else(|| anyhow!("profile-stdio: the second argument is the number of calls"))?;
     let mut plugin_dir = None;
     let mut demo_server = None;
+    let mut current_thread = false;
+    let mut fast_server = false;
     let mut rest = args[2..].iter();
     while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--current-thread" => {
+                current_thread = true;
+                continue;
+            }
+            "--fast-server" => {
+                fast_server = true;
+                continue;
+            }
+            _ => {}
+        }
         let value = rest.next().map(PathBuf::from);
         match flag.as_str() {
             "--plugin-dir" => plugin_dir = value,
@@ -112,6 +130,8 @@ fn profile(args: &[String]) -> Result<()> {
         &required(demo_server, "--demo-server")?,
         &std::env::current_exe()?,
         count,
+        current_thread,
+        fast_server,
     )?;
     println!("{us:.1} µs per call");
     Ok(())

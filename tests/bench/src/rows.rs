@@ -413,6 +413,23 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     ))?;
     let rmcp_session = runtime.block_on(calls::rmcp_stdio(&setup.demo_server, &[]))?;
     let mut pipe = calls::Pipe::spawn(&setup.bench_exe, &request, &reply)?;
+    // The same two clients against a server that costs next to nothing
+    // (`codex-bench mcp-echo`): what is left is the clients' own cost.
+    let bench = setup.bench_exe.display().to_string();
+    let fast_args = vec!["mcp-echo".to_string()];
+    let fast_table: toml::Value = toml::from_str(&format!(
+        "command = {}\nargs = [\"mcp-echo\"]",
+        toml_string(&bench)
+    ))?;
+    let fast_plugin = runtime.block_on(PluginSession::connect(
+        module,
+        "stdio",
+        "fast",
+        fast_table,
+        calls::host_lifecycle(false),
+        &codex_home,
+    ))?;
+    let fast_rmcp = runtime.block_on(calls::rmcp_stdio(&setup.bench_exe, &fast_args))?;
     let (rounds, batch) = rounds_and_batch(setup, 21, 200);
     let timings = calls::measure(
         &runtime,
@@ -420,6 +437,8 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
             Side::Session(&plugin_session.service),
             Side::Session(&rmcp_session),
             Side::Pipe(&mut pipe),
+            Side::Session(&fast_plugin.service),
+            Side::Session(&fast_rmcp),
         ],
         rounds,
         batch,
@@ -428,10 +447,23 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     runtime.block_on(async {
         plugin_session.close().await;
         let _ = rmcp_session.cancel().await;
+        fast_plugin.close().await;
+        let _ = fast_rmcp.cancel().await;
     });
     drop(pipe);
     let timings = timings?;
-    let [a, b, c] = [0, 1, 2].map(|i| median(&timings.per_call_us[i]));
+    let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|i| median(&timings.per_call_us[i]));
+    let t = &timings.per_call_us;
+    let paired = |x: usize, y: usize| {
+        let ratios: Vec<f64> = t[x].iter().zip(&t[y]).map(|(x, y)| x / y).collect();
+        median(&ratios)
+    };
+    let fast = format!(
+        "against a server that answers at once (`codex-bench mcp-echo`, blocking stdio, no runtime), \
+         same rounds: plugin {d:.1} µs, rmcp {e:.1} µs per call, ratio {:.2}; that plugin round trip is {:.1}× the bare pipe",
+        paired(3, 4),
+        paired(3, 2)
+    );
     let mut row3 = RowResult::ratio(
         "3",
         "one tool call on an open stdio connection through the plugin boundary",
@@ -448,7 +480,7 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
         "`echo` on codex-demo-server, {batch} calls per batch, {rounds} rounds, sides in rotating order; \
          A: libcodex_stdio.so loaded with abi_stable and driven through the host's own adapter \
          (host/src/mcp/transport.rs compiled into the bench) on the host's runtime; \
-         B: rmcp's TokioChildProcess on the same runtime; A−B = {:.1} µs per call; A {}, B {}",
+         B: rmcp's TokioChildProcess on the same runtime; A−B = {:.1} µs per call; A {}, B {}; {fast}",
         a - b,
         spread_us(&timings.per_call_us[0]),
         spread_us(&timings.per_call_us[1])
@@ -475,7 +507,7 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     .paired(&timings.per_call_us[0], &timings.per_call_us[2]);
     row5.detail = format!(
         "the floor writes the same {} request bytes to a child (`codex-bench pipe-echo`) that answers \
-         with the {} bytes codex-demo-server answers, blocking reads and writes; C {}",
+         with the {} bytes codex-demo-server answers, blocking reads and writes; C {}; {fast}",
         request.len(),
         reply.len(),
         spread_us(&timings.per_call_us[2])
@@ -486,6 +518,7 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
             "{} pipe-echo (reply: the server's line)",
             setup.bench_exe.display()
         ),
+        format!("fast server: {bench} mcp-echo"),
     ];
     Ok(vec![row3, row5])
 }
