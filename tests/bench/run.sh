@@ -118,7 +118,7 @@ machine=$work/machine.md
     echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores online"
     echo "- memory: $(free -m | awk '/^Mem:/ {print $2}') MiB"
     echo "- kernel: $(uname -sr)"
-    echo "- load before the run: \`${load_before#*load average: }\` (1, 5, 15 min)"
+    echo "- load when the rows started (after the build): \`${load_before#*load average: }\` (1, 5, 15 min; 2 cores, shared with other work)"
     echo "- rustc: $(rustc --version)"
     commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
     if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
@@ -131,7 +131,7 @@ machine=$work/machine.md
     echo "Run with: \`tests/bench/run.sh${rows:+ --rows $rows}\` (it runs \`cargo build --release --workspace --locked\`,"
     echo "copies \`codex\` and the shipped plugins into a fresh directory, then"
     echo "\`codex-bench run --codex \$WORK/install/codex --codex-cli ... --rows ...\`). \$WORK is a"
-    echo "fresh directory under \$CARGO_TARGET_DIR (here \`$work\`); every process gets only PATH, HOME=\$WORK/home,"
+    echo "fresh directory under \$CARGO_TARGET_DIR (here \`${work#"$CARGO_TARGET_DIR"/}\`); every process gets only PATH, HOME=\$WORK/home,"
     echo "LANG, CODEX_HOME and BENCH_TOKEN in its environment and runs in \$WORK."
 } >"$machine"
 

@@ -185,6 +185,24 @@ fn run(args: &[String]) -> Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
     }
     if let Some(path) = &options.markdown {
+        // Paths read better as $WORK (the fresh directory) and $CARGO_TARGET_DIR.
+        let mut results = results.clone();
+        let mut places = vec![(setup.work.display().to_string(), "$WORK".to_string())];
+        if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+            places.push((target, "$CARGO_TARGET_DIR".to_string()));
+        }
+        if let Ok(repo) = std::env::current_dir() {
+            places.push((format!("{}/", repo.display()), String::new()));
+        }
+        let shorten = |text: &str| {
+            places
+                .iter()
+                .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
+        };
+        for row in &mut results {
+            row.detail = shorten(&row.detail);
+            row.commands = row.commands.iter().map(|c| shorten(c)).collect();
+        }
         let machine = match &options.machine {
             Some(file) => std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?,

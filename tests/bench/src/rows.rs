@@ -160,6 +160,14 @@ pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
         eprintln!("bench: row 7 (plugin list vs --version)");
         attempt("7", row7(setup));
     }
+    // Table order: by row number ("1 wall" before "1 rss" as measured).
+    results.sort_by_key(|row| {
+        row.id
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(u32::MAX)
+    });
     results.retain(|row| {
         let number = row.id.split(' ').next().unwrap_or("");
         wants(number)
