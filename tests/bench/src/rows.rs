@@ -297,7 +297,9 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
     )
     .paired(&walls(&pair.a), &walls(&pair.b));
     wall.detail = format!(
-        "a new process per run, same CODEX_HOME; wall from spawn to reaping; A {}, B {}",
+        "cold: a new process per run, same CODEX_HOME, no server running; after one untimed run of \
+         each, so that both binaries are in the page cache (neither program keeps anything between \
+         runs that `mcp list` reads); wall from spawn to reaping; A {}, B {}",
         spread_ms(&pair.a),
         spread_ms(&pair.b)
     );
