@@ -298,8 +298,8 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
     .paired(&walls(&pair.a), &walls(&pair.b));
     wall.detail = format!(
         "cold: a new process per run, same CODEX_HOME, no server running; after one untimed run of \
-         each, so that both binaries are in the page cache (neither program keeps anything between \
-         runs that `mcp list` reads); wall from spawn to reaping; A {}, B {}",
+         each, so that both binaries are in the page cache (and Codex has made its \
+         `$CODEX_HOME/tmp/arg0-linux`, as on a user's machine); wall from spawn to reaping; A {}, B {}",
         spread_ms(&pair.a),
         spread_ms(&pair.b)
     );
