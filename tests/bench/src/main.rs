@@ -6,6 +6,7 @@
 //!                 --echo-server PATH --work DIR [--rows 1,2,...] [--smoke]
 //!                 [--markdown FILE --machine FILE --notes FILE] [--json FILE]
 //! codex-bench pipe-echo      (the floor of row 5: answers each stdin line with $CODEX_BENCH_REPLY)
+//! codex-bench launch OUT -- PROGRAM ARGS...  (runs one timed process: wall ns, peak RSS KiB)
 //! codex-bench mcp-echo       (a minimal blocking MCP server: the fast server of rows 3 and 5)
 //! codex-bench profile-stdio plugin|rmcp|pipe CALLS --plugin-dir DIR --demo-server PATH
 //!                            [--current-thread] [--fast-server]
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("pipe-echo") => calls::pipe_echo(),
         Some("mcp-echo") => calls::mcp_echo(),
+        Some("launch") => codex_bench::procs::launch(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("profile-stdio") => profile(&args[1..]),
         _ => Err(anyhow!(

@@ -1,5 +1,12 @@
 //! Whole-process runs: wall time from spawn to reaping, and the peak RSS
 //! `wait4` reports (the largest of the process and the children it reaped).
+//!
+//! Every run is started by a small launcher process (`codex-bench launch`),
+//! not by the driver: Linux carries the high-water RSS of the image a child
+//! was forked from across `exec`, so a child of the driver (which by then
+//! holds runtimes and loaded plugins) would report at least the driver's
+//! RSS. The launcher is fresh and small, and it times the run itself, so its
+//! own start-up is not in the wall time either.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -57,9 +64,61 @@ pub struct Sample {
     pub max_rss_kib: u64,
 }
 
-/// Runs `cmd` once, its stdout and stderr going to `out.stdout` and
-/// `out.stderr`. Fails when it exits unsuccessfully or runs too long.
-pub fn run_once(cmd: &Cmd, out: &Path) -> Result<Sample> {
+/// Runs `cmd` once through the launcher `launcher` (`codex-bench launch`),
+/// its stdout and stderr going to `out.stdout` and `out.stderr`. Fails when
+/// it exits unsuccessfully or runs too long.
+pub fn run_once(launcher: &Path, cmd: &Cmd, out: &Path) -> Result<Sample> {
+    let output = Command::new(launcher)
+        .arg("launch")
+        .arg(out)
+        .arg("--")
+        .arg(&cmd.program)
+        .args(&cmd.args)
+        .env_clear()
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&cmd.cwd)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot start the launcher {}", launcher.display()))?;
+    if !output.status.success() {
+        bail!("{}", String::from_utf8_lossy(&output.stderr).trim_end());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut fields = text.split_whitespace();
+    let (Some(wall_ns), Some(rss)) = (fields.next(), fields.next()) else {
+        bail!("the launcher answered {text:?}");
+    };
+    Ok(Sample {
+        wall: Duration::from_nanos(wall_ns.parse()?),
+        max_rss_kib: rss.parse()?,
+    })
+}
+
+/// The launcher's side (`codex-bench launch OUT -- PROGRAM ARGS...`): runs
+/// the program with this process's environment and directory, and prints
+/// `WALL_NS MAX_RSS_KIB`.
+pub fn launch(args: &[String]) -> Result<()> {
+    let (Some(out), Some("--"), Some(program)) =
+        (args.first(), args.get(1).map(String::as_str), args.get(2))
+    else {
+        bail!("usage: codex-bench launch OUT -- PROGRAM [ARGS...]");
+    };
+    let cmd = Cmd {
+        program: PathBuf::from(program),
+        args: args[3..].to_vec(),
+        env: std::env::vars().collect(),
+        cwd: std::env::current_dir()?,
+    };
+    let sample = run_direct(&cmd, Path::new(out))?;
+    println!("{} {}", sample.wall.as_nanos(), sample.max_rss_kib);
+    Ok(())
+}
+
+/// Runs `cmd` once from this process (see [`run_once`] for why the driver
+/// does not).
+pub fn run_direct(cmd: &Cmd, out: &Path) -> Result<Sample> {
     let stdout_path = out.with_extension("stdout");
     let stderr_path = out.with_extension("stderr");
     let stdout = File::create(&stdout_path)?;
@@ -144,6 +203,7 @@ pub struct Pair {
 /// after one untimed run of each when `warmup`. `check` looks at the stdout
 /// of the first timed run of each (`true` for A) and may refuse it.
 pub fn alternate(
+    launcher: &Path,
     a: &Cmd,
     b: &Cmd,
     runs: usize,
@@ -155,8 +215,8 @@ pub fn alternate(
     let out_b = out.join("b");
     std::fs::create_dir_all(out)?;
     if warmup {
-        run_once(a, &out_a)?;
-        run_once(b, &out_b)?;
+        run_once(launcher, a, &out_a)?;
+        run_once(launcher, b, &out_b)?;
     }
     let mut pair = Pair {
         a: Vec::with_capacity(runs),
@@ -169,7 +229,7 @@ pub fn alternate(
             } else {
                 (b, &out_b, &mut pair.b, false)
             };
-            samples.push(run_once(cmd, path)?);
+            samples.push(run_once(launcher, cmd, path)?);
             if run == 0 {
                 let stdout = std::fs::read_to_string(path.with_extension("stdout"))?;
                 check(is_a, &stdout).with_context(|| {

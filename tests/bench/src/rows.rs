@@ -239,6 +239,24 @@ fn spread_mib(samples: &[procs::Sample]) -> String {
     format!("{low:.1}–{high:.1} MiB")
 }
 
+/// What the method reports for a process that does nothing (`/bin/true`
+/// through the launcher): the floor under every peak RSS figure.
+fn rss_floor(setup: &Setup) -> String {
+    let cmd = Cmd {
+        program: PathBuf::from("/bin/true"),
+        args: Vec::new(),
+        env: env_for(setup, &setup.work),
+        cwd: setup.work.clone(),
+    };
+    match procs::run_once(&setup.bench_exe, &cmd, &setup.work.join("rss-floor")) {
+        Ok(sample) => format!(
+            "the method's floor (`/bin/true` measured the same way): {:.1} MiB",
+            sample.max_rss_kib as f64 / 1024.0
+        ),
+        Err(error) => format!("the method's floor could not be measured: {error:#}"),
+    }
+}
+
 fn expect_names(stdout: &str, names: &[String]) -> Result<()> {
     let missing: Vec<&String> = names.iter().filter(|n| !stdout.contains(*n)).collect();
     if !missing.is_empty() {
@@ -274,6 +292,7 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
     let b = cmd(setup, &setup.codex_cli, &["mcp", "list"], &codex_home);
     let n = runs(setup, 11);
     let pair = procs::alternate(
+        &setup.bench_exe,
         &a,
         &b,
         n,
@@ -317,9 +336,10 @@ fn row1(setup: &Setup) -> Result<Vec<RowResult>> {
     )
     .paired(&rsses(&pair.a), &rsses(&pair.b));
     rss.detail = format!(
-        "peak RSS (wait4 ru_maxrss) of the same runs; A {}, B {}",
+        "peak RSS (wait4 ru_maxrss, through a small launcher process) of the same runs; A {}, B {}; {}",
         spread_mib(&pair.a),
-        spread_mib(&pair.b)
+        spread_mib(&pair.b),
+        rss_floor(setup)
     );
     rss.commands = commands;
     Ok(vec![wall, rss])
@@ -353,6 +373,7 @@ fn row2(setup: &Setup) -> Result<Vec<RowResult>> {
         Ok(())
     };
     let pair = procs::alternate(
+        &setup.bench_exe,
         &a,
         &b,
         n,
@@ -675,6 +696,7 @@ fn rows6and8(setup: &Setup) -> Result<Vec<RowResult>> {
     let b = cmd(setup, &setup.codex, &["mcp", "tools"], &home1);
     let n = runs(setup, 11);
     let pair: Pair = procs::alternate(
+        &setup.bench_exe,
         &a,
         &b,
         n,
@@ -728,9 +750,11 @@ fn rows6and8(setup: &Setup) -> Result<Vec<RowResult>> {
         samples: n,
         detail: format!(
             "(A − B) / 19 from the runs of row 6; peak RSS is wait4's ru_maxrss of the codex process \
-             (the largest of it and the servers it reaped, which are smaller), not a sum; A {}, B {}",
+             (the largest of it and the servers it reaped, which are smaller), not a sum, taken \
+             through a small launcher process; A {}, B {}; {}",
             spread_mib(&pair.a),
-            spread_mib(&pair.b)
+            spread_mib(&pair.b),
+            rss_floor(setup)
         ),
         commands,
     };
@@ -743,6 +767,7 @@ fn row7(setup: &Setup) -> Result<Vec<RowResult>> {
     let b = cmd(setup, &setup.codex, &["--version"], &codex_home);
     let n = runs(setup, 21);
     let pair = procs::alternate(
+        &setup.bench_exe,
         &a,
         &b,
         n,
