@@ -110,6 +110,10 @@ enum Http {
     Reset,
     /// Accepts and never sends headers.
     SlowHeaders,
+    /// A JSON body without a length that never ends (a gigabyte at most).
+    EndlessJson,
+    /// An SSE event that grows forever (a gigabyte at most).
+    EndlessEvent,
 }
 
 fn serve(kind: Http) -> String {
@@ -135,6 +139,8 @@ fn serve(kind: Http) -> String {
                     }
                     Http::Reset => drop(stream),
                     Http::SlowHeaders => std::thread::sleep(Duration::from_secs(30)),
+                    Http::EndlessJson => send_endless(&mut stream, false),
+                    Http::EndlessEvent => send_endless(&mut stream, true),
                 }
             });
         }
@@ -314,54 +320,38 @@ fn a_100_mb_line_from_a_stdio_server_fails_the_call_with_bounded_memory() {
     unchanged(&home, &before);
 }
 
-/// An HTTP server whose answer never ends: a JSON body (no length) or an
-/// SSE event that grows forever.
-fn serve_endless(event_stream: bool) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(20) {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                    line.clear();
-                }
-                let (kind, start) = if event_stream {
-                    (
-                        "text/event-stream",
-                        "data: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
-                    )
-                } else {
-                    (
-                        "application/json",
-                        "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
-                    )
-                };
-                if write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\nconnection: close\r\n\r\n{start}"
-                )
-                .is_err()
-                {
-                    return;
-                }
-                let chunk = vec![b'x'; 1024 * 1024];
-                // A gigabyte at most, then give up; the client stops long before.
-                for _ in 0..1024 {
-                    if stream.write_all(&chunk).is_err() {
-                        return;
-                    }
-                }
-            });
+/// An answer that never ends: a JSON body (no length) or an SSE event that
+/// grows forever, up to a gigabyte; the client stops long before.
+fn send_endless(stream: &mut std::net::TcpStream, event_stream: bool) {
+    let (kind, start) = if event_stream {
+        (
+            "text/event-stream",
+            "data: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
+        )
+    } else {
+        (
+            "application/json",
+            "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"",
+        )
+    };
+    if write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\nconnection: close\r\n\r\n{start}"
+    )
+    .is_err()
+    {
+        return;
+    }
+    let chunk = vec![b'x'; 1024 * 1024];
+    for _ in 0..1024 {
+        if stream.write_all(&chunk).is_err() {
+            return;
         }
-    });
-    format!("http://127.0.0.1:{port}/mcp")
+    }
 }
 
-fn endless_answer_fails_with_bounded_memory(event_stream: bool) {
-    let url = serve_endless(event_stream);
+fn endless_answer_fails_with_bounded_memory(kind: Http) {
+    let url = serve(kind);
     let (home, before) = home_with(&format!(
         "[mcp_servers.web]\nurl = \"{url}\"\nstartup_timeout_sec = 60\n"
     ));
@@ -376,10 +366,10 @@ fn endless_answer_fails_with_bounded_memory(event_stream: bool) {
 
 #[test]
 fn a_gigabyte_json_answer_fails_with_bounded_memory() {
-    endless_answer_fails_with_bounded_memory(false);
+    endless_answer_fails_with_bounded_memory(Http::EndlessJson);
 }
 
 #[test]
 fn an_endless_sse_event_fails_with_bounded_memory() {
-    endless_answer_fails_with_bounded_memory(true);
+    endless_answer_fails_with_bounded_memory(Http::EndlessEvent);
 }
