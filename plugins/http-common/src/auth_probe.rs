@@ -1,13 +1,21 @@
 //! Finding out, without opening a session, whether a server asks for OAuth
-//! (for `codex mcp list`): RFC 9728 protected-resource metadata, named by the
-//! server's `WWW-Authenticate` challenge or at the well-known paths, then
-//! RFC 8414 / OpenID authorization-server metadata at the server's origin.
+//! (for `codex mcp list`).
+//!
+//! - A 401 whose `WWW-Authenticate: Bearer` challenge names
+//!   `resource_metadata` settles it with one request: that is how a server
+//!   using MCP authorization answers (RFC 9728 section 5.1). The documents it
+//!   names are not fetched, so a slow authorization server does not slow the
+//!   listing; `codex mcp login` reads them when it needs them.
+//! - Otherwise RFC 9728 protected-resource metadata at the well-known paths,
+//!   then RFC 8414 / OpenID authorization-server metadata at the server's
+//!   origin.
 
 use std::time::Duration;
 
 use codex_plugin_api::abi_stable::std_types::{RString, RVec};
 use codex_plugin_api::{AuthProbe, PluginError, PluginResult};
-use reqwest::{Method, StatusCode, Url, header::HeaderValue};
+use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use crate::config::HttpConfig;
@@ -38,14 +46,15 @@ pub fn probe(server: &str, config: &HttpConfig, timeout: Duration) -> PluginResu
 }
 
 async fn discover(http: &Http, url: &Url) -> AuthProbe {
-    // 1. The challenge on the endpoint itself may name the metadata.
-    let mut candidates = Vec::new();
-    if let Some(named) = challenge_metadata_url(http, url).await {
-        candidates.push(named);
+    // 1. The challenge on the endpoint itself.
+    if challenge_names_resource_metadata(http, url).await {
+        return AuthProbe {
+            oauth: true,
+            ..AuthProbe::default()
+        };
     }
     // 2. RFC 9728 well-known locations: path-specific first, then the root.
-    candidates.extend(well_known(url, "oauth-protected-resource"));
-    for candidate in candidates {
+    for candidate in well_known(url, "oauth-protected-resource") {
         if let Some(resource) = fetch_json(http, &candidate).await
             && let Some(servers) = resource
                 .get("authorization_servers")
@@ -103,24 +112,39 @@ fn strings(values: &[Value]) -> RVec<RString> {
         .collect()
 }
 
-/// The `resource_metadata` URL of a `WWW-Authenticate: Bearer` challenge on
-/// an unauthenticated GET of the endpoint (no session is created by a GET).
-async fn challenge_metadata_url(http: &Http, url: &Url) -> Option<Url> {
-    let accept = (
-        "accept".parse().ok()?,
-        HeaderValue::from_static("text/event-stream"),
+/// Whether an unauthenticated GET of the endpoint (a GET creates no
+/// session) answers 401 with a `Bearer` challenge naming the server's
+/// protected-resource metadata.
+async fn challenge_names_resource_metadata(http: &Http, url: &Url) -> bool {
+    let Ok(accept) = "accept".parse() else {
+        return false;
+    };
+    let request = http.request(
+        Method::GET,
+        url,
+        vec![(accept, HeaderValue::from_static("text/event-stream"))],
     );
-    let response = http
-        .request(Method::GET, url, vec![accept])
-        .send()
-        .await
-        .ok()?;
-    if response.status() != StatusCode::UNAUTHORIZED {
-        return None;
-    }
-    let challenge = response.headers().get("www-authenticate")?.to_str().ok()?;
-    let named = parameter(challenge, "resource_metadata")?;
-    url.join(&named).ok()
+    let Ok(response) = request.send().await else {
+        return false;
+    };
+    response.status() == StatusCode::UNAUTHORIZED
+        && response
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|challenge| names_resource_metadata(challenge, url))
+}
+
+/// Whether `challenge` is a `Bearer` challenge whose `resource_metadata`
+/// is a URL (relative to the endpoint `url`).
+fn names_resource_metadata(challenge: &str, url: &Url) -> bool {
+    let bearer = challenge
+        .split([',', ' ', '\t'])
+        .any(|word| word.eq_ignore_ascii_case("bearer"));
+    bearer
+        && parameter(challenge, "resource_metadata")
+            .is_some_and(|named| !named.is_empty() && url.join(&named).is_ok())
 }
 
 /// The value of `name="value"` (or `name=value`) in a challenge.
@@ -208,6 +232,128 @@ mod tests {
             parameter("Bearer notresource_metadata=x", "resource_metadata"),
             None
         );
+    }
+
+    #[test]
+    fn only_a_bearer_challenge_naming_a_url_settles_the_probe() {
+        let url = Url::parse("http://h:1/mcp").unwrap();
+        for (challenge, settles) in [
+            (
+                r#"Bearer resource_metadata="http://h:1/.well-known/oauth-protected-resource/mcp""#,
+                true,
+            ),
+            (
+                r#"bearer error="invalid_token", resource_metadata="/.well-known/oauth-protected-resource""#,
+                true,
+            ),
+            (
+                r#"Basic realm="x", Bearer resource_metadata="http://h:1/prm""#,
+                true,
+            ),
+            (
+                r#"Basic realm="x", resource_metadata="http://h:1/prm""#,
+                false,
+            ),
+            ("Bearer", false),
+            (r#"Bearer realm="mcp""#, false),
+            (r#"Bearer resource_metadata="""#, false),
+            (r#"Bearer resource_metadata="http://[::1""#, false),
+        ] {
+            assert_eq!(
+                names_resource_metadata(challenge, &url),
+                settles,
+                "{challenge}"
+            );
+        }
+    }
+
+    /// Serves `answer(path)` for each request on 127.0.0.1 and records the paths.
+    fn serve(
+        answer: impl Fn(&str) -> String + Send + 'static,
+    ) -> (Url, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/mcp", listener.local_addr().unwrap())).unwrap();
+        let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&paths);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_owned();
+                // Recorded before answering, so the probe cannot return first.
+                seen.lock().unwrap().push(path.clone());
+                let _ = stream.write_all(answer(&path).as_bytes());
+            }
+        });
+        (url, paths)
+    }
+
+    fn json_answer(body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    const NOT_FOUND: &str =
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+    fn probe_of(url: &Url) -> AuthProbe {
+        let config = HttpConfig::parse("web", &format!(r#"{{"url":"{url}"}}"#)).unwrap();
+        probe("web", &config, Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn a_challenge_naming_metadata_is_enough_and_nothing_more_is_fetched() {
+        let (url, paths) = serve(|path| {
+            match path {
+            "/mcp" => "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+            _ => json_answer(r#"{"resource":"x","authorization_servers":["http://as"]}"#),
+        }
+        });
+        let found = probe_of(&url);
+        assert!(found.oauth);
+        assert!(found.authorization_servers.is_empty());
+        assert_eq!(*paths.lock().unwrap(), ["/mcp"]);
+    }
+
+    #[test]
+    fn without_a_challenge_the_well_known_documents_decide() {
+        let (url, paths) = serve(|path| match path {
+            "/.well-known/oauth-protected-resource" => json_answer(
+                r#"{"resource":"x","authorization_servers":["http://as"],"scopes_supported":["read"]}"#,
+            ),
+            _ => NOT_FOUND.to_owned(),
+        });
+        let found = probe_of(&url);
+        assert!(found.oauth);
+        assert_eq!(
+            found.authorization_servers.as_slice(),
+            [RString::from("http://as")]
+        );
+        assert_eq!(found.scopes_supported.as_slice(), [RString::from("read")]);
+        assert_eq!(
+            *paths.lock().unwrap(),
+            [
+                "/mcp",
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource"
+            ]
+        );
+
+        let (url, _) = serve(|_| NOT_FOUND.to_owned());
+        assert_eq!(probe_of(&url), AuthProbe::default());
     }
 
     #[test]
