@@ -371,20 +371,119 @@ fn a_bearer_token_from_the_environment_is_sent_and_never_shown() {
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].header_count("authorization"), 1);
 
-    // Without the variable: a configuration error naming it.
-    let output = home
+    // Every machine-readable output, with the token set: it is not in any.
+    let tools = home
         .codex()
-        .env_remove("CODEX_TEST_HTTP_TOKEN")
-        .args(["mcp", "tools", "secure"])
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "tools", "secure", "--json"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains(
-            "Environment variable CODEX_TEST_HTTP_TOKEN for MCP server 'secure' is not set"
-        ),
-        "{}",
-        stderr(&output)
+    assert!(tools.status.success(), "{}", stderr(&tools));
+    let listing: Value = serde_json::from_slice(&tools.stdout).unwrap();
+    assert_eq!(
+        listing["servers"][0]["tools"][0]["name"], "echo",
+        "{listing}"
+    );
+    let called = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "call", "secure", "echo", "--json", "--args"])
+        .arg(r#"{"message":"as json"}"#)
+        .output()
+        .unwrap();
+    assert!(called.status.success(), "{}", stderr(&called));
+    let result: Value = serde_json::from_slice(&called.stdout).unwrap();
+    assert_eq!(result["content"][0]["text"], "as json", "{result}");
+    let list = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let secure = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == "secure")
+        .unwrap();
+    assert_eq!(secure["auth_status"], "bearer_token", "{servers}");
+    assert_eq!(
+        secure["transport"]["bearer_token_env_var"], "CODEX_TEST_HTTP_TOKEN",
+        "{servers}"
+    );
+    let get = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .args(["-v", "mcp", "get", "secure", "--json"])
+        .output()
+        .unwrap();
+    assert!(get.status.success(), "{}", stderr(&get));
+    let shown_server: Value = serde_json::from_slice(&get.stdout).unwrap();
+    assert_eq!(
+        shown_server["transport"]["bearer_token_env_var"], "CODEX_TEST_HTTP_TOKEN",
+        "{shown_server}"
+    );
+    for text_command in [&["mcp", "list"][..], &["mcp", "get", "secure"]] {
+        let output = home
+            .codex()
+            .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+            .arg("-v")
+            .args(text_command)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stdout(&output).contains("CODEX_TEST_HTTP_TOKEN"),
+            "{}",
+            stdout(&output)
+        );
+        shown.push_str(&stdout(&output));
+        shown.push_str(&stderr(&output));
+    }
+    for output in [&tools, &called, &list, &get] {
+        shown.push_str(&stdout(output));
+        shown.push_str(&stderr(output));
+    }
+
+    // Without the variable, or with it empty: a configuration error naming
+    // it, before anything is sent.
+    let sent = server.requests().len();
+    for (value, problem) in [(None, "is not set"), (Some(""), "is empty")] {
+        for command in [
+            &["mcp", "tools", "secure"][..],
+            &["mcp", "call", "secure", "echo", "--args", "{}"],
+        ] {
+            let mut codex = home.codex();
+            match value {
+                Some(value) => codex.env("CODEX_TEST_HTTP_TOKEN", value),
+                None => codex.env_remove("CODEX_TEST_HTTP_TOKEN"),
+            };
+            let output = codex.args(command).output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{command:?}: {}",
+                stderr(&output)
+            );
+            let errors = stderr(&output);
+            let line = errors
+                .lines()
+                .find(|line| line.starts_with("error: "))
+                .unwrap_or_else(|| panic!("no error line in:\n{errors}"));
+            assert!(
+                line.contains(&format!(
+                    "Environment variable CODEX_TEST_HTTP_TOKEN for MCP server 'secure' {problem}"
+                )),
+                "{command:?}: {errors}"
+            );
+        }
+    }
+    assert_eq!(
+        server.requests().len(),
+        sent,
+        "a request went out without a token"
     );
 
     // A wrong token: the server's 401, naming the variable, not its value.
