@@ -1,7 +1,8 @@
 //! One connection: a running server and the three threads that move its bytes.
 //!
-//! - The writer thread takes messages from a channel and writes them to the
-//!   server's stdin, so [`Connection::send`] never waits on a full pipe.
+//! - [`Connection::send`] writes to the server's non-blocking stdin at once;
+//!   the writer thread writes what a full pipe did not take
+//!   ([`StdinWriter`]), so `send` never waits on the server.
 //! - The reader thread splits stdout into lines and delivers them; when
 //!   stdout ends it reaps the server and reports why the connection closed.
 //! - The stderr thread keeps a tail for error messages and a log file.
@@ -9,12 +10,12 @@
 //! `closed` reaches the host exactly once, after the last message, whichever
 //! of the reader (server exit, over-long line) or `close` gets there first.
 
+use std::borrow::Cow;
 use std::io::{ErrorKind as IoErrorKind, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::process::{ChildStdin, ChildStdout};
+use std::process::ChildStdout;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +29,7 @@ use crate::environment::child_environment;
 use crate::lines::{Line, LineReader, MAX_LINE_BYTES};
 use crate::process::{ServerProcess, Spawned, Stop, spawn};
 use crate::stderr_log::{SUMMARY_CHARS, StderrSink, StderrTail, log_path, open_log, pump};
+use crate::stdin_writer::{SendError, StdinWriter};
 
 /// How long `close` waits, in total, for the threads once the group is dead.
 const JOIN_WAIT: Duration = Duration::from_secs(1);
@@ -40,7 +42,7 @@ type Worker = (&'static str, JoinHandle<()>);
 /// A connection to one stdio MCP server.
 pub struct StdioConnection {
     shared: Arc<Shared>,
-    outgoing: Mutex<Option<Sender<String>>>,
+    writer: Arc<StdinWriter>,
     threads: Mutex<Option<Vec<Worker>>>,
 }
 
@@ -145,7 +147,15 @@ pub fn open(
             "--- MCP server `{server}` started (pid {pid}, unix time {started}) ---"
         );
     }
-    let (sender, receiver) = channel();
+    let writer = match StdinWriter::new(stdin) {
+        Ok(writer) => Arc::new(writer),
+        Err(error) => {
+            process.stop(Stop::Terminate, &AtomicBool::new(false));
+            return Err(PluginError::internal(format!(
+                "cannot set up the stdin of MCP server `{server}`: {error}"
+            )));
+        }
+    };
     let connection = StdioConnection {
         shared: Arc::new(Shared {
             server: server.to_owned(),
@@ -160,10 +170,10 @@ pub fn open(
                 finished: Mutex::new(false),
             },
         }),
-        outgoing: Mutex::new(Some(sender)),
+        writer,
         threads: Mutex::new(Some(Vec::new())),
     };
-    if let Err(error) = connection.start_threads(stdin, stdout, stderr, receiver, log) {
+    if let Err(error) = connection.start_threads(stdout, stderr, log) {
         connection.shared.gate.abandon();
         connection.shutdown();
         return Err(error);
@@ -174,14 +184,22 @@ pub fn open(
 impl StdioConnection {
     fn start_threads(
         &self,
-        stdin: ChildStdin,
         stdout: ChildStdout,
         stderr: impl Read + Send + 'static,
-        receiver: Receiver<String>,
         log: Option<std::fs::File>,
     ) -> PluginResult<()> {
         let shared = Arc::clone(&self.shared);
-        self.start_thread("writer", move || write_loop(stdin, receiver, &shared))?;
+        let writer = Arc::clone(&self.writer);
+        self.start_thread("writer", move || {
+            if let Some(error) = writer.run()
+                && !shared.closing.load(Ordering::SeqCst)
+            {
+                shared.host.log(
+                    LogLevel::Debug,
+                    &format!("stopped writing to MCP server `{}`: {error}", shared.server),
+                );
+            }
+        })?;
         let shared = Arc::clone(&self.shared);
         self.start_thread("stderr", move || {
             pump(
@@ -240,13 +258,8 @@ impl StdioConnection {
             return;
         };
         shared.ended.store(true, Ordering::SeqCst);
-        // Dropping the sender lets the writer finish and close stdin.
-        drop(
-            self.outgoing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        // The writer closes stdin once the pipe has taken what it will.
+        self.writer.close();
         shared
             .process
             .stop(Stop::Terminate, &AtomicBool::new(false));
@@ -291,23 +304,20 @@ impl Connection for StdioConnection {
         // Messages are framed by newlines. JSON allows a line break only as
         // whitespace between tokens, so a space keeps the meaning.
         let message = if message.contains(['\n', '\r']) {
-            message.replace(['\n', '\r'], " ")
+            Cow::Owned(message.replace(['\n', '\r'], " "))
         } else {
-            message.to_owned()
+            Cow::Borrowed(message)
         };
-        let outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
-        match outgoing.as_ref() {
-            Some(sender) => sender.send(message).map_err(|_| {
-                PluginError::new(
-                    ErrorKind::Unavailable,
-                    format!(
-                        "MCP server `{}` no longer accepts input (its stdin is closed)",
-                        self.shared.server
-                    ),
-                )
-            }),
-            None => Err(self.closed_error()),
-        }
+        self.writer.send(&message).map_err(|error| match error {
+            SendError::Closed => self.closed_error(),
+            SendError::Failed(why) => PluginError::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "MCP server `{}` no longer accepts input (writing to its stdin failed: {why})",
+                    self.shared.server
+                ),
+            ),
+        })
     }
 
     fn close(&self) -> PluginResult<()> {
@@ -319,37 +329,6 @@ impl Connection for StdioConnection {
 impl Drop for StdioConnection {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-fn write_loop(mut stdin: ChildStdin, receiver: Receiver<String>, shared: &Shared) {
-    block_sigpipe();
-    for message in receiver {
-        let mut bytes = message.into_bytes();
-        bytes.push(b'\n');
-        if let Err(error) = stdin.write_all(&bytes) {
-            if !shared.closing.load(Ordering::SeqCst) {
-                shared.host.log(
-                    LogLevel::Debug,
-                    &format!("stopped writing to MCP server `{}`: {error}", shared.server),
-                );
-            }
-            return;
-        }
-    }
-}
-
-/// Writing to a pipe nobody reads raises SIGPIPE, which kills a host that
-/// has not ignored it. Blocked in this thread, it becomes an EPIPE error
-/// whatever the host's disposition; a SIGPIPE left pending ends with the thread.
-fn block_sigpipe() {
-    // SAFETY: the set is initialised by sigemptyset before use, and
-    // pthread_sigmask only changes the calling thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 

@@ -13,6 +13,7 @@ mod environment;
 mod lines;
 mod process;
 mod stderr_log;
+mod stdin_writer;
 
 use codex_plugin_api::{
     ConnectRequest, Connection, HostServices, MessageSink, Plugin, PluginError, PluginManifest,

@@ -21,7 +21,13 @@ fn a_closed_stdin_is_an_error_not_a_signal() {
         .connect(shell(r#"exec 0<&-; echo '{"stdin":"closed"}'; sleep 5"#))
         .unwrap();
     assert_eq!(session.message(), r#"{"stdin":"closed"}"#);
-    session.connection.send(r#"{"id":1}"#).unwrap();
+    // The write happens in `send` itself: it fails there, and the process lives.
+    let error = session.connection.send(r#"{"id":1}"#).unwrap_err();
+    assert!(
+        error.message.contains("no longer accepts input") && error.message.contains("Broken pipe"),
+        "{}",
+        error.message
+    );
     let deadline = Instant::now() + Duration::from_secs(2);
     while !harness.logged(LogLevel::Debug, "stopped writing to MCP server `demo`") {
         assert!(Instant::now() < deadline, "the write did not fail");
