@@ -146,10 +146,7 @@ pub fn attach_mcp_store(app: &App, context: &Arc<HostContext>) {
     let _ = context.credentials.set(Arc::new(backend));
 }
 
-#[allow(
-    dead_code,
-    reason = "used by `codex mcp list` and `codex mcp logout` once they read the stores"
-)]
+/// The MCP credential store [`attach_mcp_store`] put in `host`.
 fn mcp_store(host: &HostContext) -> Result<&Arc<CredentialBackendBox>> {
     host.credentials.get().ok_or_else(|| {
         anyhow::anyhow!("internal error: the MCP credential store was not set up for this command")

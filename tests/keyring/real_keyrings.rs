@@ -164,6 +164,38 @@ impl SecretService {
         );
     }
 
+    /// A closure that makes this Secret Service disappear the way a crashed
+    /// desktop session does: `what` is killed with SIGKILL, and the closure
+    /// returns once the bus no longer has an owner of the Secret Service's
+    /// name (or, for the bus itself, once it is gone). It can run on any
+    /// thread, while `codex` is in the middle of a command; the processes
+    /// are still reaped on drop.
+    pub fn vanisher(&self, what: Vanish) -> impl Fn() + Send + Sync + 'static {
+        let pid = match what {
+            Vanish::Keyring => self.keyring.id(),
+            Vanish::Bus => self.bus.id(),
+        };
+        let env = self.env();
+        move || {
+            let pid = libc::pid_t::try_from(pid).unwrap();
+            // SAFETY: kill(2) with a pid of our own child and a signal number.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if !running(pid) && (what == Vanish::Bus || !secret_service_owned(&env)) {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            panic!("{what:?} (pid {pid}) was still there 10 s after SIGKILL");
+        }
+    }
+
+    /// [`Self::vanisher`] run now.
+    pub fn vanish(&self, what: Vanish) {
+        self.vanisher(what)();
+    }
+
     /// `secret-tool ARGS` with `input` on stdin.
     pub fn secret_tool(&self, args: &[&str], input: Option<&str>) -> Output {
         let mut child = self
@@ -212,6 +244,41 @@ impl SecretService {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// What of a [`SecretService`] to take away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vanish {
+    /// gnome-keyring-daemon: the bus stays, the name has no owner.
+    Keyring,
+    /// dbus-daemon: the bus's socket is closed.
+    Bus,
+}
+
+/// Whether process `pid` still runs (a zombie has exited).
+fn running(pid: libc::pid_t) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
+/// Whether the bus in `env` has an owner of `org.freedesktop.secrets`.
+fn secret_service_owned(env: &[(OsString, OsString)]) -> bool {
+    let output = Command::new("dbus-send")
+        .envs(env.iter().cloned())
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+        ])
+        .output()
+        .unwrap();
+    output.status.success() && String::from_utf8_lossy(&output.stdout).contains("boolean true")
 }
 
 impl Drop for SecretService {

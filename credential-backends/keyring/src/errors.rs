@@ -67,6 +67,15 @@ pub fn failed(
         Error::NoStorageAccess(_) => {
             "; unlock the keyring (or log in to the desktop session) and try again".to_owned()
         }
+        // Errors of an operation come after the store was opened, so a
+        // platform failure here most often means its daemon or the session
+        // bus went away since.
+        Error::PlatformFailure(_) if kind == StoreKind::SecretService => {
+            "; the Secret Service answered when this command started: check that the keyring daemon \
+             (gnome-keyring, KeePassXC, KWallet) and the session's D-Bus still run, then try \
+             again"
+                .to_owned()
+        }
         Error::TooLong(..) => {
             "; nothing was written. Use another store for this secret (the `file` store has no \
              size limit)"
@@ -121,6 +130,30 @@ mod tests {
         assert_eq!(failure.kind, ErrorKind::Unavailable);
         assert!(
             failure.message.contains("unlock the keyring"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn a_secret_service_that_stopped_answering_says_what_to_check() {
+        let error = Error::PlatformFailure(
+            "org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided".into(),
+        );
+        let failure = failed(StoreKind::SecretService, "store", "svc", "acct", &error);
+        assert_eq!(failure.kind, ErrorKind::Unavailable);
+        assert!(
+            failure.message.starts_with(
+                "cannot store `acct` (service `svc`) in the Secret Service (D-Bus \
+                 org.freedesktop.secrets): org.freedesktop.DBus.Error.ServiceUnknown"
+            ),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure
+                .message
+                .ends_with("the Secret Service answered when this command started: check that the keyring daemon (gnome-keyring, KeePassXC, KWallet) and the session's D-Bus still run, then try again"),
             "{}",
             failure.message
         );
