@@ -616,3 +616,221 @@ fn a_host_that_does_not_resolve_is_named_in_one_line() {
         "{errors}"
     );
 }
+
+/// tests/python/echo_server.py serving on `listener`, handed to it as file
+/// descriptor 3 (as systemd socket activation hands a socket to a service),
+/// with its log in `log`.
+fn python_server_on(listener: &TcpListener, extra: &[&str], log: &Path) -> Child {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let python_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python");
+    let python = python_dir.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash tests/python/setup.sh` (tests/setup.sh runs it)",
+        python.display()
+    );
+    let fd = listener.as_raw_fd();
+    let mut command = Command::new(python);
+    command
+        .arg(python_dir.join("echo_server.py"))
+        .args(["--fd", "3"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl).
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 gives fd 3 without close-on-exec; when the listener is
+            // already fd 3, its close-on-exec flag is cleared instead.
+            let done = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if done < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().expect("start the Python MCP server")
+}
+
+/// Waits at most `limit` for `child` to exit by itself.
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills a server process when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The session expires because the real server is restarted in the middle of
+/// one `codex mcp call` (one `codex` process is one session, so a restart
+/// between two commands would meet two fresh sessions and test nothing).
+///
+/// The Python SDK server answers the handshake, then stops accepting and
+/// exits by itself (`--exit-after-handshake`), forgetting its sessions, and
+/// the test starts it again on the same listening socket, which the test
+/// holds and hands to each process (as socket activation does): the
+/// requests `codex` sends meanwhile wait in the socket's backlog rather than
+/// being refused, and reach the new process with the old session id. Its 404
+/// makes the plugin start a new session once and send the call again.
+#[test]
+fn a_server_restarted_in_the_middle_of_a_session_gets_a_new_session() {
+    built_library("codex_streamable_http");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let logs = tempfile::tempdir().unwrap();
+    let (first_log, second_log) = (
+        logs.path().join("first.log"),
+        logs.path().join("second.log"),
+    );
+    let mut first = Running(python_server_on(
+        &listener,
+        &["--exit-after-handshake"],
+        &first_log,
+    ));
+    // MCP 2026-07-28, which the Python SDK speaks, has no sessions: the
+    // session this test is about is 2025-11-25's.
+    let home = home_with(&format!(
+        "[features]\nmcp_protocol_2026_07_28 = false\n\
+         [mcp_servers.restarting]\nurl = \"http://127.0.0.1:{port}/mcp\"\n\
+         startup_timeout_sec = 60\ntool_timeout_sec = 60\n"
+    ));
+    let call = std::thread::spawn({
+        let mut codex = home.codex();
+        codex
+            .args(["-v", "mcp", "call", "restarting", "echo", "--args"])
+            .arg(r#"{"message":"after a restart"}"#);
+        move || codex.output().unwrap()
+    });
+    let exited = wait_exit(&mut first.0, Duration::from_secs(60));
+    drop(first);
+    let _second = Running(python_server_on(&listener, &[], &second_log));
+    let output = call.join().unwrap();
+    let first_log_text = std::fs::read_to_string(&first_log).unwrap_or_default();
+    let second_log_text = std::fs::read_to_string(&second_log).unwrap_or_default();
+    let everything = format!(
+        "codex:\n{}\nfirst server:\n{first_log_text}\nsecond server:\n{second_log_text}",
+        stderr(&output)
+    );
+    assert!(
+        exited.is_some_and(|status| status.success()),
+        "the first server did not exit by itself after the handshake ({exited:?}):\n{everything}"
+    );
+    assert!(output.status.success(), "{everything}");
+    assert_eq!(stdout(&output), "after a restart\n");
+    assert!(
+        stderr(&output).contains("started a new session after the old one expired"),
+        "{}",
+        stderr(&output)
+    );
+    // The first process started the one session and the second, asked for
+    // it, refused it before starting a new one.
+    let created = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter_map(|line| line.strip_prefix("Created new transport with session ID: "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let first_sessions = created(&first_log_text);
+    assert_eq!(first_sessions.len(), 1, "{everything}");
+    assert!(
+        second_log_text.contains(&format!(
+            "Rejected request with unknown or expired session ID: {}",
+            first_sessions[0]
+        )),
+        "{everything}"
+    );
+    assert_eq!(created(&second_log_text).len(), 1, "{everything}");
+}
+
+/// A new CA that signed nothing, written to `dir`; its `ca.pem`.
+fn test_ca(dir: &Path) -> PathBuf {
+    let python_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python");
+    let status = Command::new(python_dir.join(".venv/bin/python"))
+        .arg(python_dir.join("test_ca.py"))
+        .arg(dir)
+        .status()
+        .expect("run tests/python/test_ca.py");
+    assert!(status.success());
+    dir.join("ca.pem")
+}
+
+/// HTTPS with a certificate from a CA made for the test: trusted through
+/// `SSL_CERT_FILE` (which rustls-platform-verifier reads on Linux through
+/// rustls-native-certs, in place of the system store), and refused in one
+/// line when the file names another CA.
+#[test]
+fn an_https_server_is_trusted_through_ssl_cert_file() {
+    let certificates = tempfile::tempdir().unwrap();
+    let server_ca_dir = certificates.path().join("server");
+    let peer = python_server(&["--tls", server_ca_dir.to_str().unwrap()]);
+    let other_ca_dir = certificates.path().join("other");
+    std::fs::create_dir(&other_ca_dir).unwrap();
+    let other_ca = test_ca(&other_ca_dir);
+    let url = format!("https://127.0.0.1:{}/mcp", peer.port);
+    let home = home_with(&format!("[mcp_servers.tls]\nurl = \"{url}\"\n"));
+
+    let trusted = |command: &[&str]| {
+        home.codex()
+            .env("SSL_CERT_FILE", server_ca_dir.join("ca.pem"))
+            .env_remove("SSL_CERT_DIR")
+            .args(command)
+            .output()
+            .unwrap()
+    };
+    let output = trusted(&[
+        "mcp",
+        "call",
+        "tls",
+        "echo",
+        "--args",
+        r#"{"message":"over tls"}"#,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "over tls\n");
+    let output = trusted(&["mcp", "tools", "--url", &url, "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listing: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listing["servers"][0]["status"], "ok", "{listing}");
+
+    let output = home
+        .codex()
+        .env("SSL_CERT_FILE", &other_ca)
+        .env_remove("SSL_CERT_DIR")
+        .args(["mcp", "call", "tls", "echo", "--args", "{}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let error_lines: Vec<&str> = errors
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        error_lines,
+        [format!(
+            "error: MCP client for `tls` failed to start: cannot connect to {url}: TLS handshake failed (invalid peer certificate: UnknownIssuer)"
+        )],
+        "{errors}"
+    );
+}
