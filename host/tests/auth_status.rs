@@ -203,13 +203,35 @@ fn text_status(text: &str, name: &str) -> String {
         .to_string()
 }
 
-/// Each server's expected status in `--json` and in the text table.
+/// `codex mcp get NAME` in text and `--json`.
+fn get(home: &Home, name: &str) -> (String, Value) {
+    let text = home.codex().args(["mcp", "get", name]).output().unwrap();
+    assert!(text.status.success(), "{}", stderr(&text));
+    let json = home
+        .codex()
+        .args(["mcp", "get", name, "--json"])
+        .output()
+        .unwrap();
+    assert!(json.status.success(), "{}", stderr(&json));
+    (stdout(&text), serde_json::from_slice(&json.stdout).unwrap())
+}
+
+/// Each server's expected status in `mcp list` (`--json` and the text
+/// table) and in `mcp get NAME` (its `auth:` line and `auth_status`).
 fn assert_statuses(home: &Home, expected: &[(&str, &str, &str)]) {
     let list = list_json(home);
     let text = list_text(home);
     for (name, json_status, text_shown) in expected {
         assert_eq!(status(&list, name), *json_status, "{name} in --json");
         assert_eq!(text_status(&text, name), *text_shown, "{name} in:\n{text}");
+        let (get_text, get_json) = get(home, name);
+        assert!(
+            get_text
+                .lines()
+                .any(|line| line == format!("  auth: {text_shown}")),
+            "{name} in mcp get:\n{get_text}"
+        );
+        assert_eq!(get_json["auth_status"], *json_status, "{name} in mcp get --json");
     }
 }
 

@@ -146,9 +146,10 @@ pub fn list_json(
     )
 }
 
-/// `codex mcp get NAME`: Codex's indented listing, or one line for a
-/// disabled server (`NAME (disabled)` / `NAME (disabled: REASON)`).
-pub fn get_text(name: &str, server: &McpServerConfig) -> String {
+/// `codex mcp get NAME`: Codex's indented listing plus an `auth:` line (the
+/// Auth column of `mcp list`), or one line for a disabled server
+/// (`NAME (disabled)` / `NAME (disabled: REASON)`).
+pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> String {
     if !server.enabled {
         return match &server.disabled_reason {
             Some(reason) => format!("{name} (disabled: {reason})\n"),
@@ -205,14 +206,16 @@ pub fn get_text(name: &str, server: &McpServerConfig) -> String {
     if let Some(mode) = server.default_tools_approval_mode {
         lines.push(format!("  default_tools_approval_mode: {}", mode.as_str()));
     }
+    lines.push(format!("  auth: {auth}"));
     lines.push(format!("  remove: codex mcp remove {name}"));
     let mut text = lines.join("\n");
     text.push('\n');
     text
 }
 
-/// `codex mcp get NAME --json`: Codex's object shape, masked.
-pub fn get_json(name: &str, server: &McpServerConfig) -> Value {
+/// `codex mcp get NAME --json`: Codex's object shape, masked, plus
+/// `auth_status` as in `mcp list --json`.
+pub fn get_json(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Value {
     json!({
         "name": name,
         "enabled": server.enabled,
@@ -222,6 +225,7 @@ pub fn get_json(name: &str, server: &McpServerConfig) -> Value {
         "disabled_tools": server.disabled_tools,
         "startup_timeout_sec": server.startup_timeout_override().map(|d| d.as_secs_f64()),
         "tool_timeout_sec": server.tool_timeout_override().map(|d| d.as_secs_f64()),
+        "auth_status": auth,
     })
 }
 

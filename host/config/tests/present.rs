@@ -179,18 +179,18 @@ fn list_json_has_codex_shape_with_values_masked() {
 fn get_text_matches_codex_layout() {
     let servers = servers();
     assert_eq!(
-        get_text("docs", &servers["docs"]),
-        "docs\n  enabled: true\n  transport: stdio\n  command: docs-server\n  args: --port 4000\n  cwd: -\n  env: TOKEN=*****, APP_TOKEN=*****, WORKSPACE_ID=*****\n  remove: codex mcp remove docs\n"
+        get_text("docs", &servers["docs"], AuthStatus::Unsupported),
+        "docs\n  enabled: true\n  transport: stdio\n  command: docs-server\n  args: --port 4000\n  cwd: -\n  env: TOKEN=*****, APP_TOKEN=*****, WORKSPACE_ID=*****\n  auth: Unsupported\n  remove: codex mcp remove docs\n"
     );
-    let figma = get_text("figma", &servers["figma"]);
+    let figma = get_text("figma", &servers["figma"], AuthStatus::BearerToken);
     assert_eq!(
         figma,
-        "figma\n  enabled: true\n  transport: streamable_http\n  url: http://127.0.0.1:3845/mcp\n  bearer_token_env_var: FIGMA_TOKEN\n  http_headers: X-Api-Key=*****\n  env_http_headers: X-Team=TEAM_VAR\n  startup_timeout_sec: 10\n  tool_timeout_sec: 1.5\n  remove: codex mcp remove figma\n"
+        "figma\n  enabled: true\n  transport: streamable_http\n  url: http://127.0.0.1:3845/mcp\n  bearer_token_env_var: FIGMA_TOKEN\n  http_headers: X-Api-Key=*****\n  env_http_headers: X-Team=TEAM_VAR\n  startup_timeout_sec: 10\n  tool_timeout_sec: 1.5\n  auth: Bearer token\n  remove: codex mcp remove figma\n"
     );
     assert_no_secrets(&figma);
     assert_eq!(
-        get_text("ws", &servers["ws"]),
-        "ws\n  enabled: true\n  transport: websocket\n  remove: codex mcp remove ws\n"
+        get_text("ws", &servers["ws"], AuthStatus::Unsupported),
+        "ws\n  enabled: true\n  transport: websocket\n  auth: Unsupported\n  remove: codex mcp remove ws\n"
     );
 }
 
@@ -202,19 +202,19 @@ fn get_text_shows_tool_filters_and_approval_mode() {
     .unwrap();
     let server = McpServerConfig::from_toml("t", &toml::Value::Table(table)).unwrap();
     assert_eq!(
-        get_text("t", &server),
-        "t\n  enabled: true\n  enabled_tools: a, b\n  disabled_tools: []\n  transport: stdio\n  command: srv\n  args: -\n  cwd: -\n  env: -\n  startup_timeout_sec: 2.5\n  default_tools_approval_mode: prompt\n  remove: codex mcp remove t\n"
+        get_text("t", &server, AuthStatus::NotLoggedIn),
+        "t\n  enabled: true\n  enabled_tools: a, b\n  disabled_tools: []\n  transport: stdio\n  command: srv\n  args: -\n  cwd: -\n  env: -\n  startup_timeout_sec: 2.5\n  default_tools_approval_mode: prompt\n  auth: Not logged in\n  remove: codex mcp remove t\n"
     );
 }
 
 #[test]
 fn a_disabled_server_is_one_line() {
     let mut servers = servers();
-    assert_eq!(get_text("off", &servers["off"]), "off (disabled)\n");
+    assert_eq!(get_text("off", &servers["off"], AuthStatus::Unsupported), "off (disabled)\n");
     let off = servers.get_mut("off").unwrap();
     off.disabled_reason = Some("requirements (/etc/codex/requirements.toml)".to_string());
     assert_eq!(
-        get_text("off", off),
+        get_text("off", off, AuthStatus::Unsupported),
         "off (disabled: requirements (/etc/codex/requirements.toml))\n"
     );
     let list = list_text(&servers, &auth());
@@ -225,7 +225,7 @@ fn a_disabled_server_is_one_line() {
 fn get_json_has_codex_shape_with_values_masked() {
     let servers = servers();
     assert_eq!(
-        get_json("figma", &servers["figma"]),
+        get_json("figma", &servers["figma"], AuthStatus::BearerToken),
         json!({
             "name": "figma",
             "enabled": true,
@@ -241,14 +241,15 @@ fn get_json_has_codex_shape_with_values_masked() {
             "enabled_tools": null,
             "disabled_tools": null,
             "startup_timeout_sec": 10.0,
-            "tool_timeout_sec": 1.5
+            "tool_timeout_sec": 1.5,
+            "auth_status": "bearer_token"
         })
     );
-    let docs = to_pretty_json(&get_json("docs", &servers["docs"]));
+    let docs = to_pretty_json(&get_json("docs", &servers["docs"], AuthStatus::Unsupported));
     assert!(docs.contains("\"TOKEN\": \"*****\""));
     assert_no_secrets(&docs);
     assert_eq!(
-        get_json("ws", &servers["ws"])["transport"],
+        get_json("ws", &servers["ws"], AuthStatus::Unsupported)["transport"],
         json!({ "type": "websocket" })
     );
 }

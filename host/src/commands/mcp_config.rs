@@ -75,10 +75,14 @@ pub fn get(app: &App, name: &str, json: bool) -> Result<ExitCode> {
     let Some(server) = servers.get(name) else {
         bail!("No MCP server named '{name}' found.");
     };
+    let one = BTreeMap::from([(name.to_owned(), server.clone())]);
+    let auth = auth_statuses(app, &one)?
+        .remove(name)
+        .unwrap_or(AuthStatus::Unsupported);
     if json {
-        print_json(&codex_config::present::get_json(name, server))?;
+        print_json(&codex_config::present::get_json(name, server, auth))?;
     } else {
-        write_stdout(&codex_config::present::get_text(name, server))?;
+        write_stdout(&codex_config::present::get_text(name, server, auth))?;
     }
     Ok(ExitCode::SUCCESS)
 }
