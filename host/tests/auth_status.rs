@@ -231,7 +231,10 @@ fn assert_statuses(home: &Home, expected: &[(&str, &str, &str)]) {
                 .any(|line| line == format!("  auth: {text_shown}")),
             "{name} in mcp get:\n{get_text}"
         );
-        assert_eq!(get_json["auth_status"], *json_status, "{name} in mcp get --json");
+        assert_eq!(
+            get_json["auth_status"], *json_status,
+            "{name} in mcp get --json"
+        );
     }
 }
 

@@ -210,7 +210,10 @@ fn get_text_shows_tool_filters_and_approval_mode() {
 #[test]
 fn a_disabled_server_is_one_line() {
     let mut servers = servers();
-    assert_eq!(get_text("off", &servers["off"], AuthStatus::Unsupported), "off (disabled)\n");
+    assert_eq!(
+        get_text("off", &servers["off"], AuthStatus::Unsupported),
+        "off (disabled)\n"
+    );
     let off = servers.get_mut("off").unwrap();
     off.disabled_reason = Some("requirements (/etc/codex/requirements.toml)".to_string());
     assert_eq!(
