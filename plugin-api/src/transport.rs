@@ -34,10 +34,12 @@ pub struct ConnectRequest {
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthProbe {
-    /// The server asks for OAuth: protected-resource metadata (RFC 9728) or
+    /// The server asks for OAuth: its 401 challenge names protected-resource
+    /// metadata (RFC 9728 §5.1), or protected-resource metadata or
     /// authorization-server metadata (RFC 8414 / OpenID) was found.
     pub oauth: bool,
-    /// The authorization servers the metadata names.
+    /// The authorization servers the metadata names (empty when the
+    /// challenge alone decided and no document was fetched).
     pub authorization_servers: RVec<RString>,
     /// The scopes the metadata advertises.
     pub scopes_supported: RVec<RString>,
