@@ -274,3 +274,175 @@ fn every_refusal_happens_before_the_library_is_opened() {
         }
     }
 }
+
+/// A home with the hanging test plugin installed, `servers` (TOML) in its
+/// config and a `.credentials.json` holding one stored login; the bytes of
+/// both files, to check afterwards that nothing on disk changed.
+fn hanging_home(servers: &str) -> (Home, Vec<u8>, Vec<u8>) {
+    let home = Home::new();
+    install_plugin(
+        &built_library("test_plugin_hanging"),
+        &home.plugin_dir(),
+        "hanging",
+    );
+    home.write_config(&format!("# kept as it is\n{servers}"));
+    let credentials = home.path().join(".credentials.json");
+    fs::write(
+        &credentials,
+        r#"{"docs|0123456789abcdef":{"server_name":"docs","server_url":"https://example.test/mcp","client_id":"codex-cli-client","access_token":"stored-token","expires_at":null,"refresh_token":null,"scopes":[]}}"#,
+    )
+    .unwrap();
+    fs::set_permissions(&credentials, fs::Permissions::from_mode(0o600)).unwrap();
+    let config = fs::read(home.config_path()).unwrap();
+    let stored = fs::read(&credentials).unwrap();
+    (home, config, stored)
+}
+
+fn files_unchanged(home: &Home, config: &[u8], stored: &[u8]) {
+    assert_eq!(
+        fs::read(home.config_path()).unwrap(),
+        config,
+        "the config file changed"
+    );
+    assert_eq!(
+        fs::read(home.path().join(".credentials.json")).unwrap(),
+        stored,
+        "the credentials file changed"
+    );
+}
+
+/// A server table on the hanging transport that hangs at `hang_at`.
+fn hanging_server(name: &str, hang_at: &str) -> String {
+    format!(
+        "[mcp_servers.{name}]\ntransport = \"hanging\"\nargs = [\"{hang_at}\"]\nstartup_timeout_sec = 2\ntool_timeout_sec = 2\n"
+    )
+}
+
+/// `codex mcp call NAME echo` in `home`; its output and how long it took.
+fn call_echo(home: &Home, name: &str) -> (std::process::Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let output = home
+        .codex()
+        .args(["mcp", "call", name, "echo", "--args", r#"{"message":"hi"}"#])
+        .output()
+        .unwrap();
+    (output, started.elapsed())
+}
+
+/// The one error line a hung plugin call gets.
+fn stuck_line(server: &str, call: &str, timeout_key: &str) -> String {
+    format!(
+        "error: MCP server `{server}`: the transport plugin `hanging` did not return from {call} within 2 s; \
+         if it is only slow, raise `{timeout_key}` under [mcp_servers.{server}], otherwise the plugin is stuck \
+         (`codex plugin info hanging` shows its file)"
+    )
+}
+
+/// A plugin whose connect, or whose send of the first message or of the
+/// tool call, never returns: the command fails after the configured timeout
+/// with one line naming the plugin and the call, and ends although the
+/// plugin's thread never comes back.
+#[test]
+fn a_plugin_call_that_never_returns_fails_after_the_timeout_naming_plugin_and_call() {
+    for (hang_at, call, timeout_key) in [
+        ("connect", "connect", "startup_timeout_sec"),
+        ("send", "send", "startup_timeout_sec"),
+        ("call", "send", "tool_timeout_sec"),
+    ] {
+        let (home, config, stored) = hanging_home(&hanging_server("stuck", hang_at));
+        let (output, took) = call_echo(&home, "stuck");
+        let errors = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{hang_at}: {errors}");
+        assert_eq!(
+            errors.trim_end(),
+            stuck_line("stuck", call, timeout_key),
+            "{hang_at}"
+        );
+        assert_eq!(stdout(&output), "", "{hang_at}");
+        // The 2 s timeout, at most 1 s of grace at exit, and room for a
+        // loaded machine; never the 120 s the harness allows.
+        assert!(
+            took >= std::time::Duration::from_secs(2),
+            "{hang_at}: {took:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{hang_at}: took {took:?}"
+        );
+        files_unchanged(&home, &config, &stored);
+    }
+}
+
+/// The same plugin left healthy answers, so the failures above are the hangs.
+#[test]
+fn the_hanging_plugin_answers_when_told_not_to_hang() {
+    let (home, config, stored) = hanging_home(&hanging_server("fine", "nowhere"));
+    let (output, _) = call_echo(&home, "fine");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "echo: hi\n");
+    assert_eq!(stderr(&output), "");
+    files_unchanged(&home, &config, &stored);
+}
+
+/// A plugin whose close never returns: the tool's answer is printed, the
+/// command succeeds with one warning once the close deadline (10 s) passes.
+#[test]
+fn a_plugin_whose_close_never_returns_delays_the_end_by_the_close_deadline_only() {
+    let (home, config, stored) = hanging_home(&hanging_server("sticky", "close"));
+    let (output, took) = call_echo(&home, "sticky");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "echo: hi\n");
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "warning: MCP server `sticky`: the transport plugin `hanging` did not return from close within 10 s; went on without it"
+    );
+    assert!(took >= std::time::Duration::from_secs(10), "{took:?}");
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    files_unchanged(&home, &config, &stored);
+}
+
+/// Several servers hanging in different plugin calls at once, next to a
+/// healthy one: every hung server fails alone, the healthy one lists, and
+/// the command ends in bounded time. Two sends stuck at once would hold both
+/// runtime threads if sends of a plugin that is not bundled ran on them.
+#[test]
+fn hung_plugin_calls_on_several_servers_fail_alone_and_the_listing_ends() {
+    let demo = common::demo_server();
+    let (home, config, stored) = hanging_home(
+        &(hanging_server("a", "send")
+            + &hanging_server("b", "send")
+            + &hanging_server("c", "connect")
+            + &hanging_server("d", "send")
+            + &format!("[mcp_servers.demo]\ncommand = \"{}\"\n", demo.display())),
+    );
+    let started = std::time::Instant::now();
+    let output = home
+        .codex()
+        .args(["mcp", "tools", "--json"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let servers = report["servers"].as_array().unwrap();
+    for (name, call) in [
+        ("a", "send"),
+        ("b", "send"),
+        ("c", "connect"),
+        ("d", "send"),
+    ] {
+        let server = servers.iter().find(|s| s["name"] == name).unwrap();
+        assert_eq!(server["status"], "error", "{server}");
+        let error = server["error"].as_str().unwrap();
+        assert!(
+            error.contains(&format!(
+                "the transport plugin `hanging` did not return from {call} within 2 s"
+            )),
+            "{name}: {error}"
+        );
+    }
+    let demo = servers.iter().find(|s| s["name"] == "demo").unwrap();
+    assert_eq!(demo["status"], "ok", "{demo}");
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    files_unchanged(&home, &config, &stored);
+}

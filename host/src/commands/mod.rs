@@ -64,9 +64,31 @@ fn debug(command: &DebugCommand) -> Result<ExitCode> {
 }
 
 /// A multi-threaded runtime for commands that talk to servers.
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?)
+fn runtime() -> Result<CommandRuntime> {
+    Ok(CommandRuntime(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?,
+    ))
+}
+
+/// How long the end of a command waits for threads still inside plugin
+/// code. The host gave up on those calls at their deadline; the grace only
+/// lets one that is about to return clean up after itself (a late connect
+/// closes what it opened).
+const PLUGIN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A runtime that runs one future and then shuts down without waiting for
+/// ever: dropping a tokio runtime waits for every blocking thread, and one
+/// stuck in a plugin that never returns would keep the command from ending
+/// after it has already failed with its timeout.
+struct CommandRuntime(tokio::runtime::Runtime);
+
+impl CommandRuntime {
+    fn block_on<F: std::future::Future>(self, future: F) -> F::Output {
+        let output = self.0.block_on(future);
+        self.0.shutdown_timeout(PLUGIN_EXIT_GRACE);
+        output
+    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
-use codex_plugin_api::{ConnectRequest, ConnectionBox, ServiceKind};
+use codex_plugin_api::{ConnectRequest, ServiceKind};
 use rmcp::{
     ServiceError,
     model::{
@@ -16,9 +16,9 @@ use rmcp::{
     service::{ClientLifecycleMode, ClientServiceExt},
 };
 
-use super::transport::{self, CloseReason};
+use super::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls, SendPath};
 use crate::host_services::HostContext;
-use crate::plugins::PluginSet;
+use crate::plugins::{DirOrigin, PluginSet};
 
 /// The name of the built-in transport for servers with a `command`.
 pub const STDIO_TRANSPORT: &str = "stdio";
@@ -74,9 +74,11 @@ impl rmcp::ClientHandler for HostClient {
 pub struct Session {
     pub name: String,
     service: RunningService<rmcp::RoleClient, HostClient>,
-    connection: Arc<ConnectionBox>,
+    calls: Arc<PluginCalls>,
     reason: Arc<CloseReason>,
     tool_timeout: Duration,
+    /// The plugin that provides the transport, named when it hangs.
+    plugin: String,
 }
 
 /// The transport plugin name that serves `server`.
@@ -121,6 +123,8 @@ impl Session {
         } else {
             find_transport(name, server, plugins)?
         };
+        let plugin = find.plugin.clone();
+        let send_path = find.send_path;
         let (sink, pending) = transport::channel();
         let request = connect_request(name, server, startup_timeout);
         let services = host.services();
@@ -129,15 +133,27 @@ impl Session {
         let opening = tokio::task::spawn_blocking(move || {
             find.create(services)?.connect(request, sink).into_result()
         });
+        // A connect that returns after this is dropped on its thread, which
+        // closes what it opened.
         let connection = match tokio::time::timeout(startup_timeout, opening).await {
-            Err(_) => bail!(timeout_message(name, startup_timeout)),
+            Err(_) => bail!(stuck_plugin_message(
+                name,
+                &plugin,
+                "connect",
+                startup_timeout,
+                "startup_timeout_sec"
+            )),
             Ok(Err(join)) => bail!("MCP client for `{name}` failed to start: {join}"),
             Ok(Ok(Err(error))) => bail!("MCP client for `{name}` failed to start: {error}"),
             Ok(Ok(Ok(connection))) => Arc::new(connection),
         };
 
-        let transport = pending.into_transport(connection.clone(), name.to_string());
+        let transport = match send_path {
+            SendPath::Inline => pending.into_transport(connection, name.to_string()),
+            SendPath::Thread => pending.into_threaded_transport(connection, name.to_string()),
+        };
         let reason = transport.close_reason();
+        let calls = transport.plugin_calls();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
         let client = HostClient {
             server: name.to_string(),
@@ -158,13 +174,11 @@ impl Session {
         } else {
             ClientLifecycleMode::Initialize
         };
-        let service = match tokio::time::timeout(
-            remaining,
-            client.serve_with_lifecycle(transport, lifecycle),
-        )
-        .await
-        {
-            Ok(Ok(service)) => {
+        // A task of its own, so that the deadline fires on this thread
+        // even when a plugin's `send` blocks the thread running the handshake.
+        let mut handshake = tokio::spawn(client.serve_with_lifecycle(transport, lifecycle));
+        let service = match tokio::time::timeout(remaining, &mut handshake).await {
+            Ok(Ok(Ok(service))) => {
                 if let Some(info) = service.peer_info() {
                     host.log(
                         codex_plugin_api::LogLevel::Info,
@@ -176,8 +190,12 @@ impl Session {
                 }
                 service
             }
-            Ok(Err(error)) => {
-                close_connection(connection).await;
+            Ok(Err(join)) => {
+                close_connection(name, &plugin, &calls).await;
+                bail!("MCP client for `{name}` failed to start: {join}");
+            }
+            Ok(Ok(Err(error))) => {
+                close_connection(name, &plugin, &calls).await;
                 let cause = reason
                     .get()
                     .map(|reason| reason.to_string())
@@ -185,16 +203,28 @@ impl Session {
                 bail!("MCP client for `{name}` failed to start: {cause}");
             }
             Err(_) => {
-                close_connection(connection).await;
+                handshake.abort();
+                let stuck_in_send = calls.send_pending();
+                close_connection(name, &plugin, &calls).await;
+                if stuck_in_send {
+                    bail!(stuck_plugin_message(
+                        name,
+                        &plugin,
+                        "send",
+                        startup_timeout,
+                        "startup_timeout_sec"
+                    ));
+                }
                 bail!(timeout_message(name, startup_timeout));
             }
         };
         Ok(Session {
             name: name.to_string(),
             service,
-            connection,
+            calls,
             reason,
             tool_timeout: server.tool_timeout() + login_time,
+            plugin,
         })
     }
 
@@ -203,6 +233,13 @@ impl Session {
         match tokio::time::timeout(deadline, self.service.list_all_tools()).await {
             Ok(Ok(tools)) => Ok(tools),
             Ok(Err(error)) => Err(self.describe(error, "tools/list")),
+            Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
+                &self.name,
+                &self.plugin,
+                "send",
+                deadline,
+                "startup_timeout_sec"
+            )),
             Err(_) => bail!(
                 "MCP server `{}` did not answer tools/list within {} s",
                 self.name,
@@ -230,6 +267,13 @@ impl Session {
         match called {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(error)) => Err(self.describe(error, &format!("tool `{tool}`"))),
+            Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
+                &self.name,
+                &self.plugin,
+                "send",
+                self.tool_timeout,
+                "tool_timeout_sec"
+            )),
             Err(_) => bail!(
                 "tool `{tool}` on MCP server `{}` timed out after {} s; \
                  raise `tool_timeout_sec` under [mcp_servers.{}] if it needs longer",
@@ -244,12 +288,16 @@ impl Session {
     /// (for stdio: SIGTERM, then SIGKILL, to the whole process group).
     pub async fn close(self) {
         let Session {
+            name,
             service,
-            connection,
+            calls,
+            plugin,
             ..
         } = self;
+        // Ending the service closes the transport, which starts the plugin's
+        // close; `close_connection` waits for that same close.
         let _ = tokio::time::timeout(Duration::from_secs(5), service.cancel()).await;
-        close_connection(connection).await;
+        close_connection(&name, &plugin, &calls).await;
     }
 
     fn describe(&self, error: ServiceError, what: &str) -> anyhow::Error {
@@ -285,6 +333,11 @@ pub fn connect_request(name: &str, server: &McpServerConfig, timeout: Duration) 
 pub struct FoundTransport {
     module: codex_plugin_api::PluginModuleRef,
     name: String,
+    /// The name of the plugin that provides it.
+    pub plugin: String,
+    /// Where its connections' `send` runs: bundled plugins are trusted to
+    /// only queue; any other may block, and gets a thread of its own.
+    send_path: SendPath,
 }
 
 impl FoundTransport {
@@ -334,6 +387,12 @@ pub fn find_named_transport(
     Ok(FoundTransport {
         module,
         name: transport_name.to_string(),
+        plugin: provider.name.clone(),
+        send_path: if provider.origin == DirOrigin::Executable {
+            SendPath::Inline
+        } else {
+            SendPath::Thread
+        },
     })
 }
 
@@ -345,9 +404,30 @@ fn timeout_message(name: &str, timeout: Duration) -> String {
     )
 }
 
-async fn close_connection(connection: Arc<ConnectionBox>) {
-    let closing = tokio::task::spawn_blocking(move || connection.close());
-    // The plugin bounds its own grace period; this bound only protects the
-    // host from a plugin that hangs in close.
-    let _ = tokio::time::timeout(Duration::from_secs(10), closing).await;
+/// A plugin call that did not return within `waited`, in one line: which
+/// plugin, which call, for which server, and what to do about it.
+fn stuck_plugin_message(
+    name: &str,
+    plugin: &str,
+    call: &str,
+    waited: Duration,
+    timeout_key: &str,
+) -> String {
+    format!(
+        "MCP server `{name}`: the transport plugin `{plugin}` did not return from {call} within {} s; \
+         if it is only slow, raise `{timeout_key}` under [mcp_servers.{name}], otherwise the plugin is stuck \
+         (`codex plugin info {plugin}` shows its file)",
+        waited.as_secs_f64()
+    )
+}
+
+/// Closes the plugin connection, and says so when the plugin's close hung
+/// (the command goes on without it).
+async fn close_connection(name: &str, plugin: &str, calls: &PluginCalls) {
+    if calls.close().await.is_err() {
+        eprintln!(
+            "warning: MCP server `{name}`: the transport plugin `{plugin}` did not return from close within {} s; went on without it",
+            CLOSE_DEADLINE.as_secs()
+        );
+    }
 }

@@ -2,9 +2,13 @@
 //!
 //! The plugin moves JSON-RPC text; this adapter turns it into rmcp's typed
 //! messages and back, and remembers why the connection ended so that a call
-//! that fails because the server died can say how it died.
+//! that fails because the server died can say how it died. It also keeps
+//! track of plugin calls that have not returned, so that a plugin that hangs
+//! costs a thread and a clear error, never the command.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::{Duration, Instant};
 
 use abi_stable::{sabi_trait::TD_Opaque, std_types::RString};
 use codex_plugin_api::{ConnectionBox, MessageSinkBox, MessageSinkFfi, PluginError, guard_unit};
@@ -13,7 +17,12 @@ use rmcp::{
     service::{RxJsonRpcMessage, TxJsonRpcMessage},
     transport::Transport,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How long the host waits for a plugin's `close` before it goes on without
+/// it. Plugins bound their own grace period (stdio: SIGTERM, then SIGKILL a
+/// few seconds later), so only a plugin that hangs reaches this.
+pub const CLOSE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Why the connection ended, shared between the sink (plugin threads) and the client.
 #[derive(Default)]
@@ -63,6 +72,83 @@ impl MessageSinkFfi for ChannelSink {
     }
 }
 
+/// What a plugin's `close` returned, once it has.
+type CloseOutcome = Option<Result<(), PluginError>>;
+
+/// The plugin calls of one connection that the host may have to stop
+/// waiting for: `send`s that have not returned, and the one `close`.
+pub struct PluginCalls {
+    connection: Arc<ConnectionBox>,
+    /// Sends that have entered the plugin and not returned.
+    sending: AtomicUsize,
+    /// When the plugin's `close` started, and where its outcome arrives.
+    closing: Mutex<Option<(Instant, watch::Receiver<CloseOutcome>)>>,
+}
+
+/// The plugin's `close` did not return within [`CLOSE_DEADLINE`].
+#[derive(Debug)]
+pub struct CloseTimedOut;
+
+impl PluginCalls {
+    fn new(connection: Arc<ConnectionBox>) -> PluginCalls {
+        PluginCalls {
+            connection,
+            sending: AtomicUsize::new(0),
+            closing: Mutex::new(None),
+        }
+    }
+
+    /// Whether a `send` into the plugin has not returned: when a deadline
+    /// passes, the plugin is stuck rather than the server slow.
+    pub fn send_pending(&self) -> bool {
+        self.sending.load(Ordering::SeqCst) > 0
+    }
+
+    /// Closes the connection. The plugin's `close` runs once, whoever asks
+    /// first (rmcp when its service ends, the session when it is done), on a
+    /// thread of its own that is left behind if the plugin never returns;
+    /// every caller waits for that one outcome until [`CLOSE_DEADLINE`]
+    /// after it started.
+    pub async fn close(&self) -> Result<Result<(), PluginError>, CloseTimedOut> {
+        let (started, mut outcome) = {
+            let mut closing = self.closing.lock().unwrap_or_else(|e| e.into_inner());
+            closing
+                .get_or_insert_with(|| (Instant::now(), self.start_close()))
+                .clone()
+        };
+        let left = CLOSE_DEADLINE.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, outcome.wait_for(Option::is_some)).await {
+            Err(_) => Err(CloseTimedOut),
+            Ok(Ok(done)) => Ok((*done).clone().unwrap_or(Ok(()))),
+            // The closing thread ended without an outcome: only if it
+            // could not start or the plugin's guard failed.
+            Ok(Err(_)) => Ok(Err(PluginError::internal(
+                "the plugin's close ended without an answer",
+            ))),
+        }
+    }
+
+    fn start_close(&self) -> watch::Receiver<CloseOutcome> {
+        let (sender, receiver) = watch::channel(None);
+        let connection = self.connection.clone();
+        // Not a runtime thread: the runtime must not wait for it at exit.
+        let started = std::thread::Builder::new()
+            .name("plugin close".into())
+            .spawn(move || {
+                let _ = sender.send(Some(connection.close().into_result()));
+            });
+        match started {
+            Ok(_) => receiver,
+            Err(error) => {
+                watch::channel(Some(Err(PluginError::internal(format!(
+                    "cannot start a thread to close the connection: {error}"
+                )))))
+                .1
+            }
+        }
+    }
+}
+
 /// The receiving half, created before `connect` so the sink can be handed over.
 pub struct Pending {
     receiver: mpsc::UnboundedReceiver<String>,
@@ -85,9 +171,37 @@ pub fn channel() -> (MessageSinkBox, Pending) {
 
 impl Pending {
     /// Joins the receiving half with the opened connection.
+    /// Joins the receiving half with the opened connection; sends run
+    /// [`SendPath::Inline`].
     pub fn into_transport(self, connection: Arc<ConnectionBox>, server: String) -> PluginTransport {
+        self.join(connection, server, SendPath::Inline)
+    }
+
+    /// Joins the receiving half with the opened connection; sends run
+    /// [`SendPath::Thread`].
+    pub fn into_threaded_transport(
+        self,
+        connection: Arc<ConnectionBox>,
+        server: String,
+    ) -> PluginTransport {
+        self.join(connection, server, SendPath::Thread)
+    }
+
+    fn join(
+        self,
+        connection: Arc<ConnectionBox>,
+        server: String,
+        path: SendPath,
+    ) -> PluginTransport {
+        let calls = Arc::new(PluginCalls::new(connection));
+        let send_thread = match path {
+            SendPath::Inline => None,
+            // Without a thread (none can be started) sends stay inline.
+            SendPath::Thread => start_send_thread(&calls, &server),
+        };
         PluginTransport {
-            connection,
+            calls,
+            send_thread,
             receiver: self.receiver,
             reason: self.reason,
             server,
@@ -95,9 +209,45 @@ impl Pending {
     }
 }
 
+/// Where the plugin's `send` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPath {
+    /// On the runtime thread that sends: no thread hop per message, for
+    /// plugins known to keep the rule that `send` only queues (those
+    /// bundled with the host).
+    Inline,
+    /// On a thread of the connection's own, so that a plugin whose `send`
+    /// blocks holds that thread and never a runtime thread (with every
+    /// runtime thread stuck, no deadline could fire).
+    Thread,
+}
+
+/// One message for the send thread, and where its outcome goes.
+type Outgoing = (String, oneshot::Sender<Result<(), PluginError>>);
+
+/// Starts the thread that calls the plugin's `send` in order; it ends when
+/// the transport is dropped, or never if the plugin never returns.
+fn start_send_thread(calls: &Arc<PluginCalls>, server: &str) -> Option<std_mpsc::Sender<Outgoing>> {
+    let (queue, outgoing) = std_mpsc::channel::<Outgoing>();
+    let calls = calls.clone();
+    std::thread::Builder::new()
+        .name(format!("send {server}"))
+        .spawn(move || {
+            for (text, reply) in outgoing {
+                let sent = calls.connection.send(text.as_str().into()).into_result();
+                calls.sending.fetch_sub(1, Ordering::SeqCst);
+                let _ = reply.send(sent);
+            }
+        })
+        .ok()?;
+    Some(queue)
+}
+
 /// rmcp's view of a plugin connection.
 pub struct PluginTransport {
-    connection: Arc<ConnectionBox>,
+    calls: Arc<PluginCalls>,
+    /// The queue of the send thread, for [`SendPath::Thread`].
+    send_thread: Option<std_mpsc::Sender<Outgoing>>,
     receiver: mpsc::UnboundedReceiver<String>,
     reason: Arc<CloseReason>,
     server: String,
@@ -107,6 +257,11 @@ impl PluginTransport {
     /// Shared access to the close reason, for error messages.
     pub fn close_reason(&self) -> Arc<CloseReason> {
         self.reason.clone()
+    }
+
+    /// Shared access to the plugin calls in progress, for deadlines and closing.
+    pub fn plugin_calls(&self) -> Arc<PluginCalls> {
+        self.calls.clone()
     }
 }
 
@@ -128,15 +283,35 @@ impl Transport<RoleClient> for PluginTransport {
         &mut self,
         item: TxJsonRpcMessage<RoleClient>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        let connection = self.connection.clone();
+        let calls = self.calls.clone();
+        let send_thread = self.send_thread.clone();
         let text = serde_json::to_string(&item);
         async move {
             let text =
                 text.map_err(|error| SendError(format!("cannot encode a message: {error}")))?;
-            connection
-                .send(text.as_str().into())
-                .into_result()
-                .map_err(|error| SendError(error.to_string()))
+            // Counted until the plugin returns, so that a deadline can tell
+            // a send that hung from a server that is slow.
+            calls.sending.fetch_add(1, Ordering::SeqCst);
+            let sent = match send_thread {
+                Some(queue) => {
+                    let (reply, answer) = oneshot::channel();
+                    if queue.send((text, reply)).is_err() {
+                        calls.sending.fetch_sub(1, Ordering::SeqCst);
+                        return Err(SendError("the connection's send thread has stopped".into()));
+                    }
+                    answer.await.unwrap_or_else(|_| {
+                        Err(PluginError::internal(
+                            "the connection's send thread stopped before the plugin answered",
+                        ))
+                    })
+                }
+                None => {
+                    let sent = calls.connection.send(text.as_str().into()).into_result();
+                    calls.sending.fetch_sub(1, Ordering::SeqCst);
+                    sent
+                }
+            };
+            sent.map_err(|error| SendError(error.to_string()))
         }
     }
 
@@ -160,11 +335,14 @@ impl Transport<RoleClient> for PluginTransport {
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        let connection = self.connection.clone();
-        tokio::task::spawn_blocking(move || connection.close().into_result())
-            .await
-            .map_err(|error| SendError(format!("closing the connection failed: {error}")))?
-            .map_err(|error| SendError(error.to_string()))
+        match self.calls.close().await {
+            Ok(closed) => closed.map_err(|error| SendError(error.to_string())),
+            Err(CloseTimedOut) => Err(SendError(format!(
+                "the plugin did not close the connection to `{}` within {} s",
+                self.server,
+                CLOSE_DEADLINE.as_secs()
+            ))),
+        }
     }
 }
 
