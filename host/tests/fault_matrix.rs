@@ -4,8 +4,9 @@
 //! or, for interrupted writes, every server whose `mcp add` finished).
 //!
 //! Faults covered elsewhere: a server exiting mid-call, a hung tool and a
-//! server that never initializes (mcp_session.rs), a panicking and an
-//! incompatible plugin (plugins.rs), refused OAuth logins (oauth_login.rs).
+//! server that never initializes (mcp_session.rs), a panicking, a hanging
+//! (connect, send, close) and an incompatible plugin (plugins.rs), refused
+//! OAuth logins (oauth_login.rs).
 
 mod common;
 
@@ -372,4 +373,151 @@ fn a_gigabyte_json_answer_fails_with_bounded_memory() {
 #[test]
 fn an_endless_sse_event_fails_with_bounded_memory() {
     endless_answer_fails_with_bounded_memory(Http::EndlessEvent);
+}
+
+/// The per-server stderr log the stdio plugin keeps.
+fn server_log(home: &Home, name: &str) -> String {
+    std::fs::read_to_string(
+        home.path()
+            .join("log")
+            .join("mcp")
+            .join(format!("{name}.stderr.log")),
+    )
+    .unwrap_or_default()
+}
+
+/// A server that crashes while the host closes it (SIGABRT, or garbage on
+/// stdout and exit status 3, on stdin EOF or SIGTERM): the call's answer is
+/// printed and the command succeeds, with nothing more to say; the crash
+/// itself is in the server's log.
+#[test]
+fn a_server_crashing_during_shutdown_keeps_the_calls_answer() {
+    for (how, last_words) in [
+        (
+            "abort",
+            "demo server crashing on shutdown with SIGABRT as asked",
+        ),
+        (
+            "garbage",
+            "demo server writing garbage and exiting with code 3 on shutdown as asked",
+        ),
+    ] {
+        let (home, before) = home_with(&stdio_server("crashy", &["--crash-on-shutdown", how]));
+        let output = home
+            .codex()
+            .args([
+                "mcp",
+                "call",
+                "crashy",
+                "echo",
+                "--args",
+                r#"{"message":"kept"}"#,
+            ])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{how}: {}", stderr(&output));
+        assert_eq!(stdout(&output), "echo: kept\n", "{how}");
+        assert_eq!(stderr(&output), "", "{how}");
+        unchanged(&home, &before);
+        // The crash did happen (the log is written by the plugin's stderr
+        // reader, which may still be draining when the command ends).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server_log(&home, "crashy").contains(last_words) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            server_log(&home, "crashy").contains(last_words),
+            "{how}: {}",
+            server_log(&home, "crashy")
+        );
+    }
+}
+
+/// `mcp tools` over a server that crashes on shutdown and one that does
+/// not: both list, the command succeeds.
+#[test]
+fn a_server_crashing_during_shutdown_still_lists_its_tools() {
+    let (home, before) = home_with(
+        &(stdio_server("crashy", &["--crash-on-shutdown", "abort"]) + &stdio_server("fine", &[])),
+    );
+    let output = home
+        .codex()
+        .args(["mcp", "tools", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for server in report["servers"].as_array().unwrap() {
+        assert_eq!(server["status"], "ok", "{server}");
+        assert!(
+            server["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|tool| tool["name"] == "echo"),
+            "{server}"
+        );
+    }
+    assert_eq!(report["servers"].as_array().unwrap().len(), 2);
+    unchanged(&home, &before);
+}
+
+/// The pid the stdio plugin logged for `name`'s server, once it has started.
+fn server_pid(home: &Home, name: &str) -> Option<i32> {
+    server_log(home, name).lines().find_map(|line| {
+        line.split_once("started (pid ")?
+            .1
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+/// A server killed from outside (SIGKILL, as the OOM killer does) while a
+/// call waits for it: the call fails at once, not at its timeout, naming the
+/// signal.
+#[test]
+fn a_server_killed_mid_call_fails_the_call_at_once_naming_the_signal() {
+    let (home, before) = home_with(&format!(
+        "{}tool_timeout_sec = 120\n",
+        stdio_server("doomed", &[])
+    ));
+    let started = Instant::now();
+    let call = std::process::Command::new(common::codex_bin())
+        .envs(
+            home.codex()
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .args(["mcp", "call", "doomed", "hang"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = None;
+    while pid.is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+        pid = server_pid(&home, "doomed");
+    }
+    let pid = pid.expect("the server never started");
+    // Let the call reach the server before it dies.
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: kill has no memory effects; pid is the server this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let output = call.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(errors.starts_with("error: tool `hang` failed"), "{errors}");
+    assert!(
+        errors.contains("MCP server `doomed` exited (killed by signal 9)"),
+        "{errors}"
+    );
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    unchanged(&home, &before);
 }

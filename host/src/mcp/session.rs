@@ -33,6 +33,11 @@ codex_feature_registry::declare_feature! {
     aliases: [],
 }
 
+/// How long a failed start waits for the plugin to say why the connection
+/// ended (a server's exit status and stderr) before it reports the failure
+/// it saw itself.
+const REASON_WAIT: Duration = Duration::from_secs(2);
+
 /// The feature that turns on MCP 2026-07-28 for HTTP servers.
 const MODERN_PROTOCOL_FEATURE: &str = "mcp_protocol_2026_07_28";
 
@@ -195,9 +200,13 @@ impl Session {
                 bail!("MCP client for `{name}` failed to start: {join}");
             }
             Ok(Ok(Err(error))) => {
+                let reason = if calls.send_failed() {
+                    reason.wait(REASON_WAIT).await
+                } else {
+                    reason.get()
+                };
                 close_connection(name, &plugin, &calls).await;
                 let cause = reason
-                    .get()
                     .map(|reason| reason.to_string())
                     .unwrap_or_else(|| error.to_string());
                 bail!("MCP client for `{name}` failed to start: {cause}");

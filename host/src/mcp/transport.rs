@@ -6,7 +6,7 @@
 //! track of plugin calls that have not returned, so that a plugin that hangs
 //! costs a thread and a clear error, never the command.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
@@ -26,20 +26,45 @@ pub const CLOSE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Why the connection ended, shared between the sink (plugin threads) and the client.
 #[derive(Default)]
-pub struct CloseReason(Mutex<Option<PluginError>>);
+pub struct CloseReason {
+    reason: Mutex<Option<PluginError>>,
+    /// Wakes [`CloseReason::wait`] when the reason arrives.
+    arrived: tokio::sync::Notify,
+}
 
 impl CloseReason {
     /// The reason the plugin gave, if the connection has ended.
     pub fn get(&self) -> Option<PluginError> {
-        self.0.lock().ok().and_then(|reason| reason.clone())
+        self.reason.lock().ok().and_then(|reason| reason.clone())
+    }
+
+    /// The reason, waiting for it at most `limit`: after a send failed the
+    /// plugin has usually not yet reported why (a server that died is seen
+    /// on its stdout a moment later), and its reason says more than the
+    /// failed send.
+    pub async fn wait(&self, limit: Duration) -> Option<PluginError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(reason) = self.get() {
+                return Some(reason);
+            }
+            // A permit left by `set` before this wait started counts too.
+            if tokio::time::timeout_at(deadline, self.arrived.notified())
+                .await
+                .is_err()
+            {
+                return self.get();
+            }
+        }
     }
 
     fn set(&self, reason: PluginError) {
-        if let Ok(mut slot) = self.0.lock()
+        if let Ok(mut slot) = self.reason.lock()
             && slot.is_none()
         {
             *slot = Some(reason);
         }
+        self.arrived.notify_one();
     }
 }
 
@@ -81,6 +106,8 @@ pub struct PluginCalls {
     connection: Arc<ConnectionBox>,
     /// Sends that have entered the plugin and not returned.
     sending: AtomicUsize,
+    /// Whether a send has failed: the connection is gone.
+    send_failed: AtomicBool,
     /// When the plugin's `close` started, and where its outcome arrives.
     closing: Mutex<Option<(Instant, watch::Receiver<CloseOutcome>)>>,
 }
@@ -94,6 +121,7 @@ impl PluginCalls {
         PluginCalls {
             connection,
             sending: AtomicUsize::new(0),
+            send_failed: AtomicBool::new(false),
             closing: Mutex::new(None),
         }
     }
@@ -102,6 +130,11 @@ impl PluginCalls {
     /// passes, the plugin is stuck rather than the server slow.
     pub fn send_pending(&self) -> bool {
         self.sending.load(Ordering::SeqCst) > 0
+    }
+
+    /// Whether a `send` into the plugin has failed.
+    pub fn send_failed(&self) -> bool {
+        self.send_failed.load(Ordering::SeqCst)
     }
 
     /// Closes the connection. The plugin's `close` runs once, whoever asks
@@ -311,7 +344,10 @@ impl Transport<RoleClient> for PluginTransport {
                     sent
                 }
             };
-            sent.map_err(|error| SendError(error.to_string()))
+            sent.map_err(|error| {
+                calls.send_failed.store(true, Ordering::SeqCst);
+                SendError(error.to_string())
+            })
         }
     }
 

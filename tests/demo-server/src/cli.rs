@@ -1,13 +1,14 @@
 //! Command-line flags of the demo server.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 /// Name reported in `serverInfo.name` unless `--name` says otherwise.
 pub const DEFAULT_NAME: &str = "codex-demo-server";
 
 const EXAMPLES: &str = "\
 Start-up order: --ignore-sigterm, --spawn-child, --startup-delay-ms, --exit-at-start,
---garbage-stdout, then --never-initialize or normal serving.
+--garbage-stdout, then --never-initialize or normal serving (ended by
+--crash-on-shutdown if given).
 
 Examples:
   Serve the demo tools over stdin/stdout:
@@ -25,7 +26,11 @@ Examples:
     codex-demo-server --ignore-sigterm --spawn-child
 
   A server that dies at once with exit status 4:
-    codex-demo-server --exit-at-start 4";
+    codex-demo-server --exit-at-start 4
+
+  A server that serves normally, then dies of SIGABRT when its client
+  closes stdin or sends SIGTERM:
+    codex-demo-server --crash-on-shutdown abort";
 
 /// A small MCP server speaking newline-delimited JSON-RPC on stdin/stdout.
 ///
@@ -64,4 +69,19 @@ pub struct Cli {
     /// host can be checked for killing the whole group.
     #[arg(long)]
     pub spawn_child: bool,
+
+    /// Serve normally, then crash when the client shuts the server down
+    /// (stdin closed or SIGTERM, whichever comes first), after a line on
+    /// stderr saying so.
+    #[arg(long, value_name = "HOW")]
+    pub crash_on_shutdown: Option<Crash>,
+}
+
+/// How `--crash-on-shutdown` crashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Crash {
+    /// Die of SIGABRT (no core file is written when the core limit is 0).
+    Abort,
+    /// Write lines that are not JSON to stdout, then exit with status 3.
+    Garbage,
 }

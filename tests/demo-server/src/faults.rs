@@ -1,4 +1,4 @@
-//! Start-up misbehaviour selected by flags, to test how a host copes.
+//! Start-up and shutdown misbehaviour selected by flags, to test how a host copes.
 
 use std::{
     io::Write,
@@ -9,6 +9,8 @@ use tokio::{
     io::AsyncReadExt,
     signal::unix::{SignalKind, signal},
 };
+
+use crate::cli::Crash;
 
 /// Lines printed by `--garbage-stdout`: plain text, broken JSON and markup,
 /// the usual things a misconfigured server leaks onto stdout.
@@ -81,4 +83,33 @@ pub async fn swallow_stdin_forever() {
         }
     }
     std::future::pending::<()>().await;
+}
+
+/// Crashes as `--crash-on-shutdown` asks, saying so on stderr first.
+pub fn crash(how: Crash) -> ! {
+    match how {
+        Crash::Abort => {
+            eprintln!("demo server crashing on shutdown with SIGABRT as asked");
+            std::process::abort();
+        }
+        Crash::Garbage => {
+            eprintln!("demo server writing garbage and exiting with code 3 on shutdown as asked");
+            // The client may have closed stdout already: the crash is the point.
+            let _ = print_garbage();
+            std::process::exit(3);
+        }
+    }
+}
+
+/// Crashes as `--crash-on-shutdown` asks when SIGTERM arrives.
+pub fn crash_on_sigterm(how: Crash) -> Result<(), String> {
+    let mut terms = signal(SignalKind::terminate()).map_err(|error| {
+        format!("error: could not install a SIGTERM handler for --crash-on-shutdown: {error}")
+    })?;
+    tokio::spawn(async move {
+        if terms.recv().await.is_some() {
+            crash(how);
+        }
+    });
+    Ok(())
 }

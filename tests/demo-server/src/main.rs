@@ -49,6 +49,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         faults::swallow_stdin_forever().await;
         return Ok(());
     }
+    if let Some(how) = cli.crash_on_shutdown {
+        faults::crash_on_sigterm(how)?;
+        // Crash whether the session ended well or not: stdin has closed.
+        let _ = serve(cli.name).await;
+        faults::crash(how);
+    }
     serve(cli.name).await
 }
 

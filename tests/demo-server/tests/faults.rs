@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use common::{initialize_request, spawn, text_of};
@@ -136,4 +137,40 @@ fn spawn_child_reports_a_sleep_in_the_same_group_and_leaves_it_running() {
     server.wait_exit(Duration::from_secs(10)).unwrap();
     // Whoever starts the server has to clean up its group; the child is still there.
     assert!(std::path::Path::new(&format!("/proc/{child}")).exists());
+}
+
+#[test]
+fn crash_on_shutdown_abort_dies_of_sigabrt_when_stdin_closes() {
+    let mut server = spawn(&["--crash-on-shutdown", "abort"]);
+    server.initialize("2025-11-25");
+    let result = server.call_tool(2, "echo", json!({ "message": "before" }));
+    assert_eq!(text_of(&result), "echo: before");
+    server.close_stdin();
+    let status = server.wait_exit(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.signal(), Some(6), "expected SIGABRT: {status}");
+    server.stderr_line_with("crashing on shutdown with SIGABRT");
+}
+
+#[test]
+fn crash_on_shutdown_abort_dies_of_sigabrt_on_sigterm() {
+    let mut server = spawn(&["--crash-on-shutdown", "abort"]);
+    // The handler is installed before stdin is read, so an answer proves it is in place.
+    server.initialize("2025-11-25");
+    server.signal("TERM");
+    let status = server.wait_exit(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.signal(), Some(6), "expected SIGABRT: {status}");
+}
+
+#[test]
+fn crash_on_shutdown_garbage_writes_garbage_and_exits_3() {
+    let mut server = spawn(&["--crash-on-shutdown", "garbage"]);
+    server.initialize("2025-11-25");
+    server.close_stdin();
+    assert_eq!(
+        server.next_line(Duration::from_secs(10)).as_deref(),
+        Some("this is not json")
+    );
+    let status = server.wait_exit(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(3));
+    server.stderr_line_with("writing garbage and exiting with code 3");
 }
