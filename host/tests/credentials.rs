@@ -8,8 +8,12 @@
 #![cfg(target_os = "linux")]
 
 mod common;
+#[path = "support/oauth_mcp.rs"]
+mod oauth_mcp;
 #[path = "../../tests/keyring/real_keyrings.rs"]
 mod real_keyrings;
+#[path = "../../plugins/streamable-http/tests/common/server.rs"]
+mod server;
 
 use std::ffi::OsString;
 use std::fs;
@@ -18,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 
 use common::{Home, stderr};
+use oauth_mcp::Grant;
 use real_keyrings::{
     SecretService, join_new_session_keyring, keyctl, keyctl_read, keyutils_description,
 };
@@ -421,8 +426,11 @@ fn the_example_backend_built_out_of_tree_keeps_the_login() {
 // ---- no secret in any output --------------------------------------------
 
 const MCP_TOKEN: &str = "mcp-access-NoLeakToken7788aa99bbcc";
+const MCP_REFRESH: &str = "mcp-refresh-NoLeakRenew1122hhjjkk";
 const BEARER: &str = "env-bearer-NoLeakValue5566dd77ee";
 const HEADER: &str = "header-value-NoLeak3344ff55gg";
+const ENV_HEADER: &str = "env-header-NoLeakFrom9900mmnnpp";
+const SECRETS: [&str; 6] = [KEY, MCP_TOKEN, MCP_REFRESH, BEARER, HEADER, ENV_HEADER];
 
 /// Every 9-character piece of `secret`: `login status` shows 8 + 5
 /// characters of a key, so any longer piece in an output is a leak.
@@ -435,7 +443,7 @@ fn pieces(secret: &str) -> Vec<String> {
 }
 
 fn assert_no_secret(what: &str, text: &str) {
-    for secret in [KEY, MCP_TOKEN, BEARER, HEADER] {
+    for secret in SECRETS {
         for piece in pieces(secret) {
             assert!(
                 !text.contains(&piece),
@@ -460,26 +468,51 @@ fn files_to_search(dir: &Path, stores: &[PathBuf], found: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every command of `codex` (host/src/cli.rs), with its `--json` and `-v`
+/// forms, runs with every kind of secret configured: an API key logged in
+/// to each CLI store, a bearer token from the environment, a header in
+/// config and one from the environment, OAuth tokens from a real login in
+/// each MCP store. None may show a piece of a secret on stdout or stderr or
+/// leave one in a file under CODEX_HOME other than the stores themselves.
 #[test]
 fn no_command_shows_a_secret_in_its_output_or_logs() {
     let ss = SecretService::start();
     let library = build_acme_vault();
+    let server = oauth_mcp::start(Grant {
+        also_accepted: vec![
+            ("authorization".to_owned(), format!("Bearer {BEARER}")),
+            ("x-api-key".to_owned(), HEADER.to_owned()),
+            ("x-api-key".to_owned(), ENV_HEADER.to_owned()),
+        ],
+        ..Grant::new(MCP_TOKEN, MCP_REFRESH)
+    });
     let home = Home::new();
     common::install_plugin(&library, &home.plugin_dir(), "acme_vault");
     let helper_entries = home.path().join("helper-entries.json");
     let helper = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../credential-backends/helper/tests/fixtures/json-file-credential-helper");
+    let (plain, oauth) = (server.url("/plain"), server.url("/mcp"));
     home.write_config(&format!(
-        "[mcp_servers.docs]\nurl = \"http://127.0.0.1:9/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\n\
-         [mcp_servers.local]\nurl = \"http://127.0.0.1:9/other\"\nhttp_headers = {{ \"X-Api-Key\" = \"{HEADER}\" }}\n\
+        "[mcp_servers.docs]\nurl = \"{plain}\"\nbearer_token_env_var = \"DOCS_TOKEN\"\n\
+         [mcp_servers.local]\nurl = \"{plain}\"\nhttp_headers = {{ \"X-Api-Key\" = \"{HEADER}\" }}\n\
+         [mcp_servers.from_env]\nurl = \"{plain}\"\nenv_http_headers = {{ \"X-Api-Key\" = \"HEADER_VALUE\" }}\n\
+         [mcp_servers.secure]\nurl = \"{oauth}\"\n\
+         [mcp_servers.down]\nurl = \"http://127.0.0.1:9/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\n\
+         [mcp_servers.demo]\ncommand = \"{}\"\nenv_vars = [\"DOCS_TOKEN\"]\n\
          [credential_backends.helper]\nprogram = \"{}\"\n",
+        common::demo_server().display(),
         helper.display()
     ));
+    // Tokens of `down` as Codex writes them: the server is not there, so
+    // its tokens are only read, refreshed in vain and deleted.
+    let down_key = codex_file::mcp_account_key("down", "http://127.0.0.1:9/mcp");
     fs::write(
         home.path().join(".credentials.json"),
-        format!(
-            r#"{{"local|x":{{"server_name":"local","server_url":"http://127.0.0.1:9/other","client_id":"c","access_token":"{MCP_TOKEN}","expires_at":null,"refresh_token":"{MCP_TOKEN}","scopes":[]}}}}"#
-        ),
+        json!({ down_key: {
+            "server_name": "down", "server_url": "http://127.0.0.1:9/mcp", "client_id": "c",
+            "access_token": MCP_TOKEN, "expires_at": 1, "refresh_token": MCP_REFRESH, "scopes": []
+        }})
+        .to_string(),
     )
     .unwrap();
     fs::set_permissions(
@@ -490,47 +523,96 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
 
     let mut env = ss.env();
     env.push(("DOCS_TOKEN".into(), BEARER.into()));
+    env.push(("HEADER_VALUE".into(), ENV_HEADER.into()));
     env.push((
         "CODEX_TEST_HELPER_FILE".into(),
         helper_entries.clone().into(),
     ));
+    env.push(("BROWSER".into(), oauth_mcp::browser(home.path()).into()));
     let mut outputs: Vec<(String, Output)> = Vec::new();
     let mut run = |args: &[&str], input: Option<&str>| {
         let output = codex(&home, &env, args, input);
         outputs.push((args.join(" "), output));
     };
-
-    for store in [
+    /// `-c KEY=STORE` then `rest`.
+    fn with(key: &str, store: &str, rest: &[&str]) -> Vec<String> {
+        let mut args = vec!["-c".to_owned(), format!("{key}={store}")];
+        args.extend(rest.iter().map(|arg| arg.to_string()));
+        args
+    }
+    let stores = [
         "file",
         "keyring",
         "helper",
         "acme-vault",
         "auto",
         "ephemeral",
-    ] {
-        let choose = format!("cli_auth_credentials_store={store}");
-        let with = |rest: &[&'static str]| {
-            let mut args = vec!["-c".to_owned(), choose.clone()];
-            args.extend(rest.iter().map(|arg| arg.to_string()));
-            args
-        };
+    ];
+
+    // The CLI login in each store, and its failures.
+    for store in stores {
+        let login = |rest: &[&str]| with("cli_auth_credentials_store", store, rest);
         for (args, input) in [
-            (with(&["login", "--with-api-key"]), Some(KEY)),
-            (with(&["login", "status"]), None),
-            (with(&["-v", "login", "status"]), None),
-            (with(&["logout"]), None),
-            (with(&["login", "status"]), None),
-            (with(&["-v", "login", "--with-api-key"]), Some(KEY)),
+            (login(&["login", "--with-api-key"]), Some(KEY)),
+            (login(&["login", "status"]), None),
+            (login(&["-v", "login", "status"]), None),
+            (login(&["logout"]), None),
+            (login(&["login", "status"]), None),
+            (login(&["-v", "login", "--with-api-key"]), Some(KEY)),
             (
-                with(&["login", "--with-api-key"]),
+                login(&["login", "--with-api-key"]),
                 Some(&format!("{KEY} trailing")),
             ),
-            (with(&["login", "--api-key", KEY]), None),
+            (login(&["login", "--api-key", KEY]), None),
         ] {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             run(&args, input);
         }
     }
+
+    // A real OAuth login in each MCP store, then every command that reads it.
+    for store in stores {
+        let mcp = |rest: &[&str]| with("mcp_oauth_credentials_store", store, rest);
+        for args in [
+            mcp(&["mcp", "login", "secure"]),
+            mcp(&["mcp", "list"]),
+            mcp(&["mcp", "list", "--json"]),
+            mcp(&["-v", "mcp", "tools", "secure"]),
+            mcp(&["mcp", "tools", "secure", "--json"]),
+            mcp(&[
+                "-v",
+                "mcp",
+                "call",
+                "secure",
+                "echo",
+                "--args",
+                r#"{"message":"hi"}"#,
+            ]),
+            mcp(&["mcp", "call", "secure", "echo", "--json"]),
+            // A login while connecting (the only way in for `ephemeral`).
+            mcp(&[
+                "mcp",
+                "call",
+                "secure",
+                "echo",
+                "--login",
+                "--args",
+                r#"{"message":"hi"}"#,
+            ]),
+            mcp(&["-v", "mcp", "logout", "secure"]),
+            mcp(&["mcp", "logout", "secure"]),
+            mcp(&["-v", "mcp", "login", "secure", "--json"]),
+            mcp(&["mcp", "logout", "secure"]),
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&args, None);
+        }
+    }
+
+    // Every other command, with the secrets of the environment, the config
+    // and the file store (the OAuth login of `secure` again, and `down`'s).
+    run(&["-v", "mcp", "login", "secure"], None);
+    let url_plain = format!("{plain}");
     for args in [
         &["mcp", "list"][..],
         &["mcp", "list", "--json"],
@@ -539,16 +621,98 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
         &["mcp", "get", "docs", "--json"],
         &["mcp", "get", "local"],
         &["mcp", "get", "local", "--json"],
+        &["mcp", "get", "from_env", "--json"],
+        &["mcp", "get", "secure", "--json"],
+        &["mcp", "tools"],
+        &["-v", "mcp", "tools", "demo", "--json"],
+        &[
+            "-v",
+            "mcp",
+            "call",
+            "demo",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+        ],
+        &["-v", "mcp", "tools", "--json"],
+        &["mcp", "tools", "docs", "--json"],
+        &["-v", "mcp", "tools", "local"],
+        &["-v", "mcp", "tools", "from_env", "--json"],
+        &["-v", "mcp", "tools", "down"],
+        &["mcp", "tools", "down", "--json"],
+        &[
+            "-v",
+            "mcp",
+            "call",
+            "docs",
+            "echo",
+            "--args",
+            r#"{"message":"hi"}"#,
+        ],
+        &["mcp", "call", "local", "echo", "--json"],
+        &["-v", "mcp", "call", "from_env", "echo", "--json"],
+        &["-v", "mcp", "call", "down", "echo"],
+        &["mcp", "call", "down", "echo", "--json"],
+        &[
+            "mcp",
+            "call",
+            "--url",
+            &url_plain,
+            "--bearer-token-env-var",
+            "DOCS_TOKEN",
+            "echo",
+            "--json",
+        ],
+        &[
+            "-v",
+            "mcp",
+            "tools",
+            "--url",
+            &url_plain,
+            "--bearer-token-env-var",
+            "DOCS_TOKEN",
+        ],
+        &[
+            "mcp",
+            "add",
+            "added",
+            "--url",
+            &url_plain,
+            "--bearer-token-env-var",
+            "DOCS_TOKEN",
+        ],
+        &["-v", "mcp", "add", "also", "--url", &oauth],
+        &["mcp", "get", "also", "--json"],
+        &["mcp", "logout", "also"],
+        &["mcp", "remove", "also"],
+        &["mcp", "remove", "added"],
+        &["-v", "mcp", "logout", "down"],
+        &["mcp", "logout", "docs"],
+        &["mcp", "logout", "secure"],
         &["plugin", "list"],
         &["plugin", "list", "--json"],
         &["plugin", "info", "keyring", "--json"],
+        &["plugin", "info", "oauth"],
+        &["plugin", "info", "oauth", "--json"],
         &["plugin", "info", "acme_vault"],
+        &["features", "list"],
+        &["features", "list", "--json"],
+        &["-v", "features", "explain", "mcp_oauth_auto_login"],
+        &["features", "explain", "mcp_oauth_auto_login", "--json"],
+        &["features", "disable", "mcp_oauth_auto_login"],
+        &["features", "enable", "mcp_oauth_auto_login"],
+        &["config", "show"],
+        &["config", "show", "--json"],
+        &["config", "show", "--origin"],
+        &["-v", "config", "show", "--origin", "--json"],
+        &["debug", "process-state"],
         &["-v", "login", "status"],
     ] {
         run(args, None);
     }
-    // Failures that handle a secret: a corrupt auth.json holding the key, and
-    // a helper that echoes what it was given.
+    // Failures that handle a secret: a corrupt auth.json holding the key, a
+    // corrupt credentials file holding tokens, and a helper that echoes
+    // what it was given.
     fs::write(
         home.path().join("auth.json"),
         format!("{{\"OPENAI_API_KEY\": \"{KEY}\" oops"),
@@ -557,6 +721,25 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
     run(&["login", "status"], None);
     run(&["logout"], None);
     run(&["login", "--with-api-key"], Some(KEY));
+    fs::write(
+        home.path().join(".credentials.json"),
+        format!("{{\"x\": {{\"access_token\": \"{MCP_TOKEN}\" oops"),
+    )
+    .unwrap();
+    for args in [
+        &["mcp", "list", "--json"][..],
+        &["-v", "mcp", "tools", "secure"],
+        &["mcp", "logout", "secure"],
+        &[
+            "-c",
+            "mcp_oauth_credentials_store=file",
+            "mcp",
+            "login",
+            "secure",
+        ],
+    ] {
+        run(args, None);
+    }
     env.push(("CODEX_TEST_HELPER_FAIL".into(), "store:echo".into()));
     let output = codex(
         &home,
@@ -575,13 +758,60 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
         stderr(&output)
     );
     outputs.push(("login through an echoing helper".to_owned(), output));
+    let output = codex(
+        &home,
+        &env,
+        &[
+            "-c",
+            "mcp_oauth_credentials_store=helper",
+            "mcp",
+            "login",
+            "secure",
+        ],
+        None,
+    );
+    assert!(
+        stderr(&output).contains("the vault refused the value [secret]"),
+        "{}",
+        stderr(&output)
+    );
+    outputs.push(("mcp login through an echoing helper".to_owned(), output));
 
-    // The commands did run: logins in the keyring and the vault succeeded.
-    let logged_in = outputs
-        .iter()
-        .filter(|(_, output)| stderr(output).contains("Successfully logged in"))
-        .count();
-    assert!(logged_in >= 10, "only {logged_in} logins succeeded");
+    // The commands did run: the logins succeeded and the servers answered
+    // with every kind of credential.
+    let said = |what: &str| {
+        outputs
+            .iter()
+            .filter(|(_, output)| {
+                stderr(output).contains(what)
+                    || String::from_utf8_lossy(&output.stdout).contains(what)
+            })
+            .count()
+    };
+    let logged_in = said("Successfully logged in\n");
+    assert!(logged_in >= 10, "only {logged_in} CLI logins succeeded");
+    let mcp_logins = said("Successfully logged in to MCP server 'secure'.");
+    assert!(mcp_logins >= 13, "only {mcp_logins} MCP logins succeeded");
+    let echoed = said("hi\n");
+    assert!(echoed >= 13, "only {echoed} calls answered");
+    for credential in [format!("Bearer {MCP_TOKEN}"), format!("Bearer {BEARER}")] {
+        assert!(
+            server
+                .requests()
+                .iter()
+                .any(|request| request.header("authorization") == Some(credential.as_str())),
+            "no request carried {credential}"
+        );
+    }
+    for value in [HEADER, ENV_HEADER] {
+        assert!(
+            server
+                .requests()
+                .iter()
+                .any(|request| request.header("x-api-key") == Some(value)),
+            "no request carried the header"
+        );
+    }
     for (what, output) in &outputs {
         assert_no_secret(
             &format!("`codex {what}` (stdout)"),
@@ -598,6 +828,12 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
     ];
     let mut files = Vec::new();
     files_to_search(home.path(), &stores, &mut files);
+    assert!(
+        files
+            .iter()
+            .any(|file| file.extension().is_some_and(|ext| ext == "log")),
+        "no log file under CODEX_HOME to search: {files:?}"
+    );
     for file in files {
         let bytes = fs::read(&file).unwrap();
         assert_no_secret(
