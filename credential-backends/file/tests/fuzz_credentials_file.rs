@@ -30,13 +30,21 @@ fn file_contents() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// `default` cases, or `PROPTEST_CASES` for a longer run.
+fn cases(default: u32) -> ProptestConfig {
+    ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
-    ))]
+    #![proptest_config(cases(256))]
 
     #[test]
-    fn any_file_content_is_read_or_refused_and_never_damaged(contents in file_contents()) {
+    fn fuzz_any_file_content_is_read_or_refused_and_never_damaged(contents in file_contents()) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".credentials.json");
         std::fs::write(&path, &contents).unwrap();

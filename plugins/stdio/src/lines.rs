@@ -207,16 +207,24 @@ mod tests {
         }
     }
 
+    /// `default` cases, or `PROPTEST_CASES` for a longer run.
+    fn cases(default: u32) -> proptest::prelude::ProptestConfig {
+        proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
+    }
+
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
-        ))]
+        #![proptest_config(cases(512))]
 
         /// Fuzz target for incoming stdio frames: whatever bytes a server
         /// writes, in whatever pieces, the reader yields exactly the non-empty
         /// lines (without `\r`), refuses a line over the cap, and never panics.
         #[test]
-        fn frames_match_a_plain_split_of_any_input(
+        fn fuzz_frames_match_a_plain_split_of_any_input(
             data in proptest::collection::vec(
                 proptest::prop_oneof![
                     4 => proptest::prelude::any::<u8>(),
