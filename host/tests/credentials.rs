@@ -612,7 +612,6 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
     // Every other command, with the secrets of the environment, the config
     // and the file store (the OAuth login of `secure` again, and `down`'s).
     run(&["-v", "mcp", "login", "secure"], None);
-    let url_plain = format!("{plain}");
     for args in [
         &["mcp", "list"][..],
         &["mcp", "list", "--json"],
@@ -657,7 +656,7 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
             "mcp",
             "call",
             "--url",
-            &url_plain,
+            plain.as_str(),
             "--bearer-token-env-var",
             "DOCS_TOKEN",
             "echo",
@@ -668,7 +667,7 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
             "mcp",
             "tools",
             "--url",
-            &url_plain,
+            plain.as_str(),
             "--bearer-token-env-var",
             "DOCS_TOKEN",
         ],
@@ -677,7 +676,7 @@ fn no_command_shows_a_secret_in_its_output_or_logs() {
             "add",
             "added",
             "--url",
-            &url_plain,
+            plain.as_str(),
             "--bearer-token-env-var",
             "DOCS_TOKEN",
         ],
