@@ -797,6 +797,62 @@ fn session_bus_killed_during_mcp_login_is_one_clear_error_and_no_file_changes() 
 }
 
 #[test]
+fn keyring_daemon_hung_during_mcp_login_is_a_timeout_naming_the_store_and_its_option() {
+    let ss = SecretService::start();
+    let mut grant = Grant::new(ACCESS, REFRESH);
+    grant.before_token = Some(std::sync::Arc::new(ss.freezer()));
+    let server = oauth_mcp::start(grant);
+    let lab = Lab::new(
+        &server,
+        "mcp_oauth_credentials_store = \"keyring\"\n\
+         [credential_backends.keyring]\ntimeout_secs = 2",
+        ss.env(),
+    );
+    let disk = OnDisk::seed(&lab.home);
+    let started = Instant::now();
+    let output = timed(&lab, &["mcp", "login", "docs"]);
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert_eq!(errors_in(&text), 1, "{text}");
+    let error = text.lines().last().unwrap();
+    assert!(
+        error.starts_with(&format!(
+            "error: credential store `keyring` (from `mcp_oauth_credentials_store`): storing `{}` \
+             in the Secret Service (D-Bus org.freedesktop.secrets) did not finish within 2.0 s",
+            account("docs", &lab.url)
+        )),
+        "{text}"
+    );
+    assert!(
+        error.ends_with("raise the backend's `timeout_secs` option"),
+        "{text}"
+    );
+    // One deadline, not one per retry.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    disk.unchanged(&lab.home);
+
+    // With auto, and the daemon still hung: the file takes the login once
+    // the keyring's deadline has passed.
+    lab.configure(
+        "mcp_oauth_credentials_store = \"auto\"\n[credential_backends.keyring]\ntimeout_secs = 2",
+    );
+    let output = timed(&lab, &["mcp", "login", "docs"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stderr(&output);
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].starts_with("warning: credential store `keyring` is not reachable (no keyring is reachable: \
+             opening the Secret Service (D-Bus org.freedesktop.secrets) did not finish within 2.0 s)"),
+        "{text}"
+    );
+    let file = read_file(&lab.home).unwrap();
+    assert_eq!(file[account("docs", &lab.url)]["access_token"], ACCESS);
+    assert_eq!(file[&disk.kept.0], disk.kept.1);
+}
+
+#[test]
 fn auto_keyring_killed_during_mcp_login_falls_back_to_the_file_with_one_warning() {
     let ss = SecretService::start();
     let server = vanishing_server(&ss, Vanish::Keyring);

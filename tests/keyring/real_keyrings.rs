@@ -191,6 +191,25 @@ impl SecretService {
         }
     }
 
+    /// A closure that stops gnome-keyring-daemon with SIGSTOP, as a hung
+    /// daemon: it keeps its name on the bus and never answers. Returns once
+    /// the process is stopped; drop still kills it.
+    pub fn freezer(&self) -> impl Fn() + Send + Sync + 'static {
+        let pid = libc::pid_t::try_from(self.keyring.id()).unwrap();
+        move || {
+            // SAFETY: kill(2) with a pid of our own child and a signal number.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if state(pid).as_deref() == Some("T") {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            panic!("gnome-keyring-daemon (pid {pid}) did not stop within 10 s of SIGSTOP");
+        }
+    }
+
     /// [`Self::vanisher`] run now.
     pub fn vanish(&self, what: Vanish) {
         self.vanisher(what)();
@@ -255,13 +274,17 @@ pub enum Vanish {
     Bus,
 }
 
+/// The state letter of process `pid` in /proc (`R`, `S`, `T`, `Z`, ...).
+fn state(pid: libc::pid_t) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state follows the parenthesised command name.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().next().map(str::to_owned)
+}
+
 /// Whether process `pid` still runs (a zombie has exited).
 fn running(pid: libc::pid_t) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X")
-    })
+    state(pid).is_some_and(|state| state != "Z" && state != "X")
 }
 
 /// Whether the bus in `env` has an owner of `org.freedesktop.secrets`.
