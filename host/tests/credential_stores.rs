@@ -119,7 +119,7 @@ fn no_bus(dir: &Path) -> Vec<(OsString, OsString)> {
 }
 
 /// A CODEX_HOME with server `docs` at the OAuth server's `/mcp`, the
-/// environment its `codex` runs with, and the outputs seen.
+/// environment its `codex` runs with.
 struct Lab {
     home: Home,
     url: String,
@@ -446,7 +446,8 @@ fn helper_entries(path: &Path) -> Value {
         .map_or(json!({}), |text| serde_json::from_str(&text).unwrap())
 }
 
-/// The URL under which the helper backend files `(service, account)`.
+/// The URL under which the helper backend files `(service, account)`
+/// (the names here need only their spaces and `|` encoded).
 fn helper_url(service: &str, account: &str) -> String {
     let encode = |text: &str| text.replace(' ', "%20").replace('|', "%7C");
     format!(
