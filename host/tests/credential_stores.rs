@@ -405,8 +405,8 @@ fn keyring_alone_without_a_keyring_fails_naming_the_store() {
         ),
         "{text}"
     );
-    // The login itself ran (the keyring is needed only to keep its
-    // tokens): the browser's lines, then one error.
+    // The store is tried before the browser opens: one error, and the
+    // person was never sent to the authorization server.
     assert_eq!(errors_in(&text), 1, "{text}");
     assert!(
         text.lines()
@@ -414,6 +414,13 @@ fn keyring_alone_without_a_keyring_fails_naming_the_store() {
             .unwrap()
             .starts_with("error: credential store `keyring`"),
         "{text}"
+    );
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|request| request.path.starts_with("/authorize")),
+        "the browser was opened although the login could not be kept"
     );
     assert!(!credentials_path(&lab.home).exists());
 

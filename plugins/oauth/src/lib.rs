@@ -127,9 +127,8 @@ impl Transport for OAuthTransport {
             0 => login::DEFAULT_LOGIN_TIMEOUT,
             ms => Duration::from_millis(ms),
         };
-        let previous = TokenStore::new(self.host.clone(), name, server.url())
-            .load()
-            .unwrap_or(None);
+        let previous =
+            TokenStore::new(self.host.clone(), name, server.url()).load_before_login()?;
         let stored = self.block_on(async {
             let running = login::login(
                 &self.host,

@@ -136,20 +136,35 @@ impl TokenStore {
 
     /// The stored login; `None` when there is none.
     pub fn load(&self) -> PluginResult<Option<StoredTokens>> {
+        self.load_entry()?
+            .map(|parsed| {
+                parsed.map_err(|error| {
+                    PluginError::new(
+                        ErrorKind::InvalidConfig,
+                        format!(
+                            "the stored login of MCP server `{}` is not readable ({}); run `codex mcp logout {0}` and log in again",
+                            self.server,
+                            error.classify_name()
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// The stored login before a new one replaces it: an entry that does not
+    /// parse counts as none, but a store that cannot be read is an error, so
+    /// that a login fails before the browser opens rather than after.
+    pub fn load_before_login(&self) -> PluginResult<Option<StoredTokens>> {
+        Ok(self.load_entry()?.and_then(Result::ok))
+    }
+
+    fn load_entry(&self) -> PluginResult<Option<Result<StoredTokens, serde_json::Error>>> {
         let Some(text) = self.host.credential_load(MCP_SERVICE, &self.account)? else {
             return Ok(None);
         };
         let text = Zeroizing::new(text);
-        serde_json::from_str(&text).map(Some).map_err(|error| {
-            PluginError::new(
-                ErrorKind::InvalidConfig,
-                format!(
-                    "the stored login of MCP server `{}` is not readable ({}); run `codex mcp logout {0}` and log in again",
-                    self.server,
-                    error.classify_name()
-                ),
-            )
-        })
+        Ok(Some(serde_json::from_str(&text)))
     }
 
     /// Stores `tokens`, replacing what was there.
