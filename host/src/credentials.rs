@@ -18,6 +18,7 @@ mod ephemeral;
 mod store;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use codex_config::LoadedConfig;
@@ -52,10 +53,8 @@ fn open_with(
     let selection = config::selection(loaded, purpose)?;
     let backend_context = context.without_credentials();
     let member = |name: &str| {
-        Member::new(
-            name,
-            create_backend(loaded, plugins, &backend_context, name),
-        )
+        let (backend, limit) = create_backend(loaded, plugins, &backend_context, name);
+        Member::new(name, backend, limit)
     };
     let members: Vec<Member> = selection.members.iter().map(|name| member(name)).collect();
     // Where an entry may be besides: Codex always cleans the keyring and
@@ -73,42 +72,58 @@ fn open_with(
     ))
 }
 
-/// Creates the backend behind store `name`.
+/// Creates the backend behind store `name`, and how long a call into it
+/// may take.
 fn create_backend(
     loaded: &LoadedConfig,
     plugins: &PluginSet,
     context: &Arc<HostContext>,
     name: &str,
-) -> Result<CredentialBackendBox, PluginError> {
+) -> (Result<CredentialBackendBox, PluginError>, Duration) {
     if name == config::EPHEMERAL {
-        return Ok(CredentialBackendAdapter::boxed(Box::new(
-            ephemeral::EphemeralStore,
-        )));
+        return (
+            Ok(CredentialBackendAdapter::boxed(Box::new(
+                ephemeral::EphemeralStore,
+            ))),
+            config::DEFAULT_CALL_LIMIT,
+        );
     }
-    let settings = config::backend_config(loaded, name)
-        .map_err(|error| PluginError::invalid_config(error.to_string()))?;
-    let backend = settings.backend.as_str();
-    let provider = plugins.provider(ServiceKind::CredentialBackend, backend);
+    let settings = match config::backend_config(loaded, name) {
+        Ok(settings) => settings,
+        Err(error) => {
+            return (
+                Err(PluginError::invalid_config(error.to_string())),
+                config::DEFAULT_CALL_LIMIT,
+            );
+        }
+    };
+    let limit = settings.call_limit;
+    let backend = settings.backend;
+    let provider = plugins.provider(ServiceKind::CredentialBackend, &backend);
     let Some((entry, module)) =
         provider.and_then(|entry| entry.module().map(|module| (entry, module)))
     else {
-        return Err(missing_backend(plugins, backend));
+        return (Err(missing_backend(plugins, &backend)), limit);
     };
-    (module.credential_backend())(
-        backend.into(),
-        context.services(),
-        settings.options_json.as_str().into(),
-    )
-    .into_result()
-    .map_err(|error| {
-        PluginError::new(
-            error.kind,
-            format!(
-                "cannot set up credential backend `{backend}` of plugin `{}`: {}",
-                entry.name, error.message
-            ),
-        )
-    })
+    let plugin = entry.name.clone();
+    let services = context.services();
+    let options = settings.options_json;
+    // A backend may connect to its service when it is created: bounded as
+    // its calls are.
+    let created = store::bounded(name, "its set-up", limit, move || {
+        (module.credential_backend())(backend.as_str().into(), services, options.as_str().into())
+            .into_result()
+            .map_err(|error| {
+                PluginError::new(
+                    error.kind,
+                    format!(
+                        "cannot set up credential backend `{backend}` of plugin `{plugin}`: {}",
+                        error.message
+                    ),
+                )
+            })
+    });
+    (created, limit)
 }
 
 /// Why no plugin provides `backend`, and where to look.

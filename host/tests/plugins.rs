@@ -446,3 +446,71 @@ fn hung_plugin_calls_on_several_servers_fail_alone_and_the_listing_ends() {
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     files_unchanged(&home, &config, &stored);
 }
+
+/// A home whose CLI login is kept by the hanging plugin's credential
+/// backend, stopping at `hang` (`setup`, `load`, `store`, `delete`), with
+/// the host told to wait 1 s (plus its grace) for it.
+fn hanging_store_home(hang: &str) -> (Home, Vec<u8>) {
+    let home = Home::new();
+    install_plugin(
+        &built_library("test_plugin_hanging"),
+        &home.plugin_dir(),
+        "hanging",
+    );
+    home.write_config(&format!(
+        "cli_auth_credentials_store = \"stuck-vault\"\n\
+         [credential_backends.stuck-vault]\nbackend = \"hanging\"\nhang = \"{hang}\"\ntimeout_secs = 1\n"
+    ));
+    let config = fs::read(home.config_path()).unwrap();
+    (home, config)
+}
+
+/// A credential backend that never returns from its set-up or from a read,
+/// write or delete: the command fails after the store's `timeout_secs` and
+/// the host's grace, with one line naming the store and the call, and ends
+/// although the plugin's thread never comes back.
+#[test]
+fn a_credential_backend_that_never_returns_fails_after_its_timeout() {
+    let key = "sk-proj-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    for (hang, args, input, what) in [
+        ("setup", &["login", "status"][..], None, "its set-up"),
+        ("load", &["login", "status"][..], None, "a read"),
+        (
+            "store",
+            &["login", "--with-api-key"][..],
+            Some(key),
+            "a write",
+        ),
+        ("delete", &["logout"][..], None, "a delete"),
+    ] {
+        let (home, config) = hanging_store_home(hang);
+        let started = std::time::Instant::now();
+        let mut command = home.codex();
+        command.args(args);
+        if let Some(input) = input {
+            command.write_stdin(input);
+        }
+        let output = command.output().unwrap();
+        let took = started.elapsed();
+        let errors = stderr(&output);
+        assert_ne!(output.status.code(), Some(0), "{hang}: {errors}");
+        let expected = format!(
+            "credential store `stuck-vault` (from `cli_auth_credentials_store`): the backend did \
+             not answer {what} within 6 s; check the program or service behind it \
+             (`timeout_secs` under [credential_backends.stuck-vault] sets how long to wait)"
+        );
+        assert!(errors.contains(&expected), "{hang}: {errors}");
+        assert_eq!(errors.lines().count(), 1, "{hang}: {errors}");
+        assert!(!errors.contains(key) && !stdout(&output).contains(key));
+        // 1 s of timeout_secs and 5 s of grace; never the harness's 120 s.
+        assert!(
+            took >= std::time::Duration::from_secs(6),
+            "{hang}: {took:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(30),
+            "{hang}: {took:?}"
+        );
+        assert_eq!(fs::read(home.config_path()).unwrap(), config, "{hang}");
+    }
+}

@@ -13,6 +13,8 @@
 //! program = "docker-credential-pass"
 //! ```
 
+use std::time::Duration;
+
 use codex_config::span::SpanTarget;
 use codex_config::{ConfigError, KeyPath, LoadedConfig};
 use serde_json::{Map, Value as Json};
@@ -174,7 +176,20 @@ pub struct BackendConfig {
     pub backend: String,
     /// Its options: `[credential_backends.NAME]` less `backend`, as JSON.
     pub options_json: String,
+    /// How long the host waits for one call into the backend: its
+    /// `timeout_secs` option (which the backend gets too) and a grace for
+    /// the backend to report its own timeout, else [`DEFAULT_CALL_LIMIT`].
+    pub call_limit: Duration,
 }
+
+/// How long the host waits for a call into a credential backend whose
+/// table sets no `timeout_secs`: longer than every bundled backend's own
+/// deadline (keyring 10 s, helper 30 s, file lock 30 s).
+pub const DEFAULT_CALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// What the host adds to a backend's `timeout_secs`, so that a backend that
+/// keeps its deadline reports its own (more precise) timeout first.
+const CALL_LIMIT_GRACE: Duration = Duration::from_secs(5);
 
 /// The backend and options for store `name`.
 pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig, ConfigError> {
@@ -194,6 +209,7 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
         return Ok(BackendConfig {
             backend: name.to_owned(),
             options_json: "{}".to_owned(),
+            call_limit: DEFAULT_CALL_LIMIT,
         });
     };
     let Toml::Table(table) = table else {
@@ -205,7 +221,27 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
     };
     let mut backend = name.to_owned();
     let mut options = Map::new();
+    let mut call_limit = DEFAULT_CALL_LIMIT;
     for (key, value) in table {
+        if key == "timeout_secs" {
+            let seconds = match value {
+                Toml::Integer(number) => Some(*number as f64),
+                Toml::Float(number) => Some(*number),
+                _ => None,
+            };
+            match seconds {
+                Some(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
+                    call_limit = Duration::from_secs_f64(seconds) + CALL_LIMIT_GRACE;
+                }
+                _ => {
+                    return Err(config.invalid(
+                        path.key("timeout_secs"),
+                        SpanTarget::Value,
+                        "expected a number of seconds greater than 0 (at most 86400), such as 10",
+                    ));
+                }
+            }
+        }
         if key == "backend" {
             match value.as_str() {
                 Some(chosen) if is_store_name(chosen) => backend = chosen.to_owned(),
@@ -225,6 +261,7 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
     Ok(BackendConfig {
         backend,
         options_json: Json::Object(options).to_string(),
+        call_limit,
     })
 }
 
@@ -333,5 +370,41 @@ mod tests {
         assert_eq!(pass.options_json, r#"{"program":"docker-credential-pass"}"#);
         let file = backend_config(&config, "file").unwrap();
         assert_eq!(file.options_json, "{}");
+    }
+
+    #[test]
+    fn timeout_secs_bounds_the_hosts_wait_too() {
+        let (_dir, config) = loaded(
+            "[credential_backends.keyring]
+timeout_secs = 2
+             [credential_backends.slow]
+backend = \"helper\"
+timeout_secs = 0.5
+",
+        );
+        let keyring = backend_config(&config, "keyring").unwrap();
+        assert_eq!(
+            keyring.call_limit,
+            Duration::from_secs(2) + CALL_LIMIT_GRACE
+        );
+        let slow = backend_config(&config, "slow").unwrap();
+        assert_eq!(
+            slow.call_limit,
+            Duration::from_millis(500) + CALL_LIMIT_GRACE
+        );
+        assert_eq!(
+            backend_config(&config, "file").unwrap().call_limit,
+            DEFAULT_CALL_LIMIT
+        );
+        for bad in ["0", "-1", "\"10\"", "1e9"] {
+            let (_dir, config) = loaded(&format!(
+                "[credential_backends.keyring]\ntimeout_secs = {bad}\n"
+            ));
+            let text = backend_config(&config, "keyring").unwrap_err().to_string();
+            assert!(
+                text.contains("credential_backends.keyring.timeout_secs"),
+                "{bad}: {text}"
+            );
+        }
     }
 }

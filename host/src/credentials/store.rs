@@ -17,7 +17,10 @@
 //! name and the config key that chose it.
 
 use std::collections::BTreeSet;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
 
 use codex_plugin_api::{
     CredentialBackend, CredentialBackendBox, ErrorKind, LogLevel, PluginError, PluginResult,
@@ -34,41 +37,104 @@ static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 pub struct Member {
     /// The name config uses for it.
     pub name: String,
-    backend: Result<CredentialBackendBox, PluginError>,
+    backend: Result<Arc<CredentialBackendBox>, PluginError>,
+    /// How long one call into the backend may take.
+    limit: Duration,
 }
 
 impl Member {
-    /// A store whose backend was created (or failed to be).
-    pub fn new(name: &str, backend: Result<CredentialBackendBox, PluginError>) -> Self {
+    /// A store whose backend was created (or failed to be); calls into it
+    /// wait at most `limit`.
+    pub fn new(
+        name: &str,
+        backend: Result<CredentialBackendBox, PluginError>,
+        limit: Duration,
+    ) -> Self {
         Member {
             name: name.to_owned(),
-            backend,
+            backend: backend.map(Arc::new),
+            limit,
         }
     }
 
-    fn backend(&self) -> PluginResult<&CredentialBackendBox> {
-        self.backend.as_ref().map_err(Clone::clone)
-    }
-
     fn load(&self, service: &str, account: &str) -> PluginResult<Option<Zeroizing<String>>> {
-        Ok(self
-            .backend()?
-            .load(service.into(), account.into())
-            .into_result()?
-            .into_option()
-            .map(|secret| Zeroizing::new(secret.into_string())))
+        let (service, account) = (service.to_owned(), account.to_owned());
+        self.call("a read", move |backend| {
+            Ok(backend
+                .load(service.as_str().into(), account.as_str().into())
+                .into_result()?
+                .into_option()
+                .map(|secret| Zeroizing::new(secret.into_string())))
+        })
     }
 
     fn store(&self, service: &str, account: &str, secret: &str) -> PluginResult<()> {
-        self.backend()?
-            .store(service.into(), account.into(), secret.into())
-            .into_result()
+        let (service, account) = (service.to_owned(), account.to_owned());
+        let secret = Zeroizing::new(secret.to_owned());
+        self.call("a write", move |backend| {
+            backend
+                .store(
+                    service.as_str().into(),
+                    account.as_str().into(),
+                    secret.as_str().into(),
+                )
+                .into_result()
+        })
     }
 
     fn delete(&self, service: &str, account: &str) -> PluginResult<bool> {
-        self.backend()?
-            .delete(service.into(), account.into())
-            .into_result()
+        let (service, account) = (service.to_owned(), account.to_owned());
+        self.call("a delete", move |backend| {
+            backend
+                .delete(service.as_str().into(), account.as_str().into())
+                .into_result()
+        })
+    }
+
+    /// Runs `call` with the backend, waiting at most the store's limit.
+    fn call<T: Send + 'static>(
+        &self,
+        what: &str,
+        call: impl FnOnce(&CredentialBackendBox) -> PluginResult<T> + Send + 'static,
+    ) -> PluginResult<T> {
+        let backend = Arc::clone(self.backend.as_ref().map_err(Clone::clone)?);
+        bounded(&self.name, what, self.limit, move || call(&backend))
+    }
+}
+
+/// Runs `call` into the backend of store `store` on a thread of its own and
+/// waits at most `limit`: a backend that never returns costs that thread,
+/// which is left behind, and never the command.
+pub fn bounded<T: Send + 'static>(
+    store: &str,
+    what: &str,
+    limit: Duration,
+    call: impl FnOnce() -> PluginResult<T> + Send + 'static,
+) -> PluginResult<T> {
+    let (answer, answered) = mpsc::sync_channel(1);
+    thread::Builder::new()
+        .name(format!("credentials {store}"))
+        .spawn(move || {
+            let _ = answer.send(call());
+        })
+        .map_err(|error| {
+            PluginError::internal(format!(
+                "cannot start a thread for credential store `{store}`: {error}"
+            ))
+        })?;
+    match answered.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => Err(PluginError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the backend did not answer {what} within {} s; check the program or service \
+                 behind it (`timeout_secs` under [credential_backends.{store}] sets how long to wait)",
+                limit.as_secs_f64()
+            ),
+        )),
+        Err(RecvTimeoutError::Disconnected) => Err(PluginError::internal(format!(
+            "the backend ended {what} without an answer"
+        ))),
     }
 }
 

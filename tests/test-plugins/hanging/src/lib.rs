@@ -12,6 +12,10 @@
 //!   `ping`, `tools/list` with one tool `echo`, `tools/call echo`), like the
 //!   featureful test plugin, so that each hang is reached through a real session.
 //!
+//! - credential backend `hanging`: its option `hang` says where it stops for
+//!   good: `setup` (creating it), `load`, `store` or `delete`; every other
+//!   call answers at once (nothing stored, writes accepted and forgotten).
+//!
 //! It is not a real plugin: its file is not named `libcodex_*.so`, so the host
 //! never loads it from a build directory; tests copy it into a plugin
 //! directory as `libcodex_hanging.so`.
@@ -20,8 +24,8 @@ use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use codex_plugin_api::{
-    ConnectRequest, Connection, ErrorKind, HostServices, MessageSink, Plugin, PluginError,
-    PluginManifest, PluginResult, Transport,
+    ConnectRequest, Connection, CredentialBackend, ErrorKind, HostServices, MessageSink, Plugin,
+    PluginError, PluginManifest, PluginResult, Transport,
 };
 use serde_json::{Value, json};
 
@@ -77,6 +81,30 @@ impl Plugin for Hanging {
             "Test plugin: an in-process MCP server whose transport hangs where its args say",
         )
         .transport(NAME)
+        .credential_backend(NAME)
+    }
+
+    fn credential_backend(
+        name: &str,
+        host: HostServices,
+        options_json: &str,
+    ) -> PluginResult<Box<dyn CredentialBackend>> {
+        let _ = host;
+        if name != NAME {
+            return Err(PluginError::not_found(format!(
+                "the hanging plugin provides no credential backend named '{name}'"
+            )));
+        }
+        let options: Value = serde_json::from_str(options_json).unwrap_or(Value::Null);
+        let hang = options
+            .get("hang")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if hang == "setup" {
+            hang_forever();
+        }
+        Ok(Box::new(HangingBackend { hang }))
     }
 
     fn transport(name: &str, host: HostServices) -> PluginResult<Box<dyn Transport>> {
@@ -226,3 +254,33 @@ fn answer(message: &Value) -> Option<Value> {
 }
 
 codex_plugin_api::export_plugin!(Hanging);
+
+/// A credential backend that never returns from the call its `hang` option names.
+struct HangingBackend {
+    hang: String,
+}
+
+impl HangingBackend {
+    fn maybe_hang(&self, call: &str) {
+        if self.hang == call {
+            hang_forever();
+        }
+    }
+}
+
+impl CredentialBackend for HangingBackend {
+    fn load(&self, _service: &str, _account: &str) -> PluginResult<Option<String>> {
+        self.maybe_hang("load");
+        Ok(None)
+    }
+
+    fn store(&self, _service: &str, _account: &str, _secret: &str) -> PluginResult<()> {
+        self.maybe_hang("store");
+        Ok(())
+    }
+
+    fn delete(&self, _service: &str, _account: &str) -> PluginResult<bool> {
+        self.maybe_hang("delete");
+        Ok(false)
+    }
+}
