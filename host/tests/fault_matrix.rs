@@ -5,8 +5,10 @@
 //!
 //! Faults covered elsewhere: a server exiting mid-call, a hung tool and a
 //! server that never initializes (mcp_session.rs), a panicking, a hanging
-//! (connect, send, close) and an incompatible plugin (plugins.rs), refused
-//! OAuth logins (oauth_login.rs).
+//! (connect, send, close; a credential backend's set-up, read, write,
+//! delete) and an incompatible plugin (plugins.rs), refused OAuth logins and
+//! SIGINT during `mcp login` (oauth_login.rs), a keyring that disappears or
+//! freezes mid-run (credential_stores.rs).
 
 mod common;
 
