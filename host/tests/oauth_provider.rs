@@ -807,6 +807,16 @@ fn a_login_revoked_elsewhere_asks_to_log_in_again() {
         error.contains(&format!("codex mcp login {NAME}")),
         "the error does not say how to log in again:\n{error}"
     );
+    // One refresh attempt, one warning: starting over with `initialize`
+    // after `server/discover` failed does not refresh again.
+    assert_eq!(
+        error
+            .lines()
+            .filter(|line| line.starts_with("warning:") && line.contains("expired or was revoked"))
+            .count(),
+        1,
+        "{error}"
+    );
     assert_eq!(stdout(&output), "");
     // What is stored is left for the user to replace.
     assert!(session.stored().is_some());

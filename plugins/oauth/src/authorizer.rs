@@ -52,6 +52,11 @@ struct State {
     logins: usize,
     /// Why the last refresh failed, for the message when no login may start.
     refresh_error: Option<PluginError>,
+    /// A refresh of this connection failed: the authorization server will
+    /// not take that refresh token again (revoked, expired), so no second
+    /// attempt (and no second warning) when the host starts over, e.g. with
+    /// `initialize` after `server/discover` was refused.
+    refresh_failed: bool,
 }
 
 impl OAuthAuthorizer {
@@ -71,14 +76,16 @@ impl OAuthAuthorizer {
             state.tokens = self.store.load()?;
             state.loaded = true;
         }
-        let due = state.tokens.as_ref().is_some_and(|tokens| {
-            tokens.expiring(now_ms()) && tokens.token_response.refresh_token.is_some()
-        });
+        let due = !state.refresh_failed
+            && state.tokens.as_ref().is_some_and(|tokens| {
+                tokens.expiring(now_ms()) && tokens.token_response.refresh_token.is_some()
+            });
         if due && let Err(error) = self.refresh(&mut state).await {
             // The old token is sent anyway: the server's 401 then leads to
             // a login, or to this error.
             self.host.log(LogLevel::Warn, &error.message);
             state.refresh_error = Some(error);
+            state.refresh_failed = true;
         }
         let Some(tokens) = &state.tokens else {
             return Ok(None);
@@ -111,13 +118,16 @@ impl OAuthAuthorizer {
         let quiet = state
             .refreshed_on_401
             .is_some_and(|at| at.elapsed() < REFRESH_QUIET);
-        if can_refresh && !quiet {
+        if can_refresh && !quiet && !state.refresh_failed {
             match self.refresh(&mut state).await {
                 Ok(()) => {
                     state.refreshed_on_401 = Some(Instant::now());
                     return Ok(true);
                 }
-                Err(error) => state.refresh_error = Some(error),
+                Err(error) => {
+                    state.refresh_error = Some(error);
+                    state.refresh_failed = true;
+                }
             }
         }
         match self.login_options()? {
@@ -125,8 +135,8 @@ impl OAuthAuthorizer {
                 self.login(&mut state, &options, &bearer).await?;
                 Ok(true)
             }
-            _ => match state.refresh_error.take() {
-                Some(error) => Err(error),
+            _ => match &state.refresh_error {
+                Some(error) => Err(error.clone()),
                 None => Ok(false),
             },
         }
@@ -210,6 +220,7 @@ impl OAuthAuthorizer {
         state.tokens = Some(tokens);
         state.loaded = true;
         state.refresh_error = None;
+        state.refresh_failed = false;
         Ok(())
     }
 
