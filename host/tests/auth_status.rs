@@ -356,6 +356,20 @@ fn oauth_is_discovered_at_every_well_known_path() {
     }
 }
 
+/// `[mcp_servers.PREFIX0]` ... with the URL of each of `servers`.
+fn numbered_servers(prefix: &str, servers: &[Server]) -> String {
+    servers
+        .iter()
+        .enumerate()
+        .map(|(index, server)| {
+            format!(
+                "[mcp_servers.{prefix}{index}]\nurl = \"{}\"\n",
+                server.url()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn ten_slow_servers_are_probed_at_once() {
     // Without a challenge the metadata must be fetched: each document
@@ -371,14 +385,7 @@ fn ten_slow_servers_are_probed_at_once() {
             )
         })
         .collect();
-    let mut config = String::new();
-    for (index, server) in servers.iter().enumerate() {
-        config.push_str(&format!(
-            "[mcp_servers.slow{index}]\nurl = \"{}\"\n",
-            server.url()
-        ));
-    }
-    home.write_config(&config);
+    home.write_config(&numbered_servers("slow", &servers));
     let started = Instant::now();
     let list = list_json(&home);
     let took = started.elapsed();
@@ -401,14 +408,7 @@ fn a_challenge_naming_metadata_decides_without_waiting_for_the_documents() {
     let servers: Vec<Server> = (0..10)
         .map(|_| challenging(Duration::from_secs(4)))
         .collect();
-    let mut config = String::new();
-    for (index, server) in servers.iter().enumerate() {
-        config.push_str(&format!(
-            "[mcp_servers.remote{index}]\nurl = \"{}\"\n",
-            server.url()
-        ));
-    }
-    home.write_config(&config);
+    home.write_config(&numbered_servers("remote", &servers));
     let started = Instant::now();
     let list = list_json(&home);
     let took = started.elapsed();
