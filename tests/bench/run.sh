@@ -12,6 +12,12 @@
 #   --keep                        keep the work directory (homes, outputs, logs,
 #                                 results.json with every row's details)
 #
+# Per-side times of the in-process rows with criterion's statistics, for
+# checking a change to one side: `cargo build --release --workspace` then
+# `cargo bench -p codex-bench` (tests/bench/benches/in_process.rs). Its sides
+# run one after the other, so their ratio drifts with the machine: the
+# ratios of the report come from this script.
+#
 # Needs: tests/setup.sh (the Codex CLI from @openai/codex, pinned in
 # tests/package-lock.json) and tests/python/setup.sh (the Python MCP SDK for
 # row 4). Networking only on 127.0.0.1.
@@ -42,7 +48,7 @@ while [ $# -gt 0 ]; do
         shift
         ;;
     -h | --help)
-        sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1' (try --help)" ;;
@@ -159,4 +165,11 @@ if [ "$status" -ne 0 ]; then
 fi
 if [ "$smoke" -eq 0 ] && [ -z "$rows" ]; then
     printf '\nLoad after the run: `%s` (1, 5, 15 min).\n' "$load_after" >>"$repo/BENCHMARKS.md"
+fi
+if [ "$smoke" -eq 1 ]; then
+    # The criterion bench (`cargo bench -p codex-bench`), each function once
+    # with the debug build, so that it cannot rot either.
+    say "cargo test -p codex-bench --bench in_process (criterion, test mode)"
+    cargo test --locked -p codex-bench --bench in_process >&2 ||
+        die "the criterion bench (tests/bench/benches/in_process.rs) failed in test mode"
 fi

@@ -3,6 +3,7 @@
 //! client transport, and as a bare pipe round trip of the same bytes.
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
@@ -31,6 +32,32 @@ use crate::host_transport;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one call may take before the benchmark gives up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The host's runtime (host/src/commands/mod.rs): both sides of every
+/// in-process row run on it.
+pub fn host_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until something listens on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listened on 127.0.0.1:{port} within {timeout:?}")
+}
 
 /// The message every call sends to `echo`.
 pub const MESSAGE: &str = "benchmark";

@@ -2,10 +2,9 @@
 //! in one run, alternating, with medians.
 
 use std::fmt::Write as _;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
@@ -407,14 +406,6 @@ fn row2(setup: &Setup) -> Result<Vec<RowResult>> {
     Ok(vec![row])
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    // The host's runtime (host/src/commands/mod.rs).
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?)
-}
-
 fn rounds_and_batch(setup: &Setup, rounds: usize, batch: usize) -> (usize, usize) {
     if setup.smoke { (1, 2) } else { (rounds, batch) }
 }
@@ -425,7 +416,7 @@ fn spread_us(values: &[f64]) -> String {
 }
 
 fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
-    let runtime = runtime()?;
+    let runtime = calls::host_runtime()?;
     let codex_home = setup.work.join("row3-home");
     std::fs::create_dir_all(&codex_home)?;
     let plugin = calls::plugin_path(&setup.plugin_dir, "codex_stdio");
@@ -554,13 +545,8 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     Ok(vec![row3, row5])
 }
 
-/// A port nobody listens on right now.
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 fn row4(setup: &Setup) -> Result<Vec<RowResult>> {
-    let port = free_port()?;
+    let port = calls::free_port()?;
     let log = std::fs::File::create(setup.work.join("row4-server.log"))?;
     let mut server = Command::new(&setup.python)
         .arg(&setup.echo_server)
@@ -571,9 +557,9 @@ fn row4(setup: &Setup) -> Result<Vec<RowResult>> {
         .spawn()
         .with_context(|| format!("cannot start {}", setup.python.display()))?;
     let outcome = (|| -> Result<Vec<RowResult>> {
-        wait_for_port(port, Duration::from_secs(20))?;
+        calls::wait_for_port(port, Duration::from_secs(20))?;
         let url = format!("http://127.0.0.1:{port}/mcp");
-        let runtime = runtime()?;
+        let runtime = calls::host_runtime()?;
         let codex_home = setup.work.join("row4-home");
         std::fs::create_dir_all(&codex_home)?;
         let plugin = calls::plugin_path(&setup.plugin_dir, "codex_streamable_http");
@@ -659,17 +645,6 @@ fn row4(setup: &Setup) -> Result<Vec<RowResult>> {
     let _ = server.kill();
     let _ = server.wait();
     outcome
-}
-
-fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < timeout {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    bail!("nothing listened on 127.0.0.1:{port} within {timeout:?}")
 }
 
 fn stdio_servers(setup: &Setup, count: usize) -> (String, Vec<String>) {
