@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Home, built_library, server_everything, stderr, stdout};
-use serde_json::{Value, json};
-use server::{Request, Responder, TestServer, initialize_result, result};
+use serde_json::Value;
+use server::{Request, Responder, TestServer, echo_mcp};
 
 /// A server process on 127.0.0.1, killed when dropped.
 struct Peer {
@@ -271,44 +271,7 @@ fn mini_mcp(
         if gate(request, reply) {
             return;
         }
-        match (request.method.as_str(), request.rpc_method().as_deref()) {
-            ("POST", Some("initialize")) => {
-                let session = format!("s{}", sessions.fetch_add(1, Ordering::SeqCst) + 1);
-                reply.json(
-                    200,
-                    &[("Mcp-Session-Id", session.as_str())],
-                    &initialize_result(&request.rpc_id(), "2025-11-25"),
-                );
-            }
-            ("POST", Some(method)) if method.starts_with("notifications/") => reply.accepted(),
-            ("POST", Some("tools/list")) => reply.json(
-                200,
-                &[],
-                &result(
-                    &request.rpc_id(),
-                    json!({ "tools": [{
-                        "name": "echo",
-                        "description": "Echoes its message",
-                        "inputSchema": { "type": "object", "properties": { "message": { "type": "string" } } }
-                    }] }),
-                ),
-            ),
-            ("POST", Some("tools/call")) => {
-                let message = request.json()["params"]["arguments"]["message"].clone();
-                let text = message.as_str().unwrap_or_default().to_string();
-                reply.json(
-                    200,
-                    &[],
-                    &result(
-                        &request.rpc_id(),
-                        json!({ "content": [{ "type": "text", "text": text }] }),
-                    ),
-                );
-            }
-            ("DELETE", _) => reply.send(200, "", &[], ""),
-            ("GET", _) => reply.send(405, "", &[], ""),
-            _ => reply.send(400, "text/plain", &[], "unexpected"),
-        }
+        echo_mcp(request, reply, &sessions);
     })
 }
 

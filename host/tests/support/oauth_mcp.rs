@@ -18,11 +18,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use serde_json::json;
 
-use super::server::{Request, Responder, TestServer, initialize_result, result};
+use super::server::{Request, TestServer, echo_mcp};
 
 /// What runs when the token endpoint is called, before it answers (a test
 /// stops a keyring there, while `codex mcp login` is waiting).
@@ -74,47 +74,6 @@ fn param(text: &str, key: &str) -> String {
         .unwrap_or_default()
 }
 
-fn mcp(request: &Request, reply: &mut Responder<'_>, sessions: &AtomicUsize) {
-    match (request.method.as_str(), request.rpc_method().as_deref()) {
-        ("POST", Some("initialize")) => {
-            let session = format!("s{}", sessions.fetch_add(1, Ordering::SeqCst) + 1);
-            reply.json(
-                200,
-                &[("Mcp-Session-Id", session.as_str())],
-                &initialize_result(&request.rpc_id(), "2025-11-25"),
-            );
-        }
-        ("POST", Some(method)) if method.starts_with("notifications/") => reply.accepted(),
-        ("POST", Some("tools/list")) => reply.json(
-            200,
-            &[],
-            &result(
-                &request.rpc_id(),
-                json!({ "tools": [{
-                    "name": "echo",
-                    "description": "Echoes its message",
-                    "inputSchema": { "type": "object", "properties": { "message": { "type": "string" } } }
-                }] }),
-            ),
-        ),
-        ("POST", Some("tools/call")) => {
-            let message = request.json()["params"]["arguments"]["message"].clone();
-            let text = message.as_str().unwrap_or_default().to_owned();
-            reply.json(
-                200,
-                &[],
-                &result(
-                    &request.rpc_id(),
-                    json!({ "content": [{ "type": "text", "text": text }] }),
-                ),
-            );
-        }
-        ("DELETE", _) => reply.send(200, "", &[], ""),
-        ("GET", _) => reply.send(405, "", &[], ""),
-        _ => reply.send(400, "text/plain", &[], "unexpected"),
-    }
-}
-
 /// Starts the server; `server.url("/mcp")` is the OAuth-protected MCP URL.
 pub fn start(grant: Grant) -> TestServer {
     let sessions = AtomicUsize::new(0);
@@ -127,7 +86,7 @@ pub fn start(grant: Grant) -> TestServer {
             .split_once('?')
             .unwrap_or((request.path.as_str(), ""));
         match path {
-            "/mcp" | "/plain" if authorized(request, &grant) => mcp(request, reply, &sessions),
+            "/mcp" | "/plain" if authorized(request, &grant) => echo_mcp(request, reply, &sessions),
             "/mcp" => {
                 let challenge = format!(
                     "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\""

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -291,4 +291,48 @@ pub fn initialize_result(id: &Value, version: &str) -> Value {
 /// A JSON-RPC result for `id`.
 pub fn result(id: &Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// A 2025-11-25 MCP server with one tool, `echo` (it answers its `message`):
+/// `initialize` opens session `s1`, `s2`, ... (counted in `sessions`),
+/// notifications are accepted, DELETE ends a session, GET has no stream.
+pub fn echo_mcp(request: &Request, reply: &mut Responder<'_>, sessions: &AtomicUsize) {
+    match (request.method.as_str(), request.rpc_method().as_deref()) {
+        ("POST", Some("initialize")) => {
+            let session = format!("s{}", sessions.fetch_add(1, Ordering::SeqCst) + 1);
+            reply.json(
+                200,
+                &[("Mcp-Session-Id", session.as_str())],
+                &initialize_result(&request.rpc_id(), "2025-11-25"),
+            );
+        }
+        ("POST", Some(method)) if method.starts_with("notifications/") => reply.accepted(),
+        ("POST", Some("tools/list")) => reply.json(
+            200,
+            &[],
+            &result(
+                &request.rpc_id(),
+                json!({ "tools": [{
+                    "name": "echo",
+                    "description": "Echoes its message",
+                    "inputSchema": { "type": "object", "properties": { "message": { "type": "string" } } }
+                }] }),
+            ),
+        ),
+        ("POST", Some("tools/call")) => {
+            let message = request.json()["params"]["arguments"]["message"].clone();
+            let text = message.as_str().unwrap_or_default().to_owned();
+            reply.json(
+                200,
+                &[],
+                &result(
+                    &request.rpc_id(),
+                    json!({ "content": [{ "type": "text", "text": text }] }),
+                ),
+            );
+        }
+        ("DELETE", _) => reply.send(200, "", &[], ""),
+        ("GET", _) => reply.send(405, "", &[], ""),
+        _ => reply.send(400, "text/plain", &[], "unexpected"),
+    }
 }
