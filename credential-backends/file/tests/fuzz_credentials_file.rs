@@ -30,18 +30,8 @@ fn file_contents() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// `default` cases, or `PROPTEST_CASES` for a longer run.
-fn cases(default: u32) -> ProptestConfig {
-    ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default),
-    )
-}
-
 proptest! {
-    #![proptest_config(cases(256))]
+    #![proptest_config(codex_fuzz_support::cases(256))]
 
     #[test]
     fn fuzz_any_file_content_is_read_or_refused_and_never_damaged(contents in file_contents()) {

@@ -379,15 +379,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     /// Few distinct keys, so that layers collide often.
     fn key() -> impl Strategy<Value = String> {
         prop_oneof![4 => "[abc]", 1 => "\\PC{0,4}"]
@@ -449,7 +440,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(128))]
+        #![proptest_config(codex_fuzz_support::cases(128))]
 
         #[test]
         fn fuzz_layers_merge_recursively_with_origins(

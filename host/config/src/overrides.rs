@@ -285,15 +285,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     /// Text shaped like an override often enough to reach every branch.
     fn override_text() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -327,7 +318,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(512))]
+        #![proptest_config(codex_fuzz_support::cases(512))]
 
         #[test]
         fn fuzz_override_parse_never_panics(raw in override_text()) {

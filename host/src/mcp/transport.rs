@@ -391,15 +391,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -455,7 +446,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(512))]
+        #![proptest_config(codex_fuzz_support::cases(512))]
 
         #[test]
         fn fuzz_incoming_frames_never_panic(text in frame()) {

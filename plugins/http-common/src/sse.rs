@@ -274,15 +274,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     /// Bytes that are mostly SSE: field names, colons, line ends, a BOM.
     fn stream() -> impl Strategy<Value = Vec<u8>> {
         let piece = prop_oneof![
@@ -330,7 +321,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(1024))]
+        #![proptest_config(codex_fuzz_support::cases(1024))]
 
         #[test]
         fn fuzz_sse_chunks_parse_like_the_whole_input(

@@ -269,15 +269,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     fn header() -> impl Strategy<Value = String> {
         prop_oneof![
             any::<String>(),
@@ -286,7 +277,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(1024))]
+        #![proptest_config(codex_fuzz_support::cases(1024))]
 
         #[test]
         fn fuzz_bearer_challenge_never_panics(values in proptest::collection::vec(header(), 0..3)) {

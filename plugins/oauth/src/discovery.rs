@@ -490,15 +490,6 @@ mod fuzz {
 
     use super::*;
 
-    fn cases(default: u32) -> ProptestConfig {
-        ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     const ISSUER: &str = "https://as.example/tenant";
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -606,7 +597,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(cases(1024))]
+        #![proptest_config(codex_fuzz_support::cases(1024))]
 
         #[test]
         fn fuzz_read_auth_server_checks_s256_and_issuer(

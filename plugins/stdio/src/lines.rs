@@ -207,18 +207,8 @@ mod tests {
         }
     }
 
-    /// `default` cases, or `PROPTEST_CASES` for a longer run.
-    fn cases(default: u32) -> proptest::prelude::ProptestConfig {
-        proptest::prelude::ProptestConfig::with_cases(
-            std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
-    }
-
     proptest::proptest! {
-        #![proptest_config(cases(512))]
+        #![proptest_config(codex_fuzz_support::cases(512))]
 
         /// Fuzz target for incoming stdio frames: whatever bytes a server
         /// writes, in whatever pieces, the reader yields exactly the non-empty
