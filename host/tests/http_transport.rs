@@ -294,6 +294,22 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     found
 }
 
+/// `codex -v ARGS` with the bearer token in the environment, which must
+/// succeed; its stdout and stderr are added to `shown`.
+fn with_token(home: &Home, args: &[&str], shown: &mut String) -> std::process::Output {
+    let output = home
+        .codex()
+        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
+        .arg("-v")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    shown.push_str(&stdout(&output));
+    shown.push_str(&stderr(&output));
+    output
+}
+
 #[test]
 fn a_bearer_token_from_the_environment_is_sent_and_never_shown() {
     let bearer = format!("Bearer {TOKEN}");
@@ -319,51 +335,46 @@ fn a_bearer_token_from_the_environment_is_sent_and_never_shown() {
     let mut shown = String::new();
 
     // With the token: works, even with plugin logs on (-v).
-    let output = home
-        .codex()
-        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-        .args(["-v", "mcp", "call", "secure", "echo", "--args"])
-        .arg(r#"{"message":"let me in"}"#)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = with_token(
+        &home,
+        &[
+            "mcp",
+            "call",
+            "secure",
+            "echo",
+            "--args",
+            r#"{"message":"let me in"}"#,
+        ],
+        &mut shown,
+    );
     assert_eq!(stdout(&output), "let me in\n");
-    shown.push_str(&stdout(&output));
-    shown.push_str(&stderr(&output));
     let posts = server.posts("tools/call");
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].header_count("authorization"), 1);
 
     // Every machine-readable output, with the token set: it is not in any.
-    let tools = home
-        .codex()
-        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-        .args(["-v", "mcp", "tools", "secure", "--json"])
-        .output()
-        .unwrap();
-    assert!(tools.status.success(), "{}", stderr(&tools));
+    let tools = with_token(&home, &["mcp", "tools", "secure", "--json"], &mut shown);
     let listing: Value = serde_json::from_slice(&tools.stdout).unwrap();
     assert_eq!(
         listing["servers"][0]["tools"][0]["name"], "echo",
         "{listing}"
     );
-    let called = home
-        .codex()
-        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-        .args(["-v", "mcp", "call", "secure", "echo", "--json", "--args"])
-        .arg(r#"{"message":"as json"}"#)
-        .output()
-        .unwrap();
-    assert!(called.status.success(), "{}", stderr(&called));
+    let called = with_token(
+        &home,
+        &[
+            "mcp",
+            "call",
+            "secure",
+            "echo",
+            "--json",
+            "--args",
+            r#"{"message":"as json"}"#,
+        ],
+        &mut shown,
+    );
     let result: Value = serde_json::from_slice(&called.stdout).unwrap();
     assert_eq!(result["content"][0]["text"], "as json", "{result}");
-    let list = home
-        .codex()
-        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-        .args(["-v", "mcp", "list", "--json"])
-        .output()
-        .unwrap();
-    assert!(list.status.success(), "{}", stderr(&list));
+    let list = with_token(&home, &["mcp", "list", "--json"], &mut shown);
     let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
     let secure = servers
         .as_array()
@@ -376,38 +387,19 @@ fn a_bearer_token_from_the_environment_is_sent_and_never_shown() {
         secure["transport"]["bearer_token_env_var"], "CODEX_TEST_HTTP_TOKEN",
         "{servers}"
     );
-    let get = home
-        .codex()
-        .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-        .args(["-v", "mcp", "get", "secure", "--json"])
-        .output()
-        .unwrap();
-    assert!(get.status.success(), "{}", stderr(&get));
+    let get = with_token(&home, &["mcp", "get", "secure", "--json"], &mut shown);
     let shown_server: Value = serde_json::from_slice(&get.stdout).unwrap();
     assert_eq!(
         shown_server["transport"]["bearer_token_env_var"], "CODEX_TEST_HTTP_TOKEN",
         "{shown_server}"
     );
     for text_command in [&["mcp", "list"][..], &["mcp", "get", "secure"]] {
-        let output = home
-            .codex()
-            .env("CODEX_TEST_HTTP_TOKEN", TOKEN)
-            .arg("-v")
-            .args(text_command)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
+        let output = with_token(&home, text_command, &mut shown);
         assert!(
             stdout(&output).contains("CODEX_TEST_HTTP_TOKEN"),
             "{}",
             stdout(&output)
         );
-        shown.push_str(&stdout(&output));
-        shown.push_str(&stderr(&output));
-    }
-    for output in [&tools, &called, &list, &get] {
-        shown.push_str(&stdout(output));
-        shown.push_str(&stderr(output));
     }
 
     // Without the variable, or with it empty: a configuration error naming
