@@ -233,6 +233,21 @@ fn bearers_seen(server: &TestServer) -> Vec<String> {
 
 // ---- one store each -------------------------------------------------------
 
+/// The one warning line of `text`, which must be `auto` passing over the
+/// keyring for the file for an MCP login; its reason is the caller's to check.
+fn fallback_warning(text: &str) -> &str {
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].starts_with("warning: credential store `keyring` ")
+            && warnings[0].ends_with(
+                "using `file` instead (`mcp_oauth_credentials_store` chooses the stores)"
+            ),
+        "{text}"
+    );
+    warnings[0]
+}
+
 #[test]
 fn keyring_a_login_is_kept_in_the_secret_service_and_logout_removes_it() {
     let ss = SecretService::start();
@@ -364,15 +379,8 @@ fn auto_without_a_keyring_keeps_the_login_in_the_file_and_says_so_once() {
     );
     let output = lab.login();
     let text = stderr(&output);
-    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
-    assert_eq!(warnings.len(), 1, "{text}");
     assert!(
-        warnings[0].starts_with("warning: credential store `keyring` is not reachable (no keyring is reachable: the Secret Service (D-Bus org.freedesktop.secrets) is not reachable: "),
-        "{text}"
-    );
-    assert!(
-        warnings[0]
-            .ends_with("using `file` instead (`mcp_oauth_credentials_store` chooses the stores)"),
+        fallback_warning(&text).starts_with("warning: credential store `keyring` is not reachable (no keyring is reachable: the Secret Service (D-Bus org.freedesktop.secrets) is not reachable: "),
         "{text}"
     );
     let file = read_file(&lab.home).unwrap();
@@ -848,10 +856,8 @@ fn keyring_daemon_hung_during_mcp_login_is_a_timeout_naming_the_store_and_its_op
     let output = timed(&lab, &["mcp", "login", "docs"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stderr(&output);
-    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
-    assert_eq!(warnings.len(), 1, "{text}");
     assert!(
-        warnings[0].starts_with("warning: credential store `keyring` is not reachable (no keyring is reachable: \
+        fallback_warning(&text).starts_with("warning: credential store `keyring` is not reachable (no keyring is reachable: \
              opening the Secret Service (D-Bus org.freedesktop.secrets) did not finish within 2.0 s)"),
         "{text}"
     );
@@ -869,18 +875,7 @@ fn auto_keyring_killed_during_mcp_login_falls_back_to_the_file_with_one_warning(
 
     let output = timed(&lab, &["mcp", "login", "docs"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stderr(&output);
-    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
-    assert_eq!(warnings.len(), 1, "{text}");
-    assert!(
-        warnings[0].starts_with("warning: credential store `keyring` "),
-        "{text}"
-    );
-    assert!(
-        warnings[0]
-            .ends_with("using `file` instead (`mcp_oauth_credentials_store` chooses the stores)"),
-        "{text}"
-    );
+    fallback_warning(&stderr(&output));
     // The login is in the file, next to the other server's, which is intact.
     let file = read_file(&lab.home).unwrap();
     assert_eq!(file[account("docs", &lab.url)]["access_token"], ACCESS);
