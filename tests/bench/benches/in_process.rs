@@ -54,27 +54,46 @@ fn time_calls(runtime: &tokio::runtime::Runtime, service: &Service, iters: u64) 
     started.elapsed()
 }
 
+/// A session with server `bench` through `transport` of the plugin library
+/// `lib<library>.so` of this build, the server table holding one `key`;
+/// on the host's lifecycle for that transport.
+fn connect_plugin(
+    runtime: &tokio::runtime::Runtime,
+    library: &str,
+    transport: &str,
+    (key, value): (&str, String),
+    codex_home: &Path,
+) -> PluginSession {
+    let module = need(
+        calls::load_plugin(&calls::plugin_path(&build_dir(), library)),
+        &format!("the plugin lib{library}"),
+    );
+    let mut table = toml::Table::new();
+    table.insert(key.into(), value.into());
+    need(
+        runtime.block_on(PluginSession::connect(
+            module,
+            transport,
+            "bench",
+            toml::Value::Table(table),
+            calls::host_lifecycle(transport != "stdio"),
+            codex_home,
+        )),
+        &format!("connecting through the {transport} plugin"),
+    )
+}
+
 fn stdio(c: &mut Criterion) {
     let dir = build_dir();
     let demo = dir.join("codex-demo-server");
     let runtime = need(calls::host_runtime(), "the runtime");
     let home = need(tempfile::tempdir().map_err(Into::into), "a CODEX_HOME");
-    let module = need(
-        calls::load_plugin(&calls::plugin_path(&dir, "codex_stdio")),
-        "the stdio plugin",
-    );
-    let mut table = toml::Table::new();
-    table.insert("command".into(), demo.display().to_string().into());
-    let plugin = need(
-        runtime.block_on(PluginSession::connect(
-            module,
-            "stdio",
-            "demo",
-            toml::Value::Table(table),
-            calls::host_lifecycle(false),
-            home.path(),
-        )),
-        "connecting through the stdio plugin",
+    let plugin = connect_plugin(
+        &runtime,
+        "codex_stdio",
+        "stdio",
+        ("command", demo.display().to_string()),
+        home.path(),
     );
     let rmcp = need(
         runtime.block_on(calls::rmcp_stdio(&demo, &[])),
@@ -144,25 +163,14 @@ fn http(c: &mut Criterion) {
         "the Python MCP server",
     );
     let url = format!("http://127.0.0.1:{port}/mcp");
-    let dir = build_dir();
     let runtime = need(calls::host_runtime(), "the runtime");
     let home = need(tempfile::tempdir().map_err(Into::into), "a CODEX_HOME");
-    let module = need(
-        calls::load_plugin(&calls::plugin_path(&dir, "codex_streamable_http")),
-        "the streamable HTTP plugin",
-    );
-    let mut table = toml::Table::new();
-    table.insert("url".into(), url.clone().into());
-    let plugin = need(
-        runtime.block_on(PluginSession::connect(
-            module,
-            "streamable-http",
-            "py",
-            toml::Value::Table(table),
-            calls::host_lifecycle(true),
-            home.path(),
-        )),
-        "connecting through the streamable HTTP plugin",
+    let plugin = connect_plugin(
+        &runtime,
+        "codex_streamable_http",
+        "streamable-http",
+        ("url", url.clone()),
+        home.path(),
     );
     let rmcp = need(
         runtime.block_on(calls::rmcp_http(&url)),
