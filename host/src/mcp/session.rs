@@ -153,10 +153,7 @@ impl Session {
             Ok(Ok(Ok(connection))) => Arc::new(connection),
         };
 
-        let transport = match send_path {
-            SendPath::Inline => pending.into_transport(connection, name.to_string()),
-            SendPath::Thread => pending.into_threaded_transport(connection, name.to_string()),
-        };
+        let transport = pending.into_transport(connection, name.to_string(), send_path);
         let reason = transport.close_reason();
         let calls = transport.plugin_calls();
         let remaining = startup_timeout.saturating_sub(started.elapsed());

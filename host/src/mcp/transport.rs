@@ -203,24 +203,9 @@ pub fn channel() -> (MessageSinkBox, Pending) {
 }
 
 impl Pending {
-    /// Joins the receiving half with the opened connection.
-    /// Joins the receiving half with the opened connection; sends run
-    /// [`SendPath::Inline`].
-    pub fn into_transport(self, connection: Arc<ConnectionBox>, server: String) -> PluginTransport {
-        self.join(connection, server, SendPath::Inline)
-    }
-
-    /// Joins the receiving half with the opened connection; sends run
-    /// [`SendPath::Thread`].
-    pub fn into_threaded_transport(
-        self,
-        connection: Arc<ConnectionBox>,
-        server: String,
-    ) -> PluginTransport {
-        self.join(connection, server, SendPath::Thread)
-    }
-
-    fn join(
+    /// Joins the receiving half with the opened connection, its sends
+    /// running where `path` says.
+    pub fn into_transport(
         self,
         connection: Arc<ConnectionBox>,
         server: String,

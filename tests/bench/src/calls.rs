@@ -168,7 +168,12 @@ impl PluginSession {
             .map_err(|_| anyhow!("connecting to `{server}` took over {CONNECT_TIMEOUT:?}"))??
             .map_err(|error| anyhow!("connecting to `{server}` failed: {error}"))?;
         let connection = Arc::new(connection);
-        let transport = pending.into_transport(connection.clone(), server.to_string());
+        // Bundled plugins' sends run inline in the host, as here.
+        let transport = pending.into_transport(
+            connection.clone(),
+            server.to_string(),
+            host_transport::SendPath::Inline,
+        );
         let reason = transport.close_reason();
         let service = tokio::time::timeout(
             CONNECT_TIMEOUT,
