@@ -14,7 +14,7 @@ use codex_http_common::{
 };
 use codex_plugin_api::PluginResult;
 use codex_plugin_test_support::{RecordingHost, channel_sink};
-use common::server::{TestServer, initialize_result};
+use codex_test_support::server::{TestServer, initialize_result};
 use common::{Session, initialize, request};
 use serde_json::json;
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use codex_plugin_api::ErrorKind;
-use common::server::{TestServer, initialize_result};
+use codex_test_support::server::{TestServer, initialize_result};
 use common::{Harness, request};
 use serde_json::json;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use codex_plugin_api::{ErrorKind, Plugin, ServiceKind};
 use codex_streamable_http::{StreamableHttpPlugin, TRANSPORT_ERROR_CODE};
-use common::server::{Request, Responder, TestServer, initialize_result, result};
+use codex_test_support::server::{Request, Responder, TestServer, initialize_result, result};
 use common::{Event, Harness, INITIALIZED, free_port, initialize, request};
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use codex_plugin_api::ErrorKind;
-use common::server::TestServer;
+use codex_test_support::server::TestServer;
 use common::{Harness, initialize};
 
 #[test]

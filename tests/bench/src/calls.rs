@@ -27,6 +27,7 @@ use rmcp::{
 };
 
 use crate::host_transport;
+use codex_plugin_host::transports::SendPath;
 
 /// How long connecting and initializing may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -172,7 +173,8 @@ impl PluginSession {
         let transport = pending.into_transport(
             connection.clone(),
             server.to_string(),
-            host_transport::SendPath::Inline,
+            SendPath::Inline,
+            false,
         );
         let reason = transport.close_reason();
         let service = tokio::time::timeout(

@@ -18,15 +18,6 @@ pub mod rows;
 pub mod slow_http;
 pub mod stats;
 
-/// The host's adapter from a plugin connection to an rmcp transport, compiled
-/// from the host's own source so that the plugin side of rows 3 and 4 runs
-/// exactly the code `codex mcp call` runs (the host crate is a binary and
-/// has no library API).
-#[path = "../../../host/src/mcp/transport.rs"]
-pub mod host_transport;
-
-/// What the host's adapter asks to decide whether to print debug lines;
-/// the benchmarks never do.
-pub fn verbose() -> bool {
-    false
-}
+/// The host's adapter from a plugin connection to an rmcp transport: the
+/// plugin side of rows 3 and 4 runs exactly the code `codex mcp call` runs.
+pub use codex_mcp_client::transport as host_transport;

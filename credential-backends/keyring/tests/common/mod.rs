@@ -1,14 +1,11 @@
 //! Test support: a recording host, the backend through its root module,
-//! real keyrings (`tests/keyring/real_keyrings.rs`), and a child-process
+//! real keyrings (`codex_test_support::keyrings`), and a child-process
 //! runner for operations that need another process environment (the
 //! private Secret Service's bus address).
 
 #![allow(dead_code)]
 
-#[path = "../../../../tests/keyring/real_keyrings.rs"]
-mod real_keyrings;
-
-pub use real_keyrings::*;
+pub use codex_test_support::keyrings::*;
 
 use std::ffi::OsString;
 use std::fs;

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod server;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

@@ -1,0 +1,191 @@
+//! `codex mcp login` and `codex mcp logout`, and the logins other commands
+//! may start (`mcp add` on a server that asks for OAuth, `mcp tools/call`
+//! on a terminal or with `--login`).
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use codex_config::McpServerConfig;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::runtime;
+use codex_host::App;
+use crate::cli::McpLoginArgs;
+use codex_plugin_host::services::HostContext;
+use codex_mcp_client::oauth::{self, LoginFlags};
+use crate::output::{print_json, write_stdout};
+
+codex_feature_registry::declare_feature! {
+    key: "mcp_oauth_auto_login",
+    stage: Stable,
+    default: true,
+    description: "`codex mcp add --url` logs in by itself when the server asks for OAuth (with a terminal or $BROWSER)",
+    aliases: [],
+}
+
+/// The configured HTTP server `name`.
+fn http_server(app: &App, name: &str) -> Result<McpServerConfig> {
+    let servers = app.servers()?;
+    let Some(server) = servers.get(name) else {
+        bail!(
+            "No MCP server named '{name}' found in configuration.\nhelp: `codex mcp list` shows the configured servers"
+        );
+    };
+    if server.url.is_none() {
+        bail!(
+            "OAuth login is only supported for streamable_http transports (MCP server `{name}` has a `command`)."
+        );
+    }
+    Ok(server.clone())
+}
+
+/// `codex mcp login NAME`.
+pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
+    codex_config::validate_server_name(&args.name)?;
+    let server = http_server(app, &args.name)?;
+    let client_secret = if args.client_secret_stdin {
+        Some(read_client_secret()?)
+    } else {
+        None
+    };
+    let flags = LoginFlags {
+        scopes: args.scopes,
+        no_browser: args.no_browser,
+        client_id: args.client_id,
+        client_secret,
+        resource: args.oauth_resource,
+        registration: args.oauth_client_registration,
+        callback_port: args.callback_port,
+    };
+    let options = oauth::login_options(&app.config, &flags)?;
+    let host = app.host_context()?;
+    // A step-up the plugin needs during this login uses the same options.
+    host.allow_login(options.clone());
+    let plugins = app.plugins()?;
+    let answer = runtime()?.block_on(oauth::login(&args.name, &server, plugins, &host, options))?;
+    if args.json {
+        print_json(&answer)?;
+    } else {
+        write_stdout(&format!("{}\n", oauth::message(&answer)))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The client secret, one line from stdin (a terminal gets a prompt).
+fn read_client_secret() -> Result<Zeroizing<String>> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Client secret: ");
+    }
+    let mut secret = Zeroizing::new(String::new());
+    stdin
+        .read_to_string(&mut secret)
+        .context("cannot read the client secret from stdin")?;
+    let trimmed = Zeroizing::new(secret.trim_end_matches(['\r', '\n']).to_owned());
+    if trimmed.is_empty() {
+        bail!(
+            "--client-secret-stdin: stdin was empty; pipe the secret in, e.g. `printf %s \"$SECRET\" | codex mcp login NAME --client-id ID --client-secret-stdin`"
+        );
+    }
+    Ok(trimmed)
+}
+
+/// `codex mcp logout NAME`: revokes through the `oauth` plugin where it is
+/// loaded, then deletes from every store (Codex's messages; nothing stored
+/// is not an error).
+pub fn logout(app: &App, name: &str) -> Result<ExitCode> {
+    let servers = app.servers()?;
+    let Some(server) = servers.get(name) else {
+        bail!("No MCP server named '{name}' found in configuration.");
+    };
+    let Some(url) = server.url.as_deref() else {
+        bail!("OAuth logout is only supported for streamable_http transports.");
+    };
+    let host = app.host_context()?;
+    let plugins = app.plugins()?;
+    // The plugin deletes from the configured store what it revoked; the
+    // host then deletes from every store the tokens may be in.
+    let removed_by_plugin = match runtime()?.block_on(oauth::logout(name, server, plugins, &host)) {
+        Ok(Some(answer)) => {
+            if answer.get("revoked") == Some(&json!(true)) {
+                eprintln!("Revoked the OAuth tokens of '{name}' at its authorization server.");
+            }
+            answer.get("removed") == Some(&json!(true))
+        }
+        Ok(None) => false,
+        // Revocation is a courtesy to the server; deleting is what the
+        // user asked for, and it still happens.
+        Err(error) => {
+            eprintln!("warning: {error:#}");
+            false
+        }
+    };
+    let removed = codex_credentials::delete_mcp_tokens(&host, name, url)
+        .map_err(|error| anyhow::anyhow!("failed to delete OAuth credentials: {error:#}"))?
+        || removed_by_plugin;
+    let message = if removed {
+        format!("Removed OAuth credentials for '{name}'.")
+    } else {
+        format!("No OAuth credentials stored for '{name}'.")
+    };
+    write_stdout(&format!("{message}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a person can complete a browser login now: a terminal, or a
+/// `$BROWSER` that the user set up (a script, a headless browser).
+fn person_or_browser() -> bool {
+    (std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+        || std::env::var_os("BROWSER").is_some_and(|value| !value.is_empty())
+}
+
+/// After `codex mcp add NAME --url ...`: when the server asks for OAuth and
+/// no token is configured, logs in (feature `mcp_oauth_auto_login`, with a
+/// terminal or `$BROWSER`), else says which command does it. The server
+/// stays added whatever happens here.
+pub fn login_after_add(app: &App, name: &str) -> Result<()> {
+    let servers = app.servers()?;
+    let Some(server) = servers.get(name) else {
+        return Ok(());
+    };
+    if codex_mcp_client::auth::status_from_config(server).is_some() {
+        return Ok(());
+    }
+    let host = app.host_context()?;
+    let plugins = app.plugins()?;
+    let probed = codex_mcp_client::auth::probe_all(&[(name.to_owned(), server.clone())], plugins, &host);
+    if probed.get(name) != Some(&codex_config::AuthStatus::NotLoggedIn) {
+        return Ok(());
+    }
+    let auto = host
+        .features
+        .get("mcp_oauth_auto_login")
+        .copied()
+        .unwrap_or(true);
+    if !auto || !person_or_browser() {
+        eprintln!("MCP server `{name}` asks for OAuth; run `codex mcp login {name}` to log in.");
+        return Ok(());
+    }
+    eprintln!("MCP server `{name}` asks for OAuth; logging in.");
+    let options = oauth::login_options(&app.config, &LoginFlags::default())?;
+    host.allow_login(options.clone());
+    match runtime()?.block_on(oauth::login(name, server, plugins, &host, options)) {
+        Ok(answer) => eprintln!("{}", oauth::message(&answer)),
+        Err(error) => eprintln!(
+            "warning: the login failed: {error:#}\nhelp: run `codex mcp login {name}` to try again"
+        ),
+    }
+    Ok(())
+}
+
+/// For `mcp tools/call`: lets transports log in by themselves when the user
+/// asked for it (`--login`) or a person is at a terminal.
+pub fn allow_login_while_connecting(app: &App, host: &Arc<HostContext>, asked: bool) -> Result<()> {
+    if asked || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        host.allow_login(oauth::login_options(&app.config, &LoginFlags::default())?);
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! One function per command.
+
+mod config;
+mod features;
+mod login;
+mod mcp_auth;
+mod mcp_config;
+mod mcp_tools;
+mod plugin;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use codex_host::App;
+use crate::cli::{
+    Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand, McpCommand, PluginCommand,
+};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    // Diagnostics work even when the config does not load.
+    if let Command::Debug(command) = &cli.command {
+        return debug(command);
+    }
+    let creates_profile = matches!(
+        cli.command,
+        Command::Features(FeaturesCommand::Enable(_) | FeaturesCommand::Disable(_))
+    );
+    let app = if creates_profile {
+        App::load_creating_profile(cli.global.run_options())?
+    } else {
+        App::load(cli.global.run_options())?
+    };
+    match cli.command {
+        Command::Mcp(McpCommand::List(args)) => mcp_config::list(&app, args.json),
+        Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
+        Command::Mcp(McpCommand::Add(args)) => mcp_config::add(&app, args),
+        Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, &args.name),
+        Command::Mcp(McpCommand::Login(args)) => mcp_auth::login(&app, args),
+        Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
+        Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
+        Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
+        Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
+        Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
+        Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),
+        Command::Features(FeaturesCommand::Enable(args)) => features::set(&app, &args.key, true),
+        Command::Features(FeaturesCommand::Disable(args)) => features::set(&app, &args.key, false),
+        Command::Features(FeaturesCommand::Explain(args)) => {
+            features::explain(&app, &args.key, args.json)
+        }
+        Command::Config(ConfigCommand::Show(args)) => config::show(&app, &args),
+        Command::Login(args) => login::login(&app, args),
+        Command::Logout => login::logout(&app),
+        Command::Debug(command) => debug(&command),
+    }
+}
+
+fn debug(command: &DebugCommand) -> Result<ExitCode> {
+    match command {
+        DebugCommand::ProcessState => crate::output::print_json(&crate::hardening::state())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A multi-threaded runtime for commands that talk to servers.
+fn runtime() -> Result<CommandRuntime> {
+    Ok(CommandRuntime(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?,
+    ))
+}
+
+/// How long the end of a command waits for threads still inside plugin
+/// code. The host gave up on those calls at their deadline; the grace only
+/// lets one that is about to return clean up after itself (a late connect
+/// closes what it opened).
+const PLUGIN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A runtime that runs one future and then shuts down without waiting for
+/// ever: dropping a tokio runtime waits for every blocking thread, and one
+/// stuck in a plugin that never returns would keep the command from ending
+/// after it has already failed with its timeout.
+struct CommandRuntime(tokio::runtime::Runtime);
+
+impl CommandRuntime {
+    fn block_on<F: std::future::Future>(self, future: F) -> F::Output {
+        let output = self.0.block_on(future);
+        self.0.shutdown_timeout(PLUGIN_EXIT_GRACE);
+        output
+    }
+}

@@ -1,0 +1,26 @@
+//! `codex`: parse the command line, run one command, map the outcome to an exit code.
+
+mod cli;
+mod commands;
+mod hardening;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // SAFETY: nothing has started a thread yet.
+    if let Err(error) = unsafe { hardening::harden() } {
+        eprintln!("error: {error}");
+        return ExitCode::from(error.exit_code);
+    }
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            output::print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The integration tests of the `codex` binary: one test binary for every
+//! area (one link instead of one per file), a module per area. Each drives
+//! the built binary against real peers; the shared set-up is in
+//! `codex-test-support`.
+
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth_status;
+mod config_layers;
+mod conformance;
+mod credential_stores;
+mod credentials;
+mod fault_matrix;
+mod features;
+mod hardening;
+mod http_transport;
+mod login;
+mod mcp_config;
+mod mcp_session;
+mod oauth_login;
+mod oauth_provider;
+mod plugins;

@@ -1,0 +1,400 @@
+//! `codex mcp add|list|get|remove` through the binary, with a temporary CODEX_HOME.
+
+
+use codex_test_support::{Home, stderr, stdout};
+use serde_json::{Value, json};
+
+#[test]
+fn add_list_get_remove_round_trip_in_text_and_json() {
+    let home = Home::new();
+    let empty = home.codex().args(["mcp", "list"]).output().unwrap();
+    assert!(empty.status.success());
+    assert_eq!(
+        stdout(&empty),
+        "No MCP servers configured yet. Try `codex mcp add my-tool -- my-command`.\n"
+    );
+
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "docs",
+            "--env",
+            "API_KEY=sekrit-value",
+            "--",
+            "docs-server",
+            "--port",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert_eq!(stdout(&added), "Added global MCP server 'docs'.\n");
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "remote",
+            "--url",
+            "https://mcp.example.com/mcp",
+            "--bearer-token-env-var",
+            "EXAMPLE_TOKEN",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    let list = home.codex().args(["mcp", "list"]).output().unwrap();
+    let text = stdout(&list);
+    assert!(text.contains("docs-server"), "{text}");
+    assert!(text.contains("API_KEY=*****"), "{text}");
+    assert!(
+        text.contains("https://mcp.example.com/mcp") && text.contains("Bearer token"),
+        "{text}"
+    );
+
+    let list = home
+        .codex()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let docs = &servers[0];
+    assert_eq!(docs["name"], "docs");
+    assert_eq!(docs["enabled"], true);
+    assert_eq!(docs["transport"]["type"], "stdio");
+    assert_eq!(docs["transport"]["command"], "docs-server");
+    assert_eq!(docs["transport"]["args"], json!(["--port", "3"]));
+    assert_eq!(docs["transport"]["env"], json!({"API_KEY": "*****"}));
+    assert_eq!(docs["auth_status"], "unsupported");
+    let remote = &servers[1];
+    assert_eq!(remote["transport"]["type"], "streamable_http");
+    assert_eq!(remote["transport"]["bearer_token_env_var"], "EXAMPLE_TOKEN");
+    assert_eq!(remote["auth_status"], "bearer_token");
+
+    let get = home.codex().args(["mcp", "get", "docs"]).output().unwrap();
+    let text = stdout(&get);
+    assert!(text.starts_with("docs\n  enabled: true\n"), "{text}");
+    assert!(text.contains("  env: API_KEY=*****\n"), "{text}");
+    assert!(text.contains("  remove: codex mcp remove docs\n"), "{text}");
+    let get = home
+        .codex()
+        .args(["mcp", "get", "docs", "--json"])
+        .output()
+        .unwrap();
+    let docs: Value = serde_json::from_slice(&get.stdout).unwrap();
+    assert_eq!(docs["transport"]["env"], json!({"API_KEY": "*****"}));
+    for output in [&list, &get] {
+        assert!(
+            !stdout(output).contains("sekrit-value"),
+            "a secret leaked: {}",
+            stdout(output)
+        );
+    }
+
+    let missing = home.codex().args(["mcp", "get", "nope"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("No MCP server named 'nope' found."));
+
+    let removed = home
+        .codex()
+        .args(["mcp", "remove", "docs"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success());
+    assert_eq!(stdout(&removed), "Removed global MCP server 'docs'.\n");
+    let again = home
+        .codex()
+        .args(["mcp", "remove", "docs"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(stdout(&again), "No MCP server named 'docs' found.\n");
+    assert!(!home.read_config().contains("docs"));
+    assert!(home.read_config().contains("[mcp_servers.remote]"));
+}
+
+#[test]
+fn an_existing_config_keeps_its_comments_and_order_after_add() {
+    let home = Home::new();
+    let original = "# my settings\nmodel = \"o3\"  # the model I like\n\n[features]\n# keep this\nunified_exec = true\n";
+    home.write_config(original);
+    let added = home
+        .codex()
+        .args(["mcp", "add", "demo", "--", "demo-server"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let text = home.read_config();
+    assert!(
+        text.starts_with(original),
+        "the original text changed:\n{text}"
+    );
+    assert!(
+        text.contains("[mcp_servers.demo]\ncommand = \"demo-server\""),
+        "{text}"
+    );
+
+    let removed = home
+        .codex()
+        .args(["mcp", "remove", "demo"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success());
+    assert_eq!(home.read_config().trim_end(), original.trim_end());
+}
+
+/// Runs `codex` with `args` and checks it fails with `expected` in stderr and
+/// leaves config.toml byte-for-byte as it was.
+fn fails_without_changes(home: &Home, args: &[&str], code: i32, expected: &str) {
+    let before = std::fs::read(home.config_path()).ok();
+    let output = home.codex().args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains(expected),
+        "{args:?}: expected {expected:?} in:\n{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(home.config_path()).ok(),
+        before,
+        "{args:?} changed config.toml"
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_changes_nothing() {
+    let home = Home::new();
+    home.write_config("# keep me\n[mcp_servers.ok]\ncommand = \"ok-server\"\n");
+
+    fails_without_changes(
+        &home,
+        &["mcp", "add", "bad name", "--", "x"],
+        1,
+        "invalid server name 'bad name' (use letters, numbers, '-', '_')",
+    );
+    fails_without_changes(
+        &home,
+        &["mcp", "add", "e", "--env", "NOEQUALS", "--", "x"],
+        1,
+        "environment entries must be in KEY=VALUE form",
+    );
+    fails_without_changes(
+        &home,
+        &[
+            "mcp",
+            "add",
+            "both",
+            "--url",
+            "http://127.0.0.1:1/mcp",
+            "--",
+            "x",
+        ],
+        2,
+        "cannot be used with",
+    );
+    fails_without_changes(&home, &["mcp", "add", "nothing"], 2, "required");
+    fails_without_changes(
+        &home,
+        &["mcp", "add", "x", "--command", "y"],
+        2,
+        "unexpected argument '--command' found",
+    );
+    fails_without_changes(
+        &home,
+        &["mcp", "remove", "bad/name"],
+        1,
+        "invalid server name",
+    );
+
+    // Mixed stdio/http fields in the file: every command that reads it fails, naming file:line:col.
+    let config = home.config_path();
+    home.write_config("[mcp_servers.mixed]\ncommand = \"x\"\nurl = \"http://127.0.0.1:1/mcp\"\n");
+    fails_without_changes(&home, &["mcp", "list"], 1, "url is not supported for stdio");
+    fails_without_changes(
+        &home,
+        &["mcp", "add", "new", "--", "x"],
+        1,
+        &format!("{}:", config.display()),
+    );
+
+    home.write_config(
+        "[mcp_servers.inline]\nurl = \"http://127.0.0.1:1/mcp\"\nbearer_token = \"abc123\"\n",
+    );
+    fails_without_changes(
+        &home,
+        &["mcp", "list"],
+        1,
+        "mcp_servers.inline uses unsupported `bearer_token`; set `bearer_token_env_var`.",
+    );
+    let output = home.codex().args(["mcp", "list"]).output().unwrap();
+    assert!(
+        !stderr(&output).contains("abc123"),
+        "the inline token leaked"
+    );
+
+    home.write_config("[mcp_servers.syntax]\ncommand = \"x\"\nargs = [\"a\",\n");
+    fails_without_changes(
+        &home,
+        &["mcp", "list"],
+        1,
+        &format!("{}:3:", config.display()),
+    );
+
+    home.write_config("[mcp_servers.typed]\ncommand = \"x\"\nargs = \"not-a-list\"\n");
+    fails_without_changes(
+        &home,
+        &["mcp", "add", "new", "--", "x"],
+        1,
+        &format!("{}:3:8", config.display()),
+    );
+    fails_without_changes(&home, &["mcp", "list"], 1, "mcp_servers.typed.args");
+}
+
+#[test]
+fn config_overrides_apply_to_mcp_commands() {
+    let home = Home::new();
+    home.write_config("[mcp_servers.demo]\ncommand = \"demo-server\"\n");
+    let output = home
+        .codex()
+        .args([
+            "mcp",
+            "get",
+            "demo",
+            "--json",
+            "-c",
+            "mcp_servers.demo.enabled=false",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let demo: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(demo["enabled"], false);
+    // The override is for this run only.
+    assert!(!home.read_config().contains("enabled"));
+    fails_without_changes(
+        &home,
+        &["mcp", "list", "-c", "novalue"],
+        1,
+        "Invalid override (missing '='): novalue",
+    );
+}
+
+#[test]
+fn ten_processes_adding_twenty_servers_each_lose_none() {
+    let home = Home::new();
+    home.write_config("# shared by ten writers\n");
+    let writers: Vec<_> = (0..10)
+        .map(|writer| {
+            let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = home
+                .codex()
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+                .collect();
+            std::thread::spawn(move || {
+                for index in 0..20 {
+                    let output = std::process::Command::new(codex_test_support::codex_bin())
+                        .envs(envs.iter().cloned())
+                        .args(["mcp", "add", &format!("w{writer}-s{index}"), "--", "server"])
+                        .output()
+                        .unwrap();
+                    assert!(
+                        output.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let list = home
+        .codex()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", stderr(&list));
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(servers.as_array().unwrap().len(), 200);
+    // The user's comment survives every rewrite.
+    assert!(home.read_config().contains("# shared by ten writers\n"));
+}
+
+#[test]
+fn add_with_headers_writes_them_and_every_output_masks_their_values() {
+    let home = Home::new();
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "web",
+            "--url",
+            "http://127.0.0.1:9/mcp",
+            "--no-login",
+        ])
+        .args([
+            "--header",
+            "X-Team: secret-team-value",
+            "--header",
+            "X-Other:v2",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let config: toml::Table = toml::from_str(&home.read_config()).unwrap();
+    let headers = &config["mcp_servers"]["web"]["http_headers"];
+    assert_eq!(headers["X-Team"].as_str(), Some("secret-team-value"));
+    assert_eq!(headers["X-Other"].as_str(), Some("v2"));
+    for args in [
+        &["mcp", "get", "web", "--json"][..],
+        &["mcp", "get", "web"],
+        &["mcp", "list", "--json"],
+        &["mcp", "list"],
+    ] {
+        let output = home.codex().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            !text.contains("secret-team-value"),
+            "{args:?} shows a header value:\n{text}"
+        );
+        if args != ["mcp", "list"] {
+            // Codex's text list has no header column.
+            assert!(
+                text.contains("X-Team"),
+                "{args:?} names the header:\n{text}"
+            );
+        }
+    }
+    let bad = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "bad",
+            "--url",
+            "http://127.0.0.1:9/mcp",
+            "--header",
+            "no colon",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    // The value is not repeated: a header value may be a secret.
+    assert!(
+        stderr(&bad).contains("invalid header: expected `NAME: VALUE` or `NAME=VALUE`"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!home.read_config().contains("[mcp_servers.bad]"));
+}

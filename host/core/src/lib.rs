@@ -1,0 +1,10 @@
+//! What every front end of the host shares (the CLI today; the app server
+//! and the gateway next): one [`App`] per process holds CODEX_HOME, the
+//! merged configuration, the plugin set (loaded on first use), the feature
+//! flags resolved over every layer, and the services plugins get, with the
+//! MCP credential store attached.
+
+pub mod app;
+pub mod features;
+
+pub use app::{App, RunOptions};

@@ -1,0 +1,95 @@
+//! Auth status for `codex mcp list`: what config says, and for HTTP servers
+//! what their transport plugin finds when it probes the server's metadata.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use codex_config::{AuthStatus, McpServerConfig, TransportKind};
+
+use codex_plugin_host::PluginSet;
+use codex_plugin_host::services::HostContext;
+use codex_plugin_host::transports::{connect_request, find_transport};
+
+/// How long `mcp list` waits for every probe together (Codex waits 5 s per server, one after another).
+pub const PROBE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The status config alone decides, or `None` when the server must be probed.
+pub fn status_from_config(server: &McpServerConfig) -> Option<AuthStatus> {
+    if !server.enabled {
+        return Some(AuthStatus::Unsupported);
+    }
+    if !matches!(server.transport_kind(), TransportKind::StreamableHttp) {
+        return Some(AuthStatus::Unsupported);
+    }
+    let names_authorization = |headers: &Option<BTreeMap<String, String>>| {
+        headers.as_ref().is_some_and(|headers| {
+            headers
+                .keys()
+                .any(|key| key.eq_ignore_ascii_case("authorization"))
+        })
+    };
+    if server.bearer_token_env_var.is_some()
+        || names_authorization(&server.http_headers)
+        || names_authorization(&server.env_http_headers)
+    {
+        return Some(AuthStatus::BearerToken);
+    }
+    None
+}
+
+/// Probes every server in `servers` at once, each through its transport
+/// plugin, all within [`PROBE_DEADLINE`]. A server whose probe fails or does
+/// not answer in time is `Unsupported`, as in Codex.
+pub fn probe_all(
+    servers: &[(String, McpServerConfig)],
+    plugins: &PluginSet,
+    host: &Arc<HostContext>,
+) -> BTreeMap<String, AuthStatus> {
+    let (sender, receiver) = mpsc::channel();
+    for (name, server) in servers {
+        let found = match find_transport(name, server, plugins) {
+            Ok(found) => found,
+            Err(error) => {
+                host.log(
+                    codex_plugin_api::LogLevel::Debug,
+                    &format!("auth probe of `{name}`: {error}"),
+                );
+                continue;
+            }
+        };
+        let request = connect_request(name, server, PROBE_DEADLINE);
+        let services = host.services();
+        let sender = sender.clone();
+        let name = name.clone();
+        // A thread per server: probes block on the network, and a plugin
+        // that hangs must not hold up the others or the listing.
+        std::thread::spawn(move || {
+            let outcome = found
+                .create(services)
+                .and_then(|transport| transport.probe_auth(request).into_result());
+            let _ = sender.send((name, outcome));
+        });
+    }
+    drop(sender);
+    let deadline = Instant::now() + PROBE_DEADLINE;
+    let mut statuses = BTreeMap::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        let Ok((name, outcome)) = receiver.recv_timeout(left) else {
+            break;
+        };
+        let status = match outcome {
+            Ok(probe) if probe.oauth => AuthStatus::NotLoggedIn,
+            Ok(_) => AuthStatus::Unsupported,
+            Err(error) => {
+                host.log(
+                    codex_plugin_api::LogLevel::Debug,
+                    &format!("auth probe of `{name}`: {error}"),
+                );
+                AuthStatus::Unsupported
+            }
+        };
+        statuses.insert(name, status);
+    }
+    statuses
+}

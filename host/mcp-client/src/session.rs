@@ -1,0 +1,369 @@
+//! One MCP session with one configured server, over a transport plugin.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use codex_config::McpServerConfig;
+use rmcp::{
+    ServiceError,
+    model::{
+        CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+        ProtocolVersion, RequestParamsMeta, Tool,
+    },
+    service::RunningService,
+    service::{ClientLifecycleMode, ClientServiceExt},
+};
+
+use codex_plugin_host::PluginSet;
+use codex_plugin_host::services::HostContext;
+use codex_plugin_host::transports::{
+    self, HTTP_TRANSPORT, connect_request, find_named_transport, find_transport,
+};
+
+use crate::oauth;
+use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
+
+codex_feature_registry::declare_feature! {
+    key: "mcp_protocol_2026_07_28",
+    stage: Beta,
+    default: true,
+    description: "Ask HTTP servers for MCP 2026-07-28 (`server/discover`, no session) before falling back to `initialize`",
+    aliases: [],
+}
+
+/// How long a failed start waits for the plugin to say why the connection
+/// ended (a server's exit status and stderr) before it reports the failure
+/// it saw itself.
+const REASON_WAIT: Duration = Duration::from_secs(2);
+
+/// The feature that turns on MCP 2026-07-28 for HTTP servers.
+const MODERN_PROTOCOL_FEATURE: &str = "mcp_protocol_2026_07_28";
+
+/// The host's side of an MCP session: who it is, and what it does with
+/// notifications (progress goes to the user).
+struct HostClient {
+    server: String,
+    progress: ProgressDisplay,
+}
+
+/// How a front end shows the progress a server reports during a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressDisplay {
+    /// Not at all.
+    Hidden,
+    /// One line per notification on standard error (logs, tests).
+    Lines,
+    /// One line redrawn in place (standard error is a terminal).
+    Live,
+}
+
+impl rmcp::ClientHandler for HostClient {
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        let live = match self.progress {
+            ProgressDisplay::Hidden => return,
+            ProgressDisplay::Lines => false,
+            ProgressDisplay::Live => true,
+        };
+        let amount = match params.total {
+            Some(total) => format!("{}/{}", params.progress, total),
+            None => params.progress.to_string(),
+        };
+        let message = params.message.map(|m| format!(" {m}")).unwrap_or_default();
+        if live {
+            eprint!("\r\x1b[2K{}: progress {amount}{message}", self.server);
+        } else {
+            eprintln!("{}: progress {amount}{message}", self.server);
+        }
+    }
+}
+
+/// A connected, initialized MCP server.
+pub struct Session {
+    pub name: String,
+    service: RunningService<rmcp::RoleClient, HostClient>,
+    calls: Arc<PluginCalls>,
+    reason: Arc<CloseReason>,
+    tool_timeout: Duration,
+    /// The plugin that provides the transport, named when it hangs.
+    plugin: String,
+    progress: ProgressDisplay,
+}
+
+/// What the host says about itself in `initialize`. It asks for 2025-11-25,
+/// the newest revision that has an initialize handshake and what deployed
+/// servers speak; a server may answer with an older one.
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
+    )
+    .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
+}
+
+impl Session {
+    /// Connects to `name` and runs `initialize`, all within the server's
+    /// `startup_timeout_sec`.
+    pub async fn connect(
+        name: &str,
+        server: &McpServerConfig,
+        plugins: &PluginSet,
+        host: &Arc<HostContext>,
+        progress: ProgressDisplay,
+    ) -> Result<Session> {
+        let started = Instant::now();
+        // A login may happen while connecting: give the person time for it.
+        let login_time = if host.login_allowed() {
+            oauth::LOGIN_TIMEOUT
+        } else {
+            Duration::ZERO
+        };
+        let startup_timeout = server.startup_timeout() + login_time;
+        let find = if oauth::serves(name, server, plugins, host) {
+            find_named_transport(name, oauth::OAUTH_TRANSPORT, plugins)?
+        } else {
+            find_transport(name, server, plugins)?
+        };
+        let plugin = find.plugin.clone();
+        let send_path = find.send_path;
+        let (sink, pending) = transport::channel();
+        let request = connect_request(name, server, startup_timeout);
+        let services = host.services();
+        // Opening may block (spawning, connecting): never on an async thread,
+        // and never longer than the start-up deadline.
+        let opening = tokio::task::spawn_blocking(move || {
+            find.create(services)?.connect(request, sink).into_result()
+        });
+        // A connect that returns after this is dropped on its thread, which
+        // closes what it opened.
+        let connection = match tokio::time::timeout(startup_timeout, opening).await {
+            Err(_) => bail!(stuck_plugin_message(
+                name,
+                &plugin,
+                "connect",
+                startup_timeout,
+                "startup_timeout_sec"
+            )),
+            Ok(Err(join)) => bail!("MCP client for `{name}` failed to start: {join}"),
+            Ok(Ok(Err(error))) => bail!("MCP client for `{name}` failed to start: {error}"),
+            Ok(Ok(Ok(connection))) => Arc::new(connection),
+        };
+
+        let transport = pending.into_transport(connection, name.to_string(), send_path, host.verbose);
+        let reason = transport.close_reason();
+        let calls = transport.plugin_calls();
+        let remaining = startup_timeout.saturating_sub(started.elapsed());
+        let client = HostClient {
+            server: name.to_string(),
+            progress,
+        };
+        let lifecycle = if transports::transport_name(server) == HTTP_TRANSPORT
+            && host
+                .features
+                .get(MODERN_PROTOCOL_FEATURE)
+                .copied()
+                .unwrap_or(false)
+        {
+            // `server/discover` first; a server of an earlier revision
+            // refuses it and gets `initialize` (2025-11-25) right after.
+            ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            }
+        } else {
+            ClientLifecycleMode::Initialize
+        };
+        // A task of its own, so that the deadline fires on this thread
+        // even when a plugin's `send` blocks the thread running the handshake.
+        let mut handshake = tokio::spawn(client.serve_with_lifecycle(transport, lifecycle));
+        let service = match tokio::time::timeout(remaining, &mut handshake).await {
+            Ok(Ok(Ok(service))) => {
+                if let Some(info) = service.peer_info() {
+                    host.log(
+                        codex_plugin_api::LogLevel::Info,
+                        &format!(
+                            "MCP server `{name}` speaks MCP {}",
+                            info.protocol_version.as_str()
+                        ),
+                    );
+                }
+                service
+            }
+            Ok(Err(join)) => {
+                close_connection(name, &plugin, &calls).await;
+                bail!("MCP client for `{name}` failed to start: {join}");
+            }
+            Ok(Ok(Err(error))) => {
+                let reason = if calls.send_failed() {
+                    reason.wait(REASON_WAIT).await
+                } else {
+                    reason.get()
+                };
+                close_connection(name, &plugin, &calls).await;
+                let cause = reason
+                    .map(|reason| reason.to_string())
+                    .unwrap_or_else(|| error.to_string());
+                bail!("MCP client for `{name}` failed to start: {cause}");
+            }
+            Err(_) => {
+                handshake.abort();
+                let stuck_in_send = calls.send_pending();
+                close_connection(name, &plugin, &calls).await;
+                if stuck_in_send {
+                    bail!(stuck_plugin_message(
+                        name,
+                        &plugin,
+                        "send",
+                        startup_timeout,
+                        "startup_timeout_sec"
+                    ));
+                }
+                bail!(timeout_message(name, startup_timeout));
+            }
+        };
+        Ok(Session {
+            name: name.to_string(),
+            service,
+            calls,
+            reason,
+            tool_timeout: server.tool_timeout() + login_time,
+            plugin,
+            progress,
+        })
+    }
+
+    /// Every tool the server offers (all pages).
+    pub async fn list_tools(&self, deadline: Duration) -> Result<Vec<Tool>> {
+        match tokio::time::timeout(deadline, self.service.list_all_tools()).await {
+            Ok(Ok(tools)) => Ok(tools),
+            Ok(Err(error)) => Err(self.describe(error, "tools/list")),
+            Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
+                &self.name,
+                &self.plugin,
+                "send",
+                deadline,
+                "startup_timeout_sec"
+            )),
+            Err(_) => bail!(
+                "MCP server `{}` did not answer tools/list within {} s",
+                self.name,
+                deadline.as_secs_f64()
+            ),
+        }
+    }
+
+    /// Calls `tool` with `arguments`, within the server's `tool_timeout_sec`.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CallToolResult> {
+        let mut params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
+        // Ask for progress notifications; servers that support them report
+        // long operations, and the user sees it.
+        params.set_progress_token(rmcp::model::ProgressToken(
+            rmcp::model::NumberOrString::Number(1),
+        ));
+        let called = tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await;
+        if self.progress == ProgressDisplay::Live {
+            eprint!("\r\x1b[2K");
+        }
+        match called {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(self.describe(error, &format!("tool `{tool}`"))),
+            Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
+                &self.name,
+                &self.plugin,
+                "send",
+                self.tool_timeout,
+                "tool_timeout_sec"
+            )),
+            Err(_) => bail!(
+                "tool `{tool}` on MCP server `{}` timed out after {} s; \
+                 raise `tool_timeout_sec` under [mcp_servers.{}] if it needs longer",
+                self.name,
+                self.tool_timeout.as_secs_f64(),
+                self.name
+            ),
+        }
+    }
+
+    /// Ends the session: MCP shutdown, then the plugin releases the server
+    /// (for stdio: SIGTERM, then SIGKILL, to the whole process group).
+    pub async fn close(self) {
+        let Session {
+            name,
+            service,
+            calls,
+            plugin,
+            ..
+        } = self;
+        // Ending the service closes the transport, which starts the plugin's
+        // close; `close_connection` waits for that same close.
+        let _ = tokio::time::timeout(Duration::from_secs(5), service.cancel()).await;
+        close_connection(&name, &plugin, &calls).await;
+    }
+
+    fn describe(&self, error: ServiceError, what: &str) -> anyhow::Error {
+        // When the server died, its exit status and stderr say more than
+        // "transport closed".
+        if let Some(reason) = self.reason.get() {
+            return anyhow!("{what} failed: {reason}");
+        }
+        match error {
+            ServiceError::McpError(error) => {
+                anyhow!(
+                    "{what} failed: MCP server `{}` answered with error {}: {}",
+                    self.name,
+                    error.code.0,
+                    error.message
+                )
+            }
+            other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
+        }
+    }
+}
+
+fn timeout_message(name: &str, timeout: Duration) -> String {
+    format!(
+        "MCP client for `{name}` timed out after {} seconds. Add or adjust `startup_timeout_sec` in your config.toml:\n\
+         [mcp_servers.{name}]\nstartup_timeout_sec = XX",
+        timeout.as_secs_f64()
+    )
+}
+
+/// A plugin call that did not return within `waited`, in one line: which
+/// plugin, which call, for which server, and what to do about it.
+fn stuck_plugin_message(
+    name: &str,
+    plugin: &str,
+    call: &str,
+    waited: Duration,
+    timeout_key: &str,
+) -> String {
+    format!(
+        "MCP server `{name}`: the transport plugin `{plugin}` did not return from {call} within {} s; \
+         if it is only slow, raise `{timeout_key}` under [mcp_servers.{name}], otherwise the plugin is stuck \
+         (`codex plugin info {plugin}` shows its file)",
+        waited.as_secs_f64()
+    )
+}
+
+/// Closes the plugin connection, and says so when the plugin's close hung
+/// (the command goes on without it).
+async fn close_connection(name: &str, plugin: &str, calls: &PluginCalls) {
+    if calls.close().await.is_err() {
+        eprintln!(
+            "warning: MCP server `{name}`: the transport plugin `{plugin}` did not return from close within {} s; went on without it",
+            CLOSE_DEADLINE.as_secs()
+        );
+    }
+}
