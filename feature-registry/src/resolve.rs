@@ -183,6 +183,12 @@ impl Resolved {
         self.features.get(key).map(|feature| feature.effective)
     }
 
+    /// Whether the declared feature `feature` is on (its declared default
+    /// when this resolution does not know it).
+    pub fn feature_enabled(&self, feature: &crate::FeatureSpec) -> bool {
+        self.enabled(feature.key).unwrap_or(feature.default_enabled)
+    }
+
     /// Whether canonical key `key` is on; an unknown key is off.
     pub fn is_enabled(&self, key: &str) -> bool {
         self.enabled(key).unwrap_or(false)

@@ -27,6 +27,17 @@ pub struct FeatureSpec {
 
 inventory::collect!(FeatureSpec);
 
+impl FeatureSpec {
+    /// Whether this feature is on in `values` (effective values by key, as
+    /// a resolution gives them); the declared default where it is absent.
+    pub fn enabled_in(&self, values: &std::collections::BTreeMap<String, bool>) -> bool {
+        values
+            .get(self.key)
+            .copied()
+            .unwrap_or(self.default_enabled)
+    }
+}
+
 /// A place in the source code: module path, file and line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SourceLocation {
@@ -117,8 +128,60 @@ pub const fn is_valid_key(key: &str) -> bool {
 ///     aliases: [],
 /// }
 /// ```
+///
+/// Code that asks whether a feature is on names it through a static, so the
+/// key is written once and the declared default is the only default:
+///
+/// ```
+/// codex_feature_registry::declare_feature! {
+///     /// Connect to MCP servers concurrently.
+///     pub static CONCURRENT_STARTUP = {
+///         key: "concurrent_startup",
+///         stage: Stable,
+///         default: true,
+///         description: "Connect to MCP servers concurrently",
+///         aliases: [],
+///     };
+/// }
+///
+/// assert_eq!(CONCURRENT_STARTUP.key, "concurrent_startup");
+/// // Nothing resolved it: the declared default.
+/// let values = std::collections::BTreeMap::<String, bool>::new();
+/// assert!(CONCURRENT_STARTUP.enabled_in(&values));
+/// ```
 #[macro_export]
 macro_rules! declare_feature {
+    (
+        $(#[$meta:meta])*
+        $vis:vis static $name:ident = {
+            key: $key:literal,
+            stage: $stage:ident,
+            default: $default:expr,
+            description: $description:expr,
+            aliases: [$($alias:literal),* $(,)?] $(,)?
+        };
+    ) => {
+        $(#[$meta])*
+        $vis static $name: $crate::FeatureSpec = $crate::FeatureSpec {
+            key: $key,
+            stage: $crate::Stage::$stage,
+            default_enabled: $default,
+            description: $description,
+            aliases: &[$($alias),*],
+            declared_at: $crate::SourceLocation {
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
+            },
+        };
+        $crate::declare_feature! {
+            key: $key,
+            stage: $stage,
+            default: $default,
+            description: $description,
+            aliases: [$($alias),*],
+        }
+    };
     (
         key: $key:literal,
         stage: $stage:ident,

@@ -1,6 +1,9 @@
 //! The backend against real files in temporary directories, through the
 //! plugin's exported entry points where the host would use them.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

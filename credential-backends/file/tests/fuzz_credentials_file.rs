@@ -2,6 +2,9 @@
 //! `.credentials.json`, the backend never panics, and when it cannot read the
 //! file it refuses to write and leaves every byte as it was.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use codex_file::{FileBackend, mcp_account_key};
 use codex_plugin_api::CredentialBackend;
 use proptest::prelude::*;

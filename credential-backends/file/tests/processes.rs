@@ -3,6 +3,9 @@
 //! The test re-runs this test binary twice, each copy running only
 //! `child_writer`, which stores 100 keys when the environment tells it to.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! its keys are not seen by other tests; account names are unique per run
 //! because the persistent keyring (which keys are linked to) outlives it.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 // The Secret Service and the kernel keyring tested here are Linux stores.
 #![cfg(target_os = "linux")]
 

@@ -4,6 +4,8 @@
 //! The backend runs in child processes of this test binary, which get the
 //! private bus's address in their environment (see `common::ChildRun`).
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 // The Secret Service and the kernel keyring tested here are Linux stores.
 #![cfg(target_os = "linux")]
 

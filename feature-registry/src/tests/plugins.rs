@@ -1,3 +1,6 @@
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crate::{NameRole, Origin, Registry, RegistryError, Resolver, Source, Stage};
 
 #[test]

@@ -2,6 +2,9 @@
 //! from threads, and from separate processes (this test binary re-run as a
 //! child).
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,5 +1,8 @@
 //! Edits of the user's config.toml, on real files.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

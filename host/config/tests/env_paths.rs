@@ -1,6 +1,9 @@
 //! `ConfigPaths::from_env` and `find_codex_home` read the process
 //! environment, so they are tested alone in this test binary.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use codex_config::{ConfigPaths, find_codex_home};

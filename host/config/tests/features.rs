@@ -1,6 +1,9 @@
 //! Project layers and feature settings from real files: which layers a
 //! working directory brings in, and every toggle with its place.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use codex_config::features::{ModelSelector, ProfileSelector};

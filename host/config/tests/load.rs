@@ -1,6 +1,9 @@
 //! Loading the layers from real files: precedence, merge, origins and
 //! located errors.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use codex_config::{

@@ -1,5 +1,8 @@
 //! `codex mcp list/get` output, as exact snapshots, with secrets masked.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use codex_config::McpServerConfig;

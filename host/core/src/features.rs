@@ -15,7 +15,7 @@ use codex_feature_registry::{
 };
 use codex_plugin_api::FeatureStage;
 
-use codex_plugin_host::{PluginSet, PluginState};
+use codex_plugin_host::PluginSet;
 
 /// The registry with every loaded plugin's declared features added; a
 /// declaration the registry refuses is reported through `warn`.
@@ -25,7 +25,7 @@ pub fn registry(plugins: Option<&PluginSet>, mut warn: impl FnMut(String)) -> Re
         .map(|set| set.entries.as_slice())
         .unwrap_or_default()
     {
-        let (PluginState::Loaded, Some(manifest)) = (&entry.state, &entry.manifest) else {
+        let (true, Some(manifest)) = (entry.is_loaded(), entry.manifest()) else {
             continue;
         };
         for feature in manifest.features.iter() {

@@ -190,7 +190,8 @@ pub async fn logout(
         return Ok(None);
     }
     let found = oauth_transport(name, plugins)?;
-    let request: ConnectRequest = transports::connect_request(name, server, Duration::from_secs(30));
+    let request: ConnectRequest =
+        transports::connect_request(name, server, Duration::from_secs(30));
     let services = host.services();
     let running =
         tokio::task::spawn_blocking(move || found.create(services)?.logout(request).into_result());

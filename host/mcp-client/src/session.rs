@@ -25,20 +25,20 @@ use crate::oauth;
 use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
 
 codex_feature_registry::declare_feature! {
-    key: "mcp_protocol_2026_07_28",
-    stage: Beta,
-    default: true,
-    description: "Ask HTTP servers for MCP 2026-07-28 (`server/discover`, no session) before falling back to `initialize`",
-    aliases: [],
+    /// MCP 2026-07-28 for HTTP servers.
+    pub static MCP_PROTOCOL_2026_07_28 = {
+        key: "mcp_protocol_2026_07_28",
+        stage: Beta,
+        default: true,
+        description: "Ask HTTP servers for MCP 2026-07-28 (`server/discover`, no session) before falling back to `initialize`",
+        aliases: [],
+    };
 }
 
 /// How long a failed start waits for the plugin to say why the connection
 /// ended (a server's exit status and stderr) before it reports the failure
 /// it saw itself.
 const REASON_WAIT: Duration = Duration::from_secs(2);
-
-/// The feature that turns on MCP 2026-07-28 for HTTP servers.
-const MODERN_PROTOCOL_FEATURE: &str = "mcp_protocol_2026_07_28";
 
 /// The host's side of an MCP session: who it is, and what it does with
 /// notifications (progress goes to the user).
@@ -157,7 +157,8 @@ impl Session {
             Ok(Ok(Ok(connection))) => Arc::new(connection),
         };
 
-        let transport = pending.into_transport(connection, name.to_string(), send_path, host.verbose);
+        let transport =
+            pending.into_transport(connection, name.to_string(), send_path, host.verbose);
         let reason = transport.close_reason();
         let calls = transport.plugin_calls();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
@@ -166,11 +167,7 @@ impl Session {
             progress,
         };
         let lifecycle = if transports::transport_name(server) == HTTP_TRANSPORT
-            && host
-                .features
-                .get(MODERN_PROTOCOL_FEATURE)
-                .copied()
-                .unwrap_or(false)
+            && host.feature_enabled(&MCP_PROTOCOL_2026_07_28)
         {
             // `server/discover` first; a server of an earlier revision
             // refuses it and gets `initialize` (2025-11-25) right after.

@@ -68,28 +68,65 @@ pub fn search_path(codex_home: &Path, policy: &PluginPolicy) -> Vec<PluginDir> {
     dirs
 }
 
-/// What happened to one candidate file.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+/// What an opened library says of itself.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// The ABI version the library was built against.
+    pub api_version: String,
+    pub manifest: PluginManifest,
+}
+
+/// What happened to one candidate file, with what each outcome knows.
+#[derive(Clone)]
 pub enum PluginState {
     /// Opened, checked and ready.
-    Loaded,
+    Loaded {
+        declared: Declared,
+        module: PluginModuleRef,
+    },
     /// Not opened: a policy or trust check said no.
     Refused(String),
-    /// Opened, but built for another ABI.
-    Incompatible(String),
-    /// Opened, but not a working plugin.
-    Broken(String),
+    /// Opened, but built for another ABI. `detail` is the long layout
+    /// report, kept for `--verbose`.
+    Incompatible {
+        reason: String,
+        detail: Option<String>,
+    },
+    /// Opened, but not a working plugin; what it declared, when it got
+    /// that far (a manifest whose name is not the file's).
+    Broken {
+        reason: String,
+        declared: Option<Declared>,
+    },
 }
 
 impl PluginState {
+    /// `loaded`, `refused`, `incompatible` or `broken`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PluginState::Loaded { .. } => "loaded",
+            PluginState::Refused(_) => "refused",
+            PluginState::Incompatible { .. } => "incompatible",
+            PluginState::Broken { .. } => "broken",
+        }
+    }
+
+    /// Why the plugin is not loaded; `None` when it is.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            PluginState::Loaded { .. } => None,
+            PluginState::Refused(why) => Some(why),
+            PluginState::Incompatible { reason, .. } | PluginState::Broken { reason, .. } => {
+                Some(reason)
+            }
+        }
+    }
+
     /// `loaded`, `refused: why`, ... for text output.
     pub fn describe(&self) -> String {
-        match self {
-            PluginState::Loaded => "loaded".to_string(),
-            PluginState::Refused(why) => format!("refused: {why}"),
-            PluginState::Incompatible(why) => format!("incompatible: {why}"),
-            PluginState::Broken(why) => format!("broken: {why}"),
+        match self.reason() {
+            None => self.label().to_string(),
+            Some(why) => format!("{}: {why}", self.label()),
         }
     }
 }
@@ -101,28 +138,53 @@ pub struct PluginEntry {
     pub path: PathBuf,
     pub origin: DirOrigin,
     pub state: PluginState,
-    /// The ABI version the library was built against, once opened.
-    pub api_version: Option<String>,
-    pub manifest: Option<PluginManifest>,
-    /// The long layout report of an incompatible plugin.
-    pub detail: Option<String>,
-    module: Option<PluginModuleRef>,
 }
 
 impl PluginEntry {
+    /// Whether the plugin is loaded and usable.
+    pub fn is_loaded(&self) -> bool {
+        matches!(self.state, PluginState::Loaded { .. })
+    }
+
     /// The entry points of a loaded plugin.
     pub fn module(&self) -> Option<PluginModuleRef> {
-        self.module
+        match &self.state {
+            PluginState::Loaded { module, .. } => Some(*module),
+            _ => None,
+        }
+    }
+
+    /// What the library declared, once it was opened.
+    pub fn declared(&self) -> Option<&Declared> {
+        match &self.state {
+            PluginState::Loaded { declared, .. } => Some(declared),
+            PluginState::Broken { declared, .. } => declared.as_ref(),
+            PluginState::Refused(_) | PluginState::Incompatible { .. } => None,
+        }
+    }
+
+    /// The manifest, once the library was opened.
+    pub fn manifest(&self) -> Option<&PluginManifest> {
+        self.declared().map(|declared| &declared.manifest)
+    }
+
+    /// The long layout report of an incompatible plugin.
+    pub fn detail(&self) -> Option<&str> {
+        match &self.state {
+            PluginState::Incompatible { detail, .. } => detail.as_deref(),
+            _ => None,
+        }
     }
 
     /// Whether this loaded plugin provides service `name` of `kind`.
     pub fn provides(&self, kind: ServiceKind, name: &str) -> bool {
-        self.manifest.as_ref().is_some_and(|manifest| {
-            manifest
-                .services
-                .iter()
-                .any(|service| service.kind == kind && service.name.as_str() == name)
-        })
+        self.is_loaded()
+            && self.manifest().is_some_and(|manifest| {
+                manifest
+                    .services
+                    .iter()
+                    .any(|service| service.kind == kind && service.name.as_str() == name)
+            })
     }
 }
 
@@ -138,24 +200,19 @@ impl PluginSet {
         let mut seen = BTreeSet::new();
         for dir in dirs {
             for (name, path) in candidates(&dir.path) {
-                let mut entry = PluginEntry {
-                    name: name.clone(),
+                let state = if seen.insert(name.clone()) {
+                    load_state(&name, &path, policy)
+                } else {
+                    PluginState::Refused(format!(
+                        "a plugin named `{name}` was already found earlier on the search path"
+                    ))
+                };
+                entries.push(PluginEntry {
+                    name,
                     path,
                     origin: dir.origin,
-                    state: PluginState::Loaded,
-                    api_version: None,
-                    manifest: None,
-                    detail: None,
-                    module: None,
-                };
-                if !seen.insert(name.clone()) {
-                    entry.state = PluginState::Refused(format!(
-                        "a plugin named `{name}` was already found earlier on the search path"
-                    ));
-                } else {
-                    load_entry(&mut entry, policy);
-                }
-                entries.push(entry);
+                    state,
+                });
             }
         }
         PluginSet { entries }
@@ -163,9 +220,7 @@ impl PluginSet {
 
     /// The loaded plugin providing service `name` of `kind`.
     pub fn provider(&self, kind: ServiceKind, name: &str) -> Option<&PluginEntry> {
-        self.entries
-            .iter()
-            .find(|entry| matches!(entry.state, PluginState::Loaded) && entry.provides(kind, name))
+        self.entries.iter().find(|entry| entry.provides(kind, name))
     }
 
     /// Why no loaded plugin provides `name` of `kind`: the candidate that
@@ -173,45 +228,52 @@ impl PluginSet {
     pub fn why_missing(&self, name: &str) -> Option<&PluginEntry> {
         self.entries
             .iter()
-            .find(|entry| entry.name == name && !matches!(entry.state, PluginState::Loaded))
+            .find(|entry| entry.name == name && !entry.is_loaded())
     }
 }
 
-fn load_entry(entry: &mut PluginEntry, policy: &PluginPolicy) {
-    if let Some(why) = policy.refusal(&entry.name) {
-        entry.state = PluginState::Refused(why);
-        return;
+/// Vets, opens and checks the candidate `name` at `path`.
+fn load_state(name: &str, path: &Path, policy: &PluginPolicy) -> PluginState {
+    if let Some(why) = policy.refusal(name) {
+        return PluginState::Refused(why);
     }
-    if let Err(why) = trust::check_file(&entry.path) {
-        entry.state = PluginState::Refused(why);
-        return;
+    if let Err(why) = trust::check_file(path) {
+        return PluginState::Refused(why);
     }
-    if let Some(pin) = policy.sha256.get(&entry.name)
-        && let Err(why) = trust::check_pin(&entry.path, &entry.name, pin)
+    if let Some(pin) = policy.sha256.get(name)
+        && let Err(why) = trust::check_pin(path, name, pin)
     {
-        entry.state = PluginState::Refused(why);
-        return;
+        return PluginState::Refused(why);
     }
-    match load::open(&entry.path) {
+    match load::open(path) {
         Ok(opened) => {
-            entry.api_version = Some(opened.api_version);
-            let declared = opened.manifest.name.to_string();
-            if declared.replace('-', "_") != entry.name.replace('-', "_") {
-                entry.state = PluginState::Broken(format!(
-                    "the file is named for plugin `{}` but the plugin calls itself `{declared}`; \
-                     rename the file to {DLL_PREFIX}{PLUGIN_FILE_PREFIX}{declared}{DLL_SUFFIX}",
-                    entry.name
-                ));
+            let declared = Declared {
+                api_version: opened.api_version,
+                manifest: opened.manifest,
+            };
+            let calls_itself = declared.manifest.name.to_string();
+            if calls_itself.replace('-', "_") != name.replace('-', "_") {
+                PluginState::Broken {
+                    reason: format!(
+                        "the file is named for plugin `{name}` but the plugin calls itself `{calls_itself}`; \
+                         rename the file to {DLL_PREFIX}{PLUGIN_FILE_PREFIX}{calls_itself}{DLL_SUFFIX}"
+                    ),
+                    declared: Some(declared),
+                }
             } else {
-                entry.module = Some(opened.module);
+                PluginState::Loaded {
+                    declared,
+                    module: opened.module,
+                }
             }
-            entry.manifest = Some(opened.manifest);
         }
         Err(load::LoadFailure::Incompatible { reason, detail }) => {
-            entry.state = PluginState::Incompatible(reason);
-            entry.detail = detail;
+            PluginState::Incompatible { reason, detail }
         }
-        Err(load::LoadFailure::Broken(reason)) => entry.state = PluginState::Broken(reason),
+        Err(load::LoadFailure::Broken(reason)) => PluginState::Broken {
+            reason,
+            declared: None,
+        },
     }
 }
 

@@ -42,6 +42,11 @@ impl HostContext {
         }
     }
 
+    /// Whether the declared feature `feature` is on for this run.
+    pub fn feature_enabled(&self, feature: &codex_feature_registry::FeatureSpec) -> bool {
+        feature.enabled_in(&self.features)
+    }
+
     /// A services object for a plugin to keep.
     pub fn services(self: &Arc<Self>) -> HostServicesBox {
         HostServicesBox::from_value(HostServices(self.clone()), TD_Opaque)

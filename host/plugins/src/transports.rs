@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
-use codex_plugin_api::{ConnectRequest, HostServicesBox, PluginError, PluginModuleRef, ServiceKind, TransportBox};
+use codex_plugin_api::{
+    ConnectRequest, HostServicesBox, PluginError, PluginModuleRef, ServiceKind, TransportBox,
+};
 
 use crate::{DirOrigin, PluginSet};
 
@@ -60,10 +62,7 @@ pub struct FoundTransport {
 
 impl FoundTransport {
     /// Creates the transport object (plugin code: call it off async threads).
-    pub fn create(
-        &self,
-        services: HostServicesBox,
-    ) -> Result<TransportBox, PluginError> {
+    pub fn create(&self, services: HostServicesBox) -> Result<TransportBox, PluginError> {
         (self.module.transport())(self.name.as_str().into(), services).into_result()
     }
 }
@@ -113,4 +112,3 @@ pub fn find_named_transport(
         },
     })
 }
-

@@ -2,6 +2,9 @@
 //!
 //! One test only: it sets variables in this process's environment.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

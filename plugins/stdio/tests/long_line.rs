@@ -2,6 +2,9 @@
 //!
 //! Alone in its binary so that the peak memory it reads is its own.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -5,6 +5,9 @@
 //! killed helper may linger as a zombie (which `kill(pid, 0)` still finds)
 //! under an init that does not reap.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io;

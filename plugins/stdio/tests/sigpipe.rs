@@ -3,6 +3,9 @@
 //!
 //! Alone in its binary: it changes this process's SIGPIPE disposition.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

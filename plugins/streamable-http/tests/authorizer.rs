@@ -3,6 +3,9 @@
 //! that refuses every header stops the request after a bounded number of
 //! resends.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};

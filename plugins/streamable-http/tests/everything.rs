@@ -1,6 +1,9 @@
 //! The transports against `@modelcontextprotocol/server-everything`, a
 //! server nobody here wrote, in its streamable HTTP and HTTP+SSE modes.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

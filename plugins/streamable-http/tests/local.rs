@@ -2,6 +2,9 @@
 //! the reference servers do not do on demand: expired sessions, dropped
 //! streams, errors, oversized bodies.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::Arc;

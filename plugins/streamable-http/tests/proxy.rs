@@ -1,6 +1,9 @@
 //! Proxies come from the environment. One test in this binary, since it sets
 //! environment variables.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -12,6 +12,9 @@
 //! --bench in_process`, as the benchmark smoke run does) each function runs
 //! once, with the debug build.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -11,6 +11,9 @@
 //!
 //! Speed is measured only here, never asserted in tests.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod calls;
 pub mod procs;
 pub mod report;

@@ -13,6 +13,9 @@
 //!                            (one side of row 3/5 alone, for perf or callgrind)
 //! ```
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

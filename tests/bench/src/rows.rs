@@ -501,7 +501,7 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     row3.detail = format!(
         "`echo` on codex-demo-server, {batch} calls per batch, {rounds} rounds, sides in rotating order; \
          A: libcodex_stdio.so loaded with abi_stable and driven through the host's own adapter \
-         (host/src/mcp/transport.rs compiled into the bench) on the host's runtime; \
+         (codex-mcp-client's transport module) on the host's runtime; \
          B: rmcp's TokioChildProcess on the same runtime; A−B = {:.1} µs per call; A {}, B {}; {fast}",
         a - b,
         spread_us(&timings.per_call_us[0]),

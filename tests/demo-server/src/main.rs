@@ -1,6 +1,9 @@
 //! `codex-demo-server`: a small MCP server over stdio for the quick start
 //! and for testing how a host copes with servers that misbehave.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod faults;
 mod tools;

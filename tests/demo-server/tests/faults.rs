@@ -1,5 +1,8 @@
 //! The start-up flags make the demo server misbehave in the promised ways.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::os::unix::process::ExitStatusExt;

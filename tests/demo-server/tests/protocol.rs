@@ -1,5 +1,8 @@
 //! The demo server speaks MCP over stdio and its tools do what they say.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -2,6 +2,9 @@
 //! and answers like a host with no credential store, browser or terminal, and
 //! a message sink that forwards into a channel.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};

@@ -15,6 +15,7 @@ pub struct Home {
 }
 
 impl Home {
+    #[allow(clippy::new_without_default)] // a new directory each time: not a default
     pub fn new() -> Home {
         let dir = tempfile::tempdir().expect("temp dir");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
@@ -95,14 +96,18 @@ pub fn built_library(name: &str) -> PathBuf {
 
 /// The demo server binary, which must have been built from its sources.
 pub fn demo_server() -> PathBuf {
-    built(&target_dir().join("codex-demo-server"), &["tests/demo-server"])
+    built(
+        &target_dir().join("codex-demo-server"),
+        &["tests/demo-server"],
+    )
 }
 
 /// `path`, after checking that it exists and is newer than every file under
 /// the workspace directories `sources`: a test must never pass on a stale
 /// build of what it tests.
 fn built(path: &Path, sources: &[&str]) -> PathBuf {
-    const BUILD: &str = "build the whole workspace first (`cargo build --workspace`, as tests/run.sh does)";
+    const BUILD: &str =
+        "build the whole workspace first (`cargo build --workspace`, as tests/run.sh does)";
     let built = fs::metadata(path)
         .and_then(|meta| meta.modified())
         .unwrap_or_else(|_| panic!("{} is missing: {BUILD}", path.display()));
@@ -159,18 +164,25 @@ fn crate_of_library(name: &str) -> Option<String> {
     let manifest = fs::read_to_string(root.join("Cargo.toml")).ok()?;
     let manifest: toml::Table = manifest.parse().ok()?;
     let members = manifest.get("workspace")?.get("members")?.as_array()?;
-    members.iter().filter_map(|member| member.as_str()).find_map(|member| {
-        let text = fs::read_to_string(root.join(member).join("Cargo.toml")).ok()?;
-        let table: toml::Table = text.parse().ok()?;
-        let package = table.get("package")?.get("name")?.as_str()?.replace('-', "_");
-        let lib = table
-            .get("lib")
-            .and_then(|lib| lib.get("name"))
-            .and_then(|name| name.as_str())
-            .map(str::to_owned)
-            .unwrap_or(package);
-        (lib == name).then(|| member.to_string())
-    })
+    members
+        .iter()
+        .filter_map(|member| member.as_str())
+        .find_map(|member| {
+            let text = fs::read_to_string(root.join(member).join("Cargo.toml")).ok()?;
+            let table: toml::Table = text.parse().ok()?;
+            let package = table
+                .get("package")?
+                .get("name")?
+                .as_str()?
+                .replace('-', "_");
+            let lib = table
+                .get("lib")
+                .and_then(|lib| lib.get("name"))
+                .and_then(|name| name.as_str())
+                .map(str::to_owned)
+                .unwrap_or(package);
+            (lib == name).then(|| member.to_string())
+        })
 }
 
 /// `node` and the server-everything entry point, from tests/setup.sh.

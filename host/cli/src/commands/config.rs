@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use codex_config::show;
 
-use codex_host::App;
 use crate::cli::ShowArgs;
 use crate::output::{print_json, write_stdout};
+use codex_host::App;
 
 /// Prints the merged configuration, secrets masked; with `--origin`, every
 /// layer and the layer, file and line of each value.

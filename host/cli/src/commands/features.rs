@@ -9,9 +9,9 @@ use codex_feature_registry::{
 };
 use serde_json::{Value, json};
 
+use crate::output::{print_json, table, write_stdout};
 use codex_host::App;
 use codex_host::features::{self, CommandLine};
-use crate::output::{print_json, table, write_stdout};
 
 /// `codex features list [--json]`.
 pub fn list(app: &App, json_output: bool) -> Result<ExitCode> {

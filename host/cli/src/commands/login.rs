@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
-use codex_host::App;
 use crate::cli::{LoginArgs, LoginCommand};
 use codex_credentials::{self as credentials, AUTH_SERVICE, CredentialStore, Purpose};
+use codex_host::App;
 
 /// More than any API key; a larger input is something else piped by mistake.
 const MAX_INPUT: u64 = 64 * 1024;

@@ -12,18 +12,21 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::runtime;
-use codex_host::App;
 use crate::cli::McpLoginArgs;
-use codex_plugin_host::services::HostContext;
-use codex_mcp_client::oauth::{self, LoginFlags};
 use crate::output::{print_json, write_stdout};
+use codex_host::App;
+use codex_mcp_client::oauth::{self, LoginFlags};
+use codex_plugin_host::services::HostContext;
 
 codex_feature_registry::declare_feature! {
-    key: "mcp_oauth_auto_login",
-    stage: Stable,
-    default: true,
-    description: "`codex mcp add --url` logs in by itself when the server asks for OAuth (with a terminal or $BROWSER)",
-    aliases: [],
+    /// `codex mcp add --url` logs in by itself.
+    static MCP_OAUTH_AUTO_LOGIN = {
+        key: "mcp_oauth_auto_login",
+        stage: Stable,
+        default: true,
+        description: "`codex mcp add --url` logs in by itself when the server asks for OAuth (with a terminal or $BROWSER)",
+        aliases: [],
+    };
 }
 
 /// The configured HTTP server `name`.
@@ -156,15 +159,12 @@ pub fn login_after_add(app: &App, name: &str) -> Result<()> {
     }
     let host = app.host_context()?;
     let plugins = app.plugins()?;
-    let probed = codex_mcp_client::auth::probe_all(&[(name.to_owned(), server.clone())], plugins, &host);
+    let probed =
+        codex_mcp_client::auth::probe_all(&[(name.to_owned(), server.clone())], plugins, &host);
     if probed.get(name) != Some(&codex_config::AuthStatus::NotLoggedIn) {
         return Ok(());
     }
-    let auto = host
-        .features
-        .get("mcp_oauth_auto_login")
-        .copied()
-        .unwrap_or(true);
+    let auto = host.feature_enabled(&MCP_OAUTH_AUTO_LOGIN);
     if !auto || !person_or_browser() {
         eprintln!("MCP server `{name}` asks for OAuth; run `codex mcp login {name}` to log in.");
         return Ok(());

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use codex_config::{AuthStatus, McpServerConfig, NewMcpServer};
 
-use codex_host::App;
 use crate::cli::AddArgs;
-use codex_mcp_client::auth;
 use crate::output::{print_json, write_stdout};
+use codex_host::App;
+use codex_mcp_client::auth;
 
 /// Each server's auth status: from config where it decides, else from a
 /// probe by the server's transport plugin (all servers at once).

@@ -12,12 +12,12 @@ use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use serde_json::{Value, json};
 
 use super::runtime;
-use codex_host::App;
 use crate::cli::{AdHocServer, CallArgs, ToolsArgs};
-use codex_plugin_host::services::HostContext;
-use codex_mcp_client::{names, session::Session};
 use crate::output::{print_json, progress_display, progress_enabled, table, write_stdout};
+use codex_host::App;
+use codex_mcp_client::{names, session::Session};
 use codex_plugin_host::PluginSet;
+use codex_plugin_host::services::HostContext;
 
 /// What connecting to one server produced.
 struct ServerTools {
@@ -174,11 +174,14 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
 }
 
 codex_feature_registry::declare_feature! {
-    key: "concurrent_mcp_startup",
-    stage: Stable,
-    default: true,
-    description: "Connect to all MCP servers at once in `codex mcp tools`; off connects one after another",
-    aliases: [],
+    /// Connect to every server at once in `codex mcp tools`.
+    static CONCURRENT_MCP_STARTUP = {
+        key: "concurrent_mcp_startup",
+        stage: Stable,
+        default: true,
+        description: "Connect to all MCP servers at once in `codex mcp tools`; off connects one after another",
+        aliases: [],
+    };
 }
 
 async fn list_all(
@@ -187,11 +190,7 @@ async fn list_all(
     host: Arc<HostContext>,
 ) -> Vec<ServerTools> {
     let total = selected.len();
-    let concurrent = host
-        .features
-        .get("concurrent_mcp_startup")
-        .copied()
-        .unwrap_or(true);
+    let concurrent = host.feature_enabled(&CONCURRENT_MCP_STARTUP);
     let show_progress = total > 1 && progress_enabled();
     let done = AtomicUsize::new(0);
     let connect = |name: String, server: McpServerConfig| {
@@ -235,7 +234,8 @@ async fn list_one(
     host: &Arc<HostContext>,
 ) -> Result<Vec<Tool>> {
     let started = std::time::Instant::now();
-    let session = Session::connect(name, server, plugins, host, progress_display(host.verbose)).await?;
+    let session =
+        Session::connect(name, server, plugins, host, progress_display(host.verbose)).await?;
     // Codex's start-up timeout covers initialize and the first tools/list.
     let remaining = server
         .startup_timeout()
@@ -293,7 +293,14 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
     super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
     let plugins = app.plugins()?;
     let result = runtime()?.block_on(async {
-        let session = Session::connect(&name, &server, plugins, &host, progress_display(host.verbose)).await?;
+        let session = Session::connect(
+            &name,
+            &server,
+            plugins,
+            &host,
+            progress_display(host.verbose),
+        )
+        .await?;
         let result = session.call_tool(&tool, arguments).await;
         session.close().await;
         result

@@ -12,10 +12,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use codex_host::App;
 use crate::cli::{
     Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand, McpCommand, PluginCommand,
 };
+use codex_host::App;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {

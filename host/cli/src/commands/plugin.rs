@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use codex_host::App;
 use crate::output::{print_json, table, write_stdout};
-use codex_plugin_host::{PluginEntry, PluginState};
+use codex_host::App;
+use codex_plugin_host::PluginEntry;
 
 pub fn list(app: &App, json: bool) -> Result<ExitCode> {
     let set = app.plugins()?;
@@ -29,7 +29,7 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
                 entry.name.clone(),
                 kinds(entry),
                 version(entry),
-                entry.api_version.clone().unwrap_or_else(|| "-".into()),
+                api_version(entry).to_string(),
                 entry.state.describe(),
                 entry.path.display().to_string(),
             ]
@@ -41,7 +41,7 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
     ))?;
     if app.options.verbose {
         for entry in &set.entries {
-            if let Some(detail) = &entry.detail {
+            if let Some(detail) = entry.detail() {
                 eprintln!("layout report for {}:\n{detail}", entry.path.display());
             }
         }
@@ -79,10 +79,10 @@ pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
         text.push_str(&format!("  version: {}\n", version(entry)));
         text.push_str(&format!(
             "  plugin API: {} (host speaks {})\n",
-            entry.api_version.as_deref().unwrap_or("-"),
+            api_version(entry),
             codex_plugin_api::API_VERSION
         ));
-        if let Some(manifest) = &entry.manifest {
+        if let Some(manifest) = entry.manifest() {
             text.push_str(&format!("  description: {}\n", manifest.description));
             for service in manifest.services.iter() {
                 text.push_str(&format!(
@@ -102,7 +102,7 @@ pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
             }
         }
         if app.options.verbose
-            && let Some(detail) = &entry.detail
+            && let Some(detail) = entry.detail()
         {
             text.push_str(&format!("  layout report:\n{detail}\n"));
         }
@@ -112,7 +112,7 @@ pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
 }
 
 fn kinds(entry: &PluginEntry) -> String {
-    let Some(manifest) = &entry.manifest else {
+    let Some(manifest) = entry.manifest() else {
         return "-".into();
     };
     let mut kinds: Vec<&str> = manifest.services.iter().map(|s| s.kind.as_str()).collect();
@@ -126,10 +126,16 @@ fn kinds(entry: &PluginEntry) -> String {
 
 fn version(entry: &PluginEntry) -> String {
     entry
-        .manifest
-        .as_ref()
+        .manifest()
         .map(|m| m.version.to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+fn api_version(entry: &PluginEntry) -> &str {
+    entry
+        .declared()
+        .map(|declared| declared.api_version.as_str())
+        .unwrap_or("-")
 }
 
 fn origin(entry: &PluginEntry) -> &'static str {
@@ -141,21 +147,15 @@ fn origin(entry: &PluginEntry) -> &'static str {
 }
 
 fn entry_json(entry: &PluginEntry) -> Value {
-    let (state, reason) = match &entry.state {
-        PluginState::Loaded => ("loaded", None),
-        PluginState::Refused(why) => ("refused", Some(why)),
-        PluginState::Incompatible(why) => ("incompatible", Some(why)),
-        PluginState::Broken(why) => ("broken", Some(why)),
-    };
-    let manifest = entry.manifest.as_ref();
+    let manifest = entry.manifest();
     json!({
         "name": entry.name,
         "path": entry.path,
         "origin": entry.origin,
-        "state": state,
-        "reason": reason,
+        "state": entry.state.label(),
+        "reason": entry.state.reason(),
         "version": manifest.map(|m| m.version.to_string()),
-        "api_version": entry.api_version,
+        "api_version": entry.declared().map(|declared| &declared.api_version),
         "host_api_version": codex_plugin_api::API_VERSION,
         "description": manifest.map(|m| m.description.to_string()),
         "services": manifest.map(|m| m.services.iter().map(|s| json!({"kind": s.kind.as_str(), "name": s.name.as_str()})).collect::<Vec<_>>()).unwrap_or_default(),

@@ -2,7 +2,6 @@
 //! every way of discovering OAuth, and probes that run concurrently, against
 //! small HTTP servers on 127.0.0.1.
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};

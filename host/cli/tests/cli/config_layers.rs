@@ -2,7 +2,6 @@
 //! `-c` and managed; `config show [--origin] [--json]`; profiles, models and
 //! bundles; and every kind of bad input, each error naming its place.
 
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,6 @@
 //! user's flow: `mcp add` logging in through a scripted `$BROWSER`, `mcp
 //! tools`, `mcp call --login`; see tests/conformance/client.sh).
 
-
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
 

@@ -10,8 +10,8 @@
 // The Secret Service tested here is a Linux store.
 #![cfg(target_os = "linux")]
 
-use codex_test_support::oauth_mcp;
 use codex_test_support::keyrings as real_keyrings;
+use codex_test_support::oauth_mcp;
 use codex_test_support::server;
 
 use std::ffi::OsString;

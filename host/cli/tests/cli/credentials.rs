@@ -7,8 +7,8 @@
 // The Secret Service and the kernel keyring tested here are Linux stores.
 #![cfg(target_os = "linux")]
 
-use codex_test_support::oauth_mcp;
 use codex_test_support::keyrings as real_keyrings;
+use codex_test_support::oauth_mcp;
 
 use std::ffi::OsString;
 use std::fs;

@@ -10,7 +10,6 @@
 //! SIGINT during `mcp login` (oauth_login.rs), a keyring that disappears or
 //! freezes mid-run (credential_stores.rs).
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -281,8 +280,10 @@ fn run_measured(home: &Home, args: &[&str]) -> (std::process::Output, i64) {
     });
     let (out, err) = reader.join().unwrap();
     let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 reaps the child this test spawned.
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 reaps the child this test spawned and writes only the
+    // two locals it is given.
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
     let output = std::process::Output {

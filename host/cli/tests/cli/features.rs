@@ -3,7 +3,6 @@
 //! plugin's own feature, the host features that gate behaviour, and
 //! compatibility with the published Codex CLI.
 
-
 use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

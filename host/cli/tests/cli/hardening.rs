@@ -1,6 +1,5 @@
 //! The process protects itself before it does anything else (Linux).
 
-
 use codex_test_support::{Home, stderr};
 use serde_json::Value;
 

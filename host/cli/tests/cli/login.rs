@@ -4,7 +4,6 @@
 //! (the file, a docker credential helper, the ephemeral store). The OS
 //! keyring and the third-party example backend are in `credentials.rs`.
 
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

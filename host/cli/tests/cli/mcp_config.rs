@@ -1,6 +1,5 @@
 //! `codex mcp add|list|get|remove` through the binary, with a temporary CODEX_HOME.
 
-
 use codex_test_support::{Home, stderr, stdout};
 use serde_json::{Value, json};
 

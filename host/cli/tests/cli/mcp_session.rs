@@ -1,6 +1,5 @@
 //! `codex mcp tools` and `codex mcp call` against real servers over the stdio plugin.
 
-
 use std::time::{Duration, Instant};
 
 use codex_test_support::{Home, demo_server, process_alive, server_everything, stderr, stdout};

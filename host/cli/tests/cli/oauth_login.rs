@@ -10,7 +10,6 @@
 //! The server here is both the MCP server and its authorization server, on
 //! 127.0.0.1; the "browser" is a script that follows its redirect.
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

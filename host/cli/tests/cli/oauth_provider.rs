@@ -16,7 +16,6 @@
 //! Needs tests/setup.sh (oidc-provider, Node) and tests/python/setup.sh (the
 //! Python SDK); tests/run.sh runs both. Everything listens on 127.0.0.1.
 
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

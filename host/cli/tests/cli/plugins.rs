@@ -1,6 +1,5 @@
 //! The plugin loader, through `codex plugin list|info` and real libraries.
 
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -13,6 +13,9 @@
 //! never loads it from a build directory; tests copy it into a plugin
 //! directory as `libcodex_featureful.so`.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;

@@ -11,6 +11,9 @@
 //! Its file is not named `libcodex_*.so`; tests copy it into a plugin
 //! directory under such a name.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use abi_stable::{
     StableAbi, export_root_module,
     library::RootModule,

@@ -1,6 +1,9 @@
 //! Loads the built library the way the host does and checks that API 1.x
 //! refuses it for its version, and that opening it wrote the load marker.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use abi_stable::library::{LibraryError, lib_header_from_path};

@@ -9,6 +9,9 @@
 //! It is not a real plugin: its file is not named `libcodex_*.so`, so the host
 //! never loads it from a build directory; tests copy it into a plugin directory.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use codex_plugin_api::{
     ConnectRequest, Connection, CredentialBackend, HostServices, MessageSink, Plugin,
     PluginManifest, PluginResult, Transport,

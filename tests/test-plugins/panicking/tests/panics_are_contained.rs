@@ -1,6 +1,9 @@
 //! Loads the built plugin through the ABI, as the host does, and checks that
 //! its deliberate panics come back as `Internal` errors.
 
+// Test code: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use codex_plugin_api::abi_stable::{
