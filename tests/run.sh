@@ -7,7 +7,8 @@
 #      every test plugin sit side by side before any test starts;
 #   3. runs the tests (cargo-nextest when installed, else cargo test), never stopping
 #      at the first failure;
-#   4. checks formatting and clippy.
+#   4. checks formatting, clippy and that no crate declares a dependency it
+#      does not use (tests/unused-deps.sh).
 # Arguments are passed to the test runner (e.g. a test-name filter).
 # Steps 3 and 4 all run even when one fails; the exit status is non-zero if any
 # step failed, and the last line summarises every step.
@@ -93,5 +94,6 @@ fi
 
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step unused-deps bash tests/unused-deps.sh
 
 finish

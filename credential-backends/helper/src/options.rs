@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use codex_credential_names::timeout::{TIMEOUT_SECS_RULE, timeout_secs};
 use codex_plugin_api::{PluginError, PluginResult};
 use serde_json::Value;
 
@@ -56,18 +57,12 @@ impl BackendOptions {
                     }
                 },
                 "timeout_secs" => {
-                    let seconds = value
-                        .as_f64()
-                        .filter(|seconds| {
-                            seconds.is_finite() && *seconds > 0.0 && *seconds <= 3600.0
-                        })
-                        .ok_or_else(|| {
-                            PluginError::invalid_config(format!(
-                                "option `timeout_secs` of credential backend `{backend}` must be \
-                                 a number of seconds above 0 and at most 3600"
-                            ))
-                        })?;
-                    timeout = Duration::from_secs_f64(seconds);
+                    timeout = value.as_f64().and_then(timeout_secs).ok_or_else(|| {
+                        PluginError::invalid_config(format!(
+                            "option `timeout_secs` of credential backend `{backend}` must be \
+                             {TIMEOUT_SECS_RULE}"
+                        ))
+                    })?;
                 }
                 other => {
                     return Err(PluginError::invalid_config(format!(

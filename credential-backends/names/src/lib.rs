@@ -1,5 +1,8 @@
 //! The keyring service and account names the Codex CLI files secrets under,
-//! so that both programs find each other's entries in every store.
+//! so that both programs find each other's entries in every store; and the
+//! `timeout_secs` rule of every credential backend ([`timeout`]).
+
+pub mod timeout;
 
 use std::path::Path;
 

@@ -1,6 +1,3 @@
-// Test code: a failed set-up is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 
 use super::spec;

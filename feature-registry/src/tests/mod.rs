@@ -1,8 +1,5 @@
 //! Tests across modules: declarations, registry rules and resolution.
 
-// Test code: a failed set-up is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 mod declarations;
 mod plugins;
 mod resolution;

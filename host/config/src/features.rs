@@ -25,8 +25,8 @@ use crate::glob;
 use crate::key_path::KeyPath;
 use crate::layers::{ConfigLayer, LayerKind};
 use crate::load::LoadedConfig;
-use crate::mcp::describe_value;
 use crate::span::SpanTarget;
+use crate::toml_value::describe as describe_value;
 
 /// Top-level keys Codex still reads as feature toggles (legacy names of
 /// `unified_exec`, `apply_patch_freeform` and `rmcp_client`).

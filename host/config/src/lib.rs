@@ -2,18 +2,24 @@
 //!
 //! - [`home`]: where `CODEX_HOME` is.
 //! - [`overrides`]: `-c key=value`, parsed exactly as Codex does.
-//! - [`layers`] and [`load`]: the system, user, project, `-c` and managed
-//!   layers, merged (tables recursively; scalars and arrays replace), with
+//! - [`layers`], [`read`] and [`load`]: the system, user, project, `-c` and
+//!   managed layers, read and merged (tables recursively; scalars and arrays replace), with
 //!   the origin of every value and the source text to point errors into.
 //! - [`project`]: which `.codex/config.toml` files a working directory
 //!   brings in, and whether the project is trusted to apply them.
 //! - [`features`]: the selected profile and model, the model's feature
 //!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
+//! - [`mcp_oauth`]: `mcp_oauth_*`, the settings of MCP OAuth logins.
+//! - [`plugin_policy`]: which plugin files may load (`[plugins]`, `plugin_dirs`).
+//! - [`credentials`]: which credential stores hold what
+//!   (`*_credentials_store`, `credential_chain`, `[credential_backends]`).
 //! - [`edit`]: changing the user's `config.toml` without disturbing its
 //!   comments or formatting, atomically and under a lock.
 //! - [`present`]: `codex mcp list/get` text and JSON, secrets masked.
 //! - [`show`]: `codex config show`, with the origin of every value.
+//!
+//! - [`toml_value`]: naming a TOML value's type, TOML as JSON.
 //!
 //! Errors ([`ConfigError`]) name the file, line and column (or the `-c`
 //! override), the key path and what was expected, and never print a value
@@ -21,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod credentials;
 pub mod edit;
 pub mod error;
 pub mod features;
@@ -31,11 +38,15 @@ pub mod layers;
 pub mod load;
 pub mod mask;
 pub mod mcp;
+pub mod mcp_oauth;
 pub mod overrides;
+pub mod plugin_policy;
 pub mod present;
 pub mod project;
+pub mod read;
 pub mod show;
 pub mod span;
+pub mod toml_value;
 
 pub use edit::{
     AddOutcome, FeatureChange, NewMcpServer, add_mcp_server, parse_env_pair, parse_header,
@@ -46,10 +57,11 @@ pub use features::{FeatureSetting, FeatureSettings, SettingScope, feature_settin
 pub use home::find_codex_home;
 pub use key_path::KeyPath;
 pub use layers::{ConfigLayer, ConfigPaths, LayerKind};
-pub use load::{LoadedConfig, load_config};
+pub use load::LoadedConfig;
 pub use mcp::{McpServerConfig, TransportKind, load_mcp_servers, validate_server_name};
 pub use overrides::{CliOverride, CliOverrides};
 pub use present::AuthStatus;
+pub use read::load_config;
 
 /// What a command does first: parses the raw `-c` values (Codex's rules and
 /// errors) and loads every layer (see [`load_config`]).

@@ -1,13 +1,12 @@
-//! Loading the layers and merging them into the effective configuration,
-//! remembering which layer set each value.
+//! Merging layers into the effective configuration, remembering which
+//! layer set each value (reading them is [`crate::read`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::{ConfigError, Location};
 use crate::key_path::{KeyPath, PathSegment};
-use crate::layers::{ConfigLayer, ConfigPaths, LayerKind};
-use crate::overrides::CliOverrides;
+use crate::layers::{ConfigLayer, ConfigPaths};
 use crate::span::SpanTarget;
 
 /// The effective configuration: every layer, the merged table and the
@@ -18,43 +17,6 @@ pub struct LoadedConfig {
     layers: Vec<ConfigLayer>,
     merged: toml::Table,
     origins: BTreeMap<Vec<String>, usize>,
-}
-
-/// Loads every layer, lowest precedence first: system, user, project
-/// (`.codex/config.toml` from the project root down to
-/// [`ConfigPaths::project_dir`], see [`crate::project`]), `-c` overrides,
-/// managed. Missing files are empty layers; a file that exists but cannot
-/// be read is an error naming it.
-pub fn load_config(
-    paths: &ConfigPaths,
-    overrides: &CliOverrides,
-) -> Result<LoadedConfig, ConfigError> {
-    let system = ConfigLayer::from_file(LayerKind::System, &paths.system_config)?;
-    let user = ConfigLayer::from_file(LayerKind::User, &paths.user_config())?;
-    let session = ConfigLayer::from_overrides(overrides);
-    let managed = ConfigLayer::from_file(LayerKind::Managed, &paths.managed_config)?;
-    let project = match &paths.project_dir {
-        Some(dir) => {
-            // Which projects are trusted, and what marks a project root, is
-            // decided by every layer except the projects' own.
-            let base = LoadedConfig::from_layers(
-                paths.clone(),
-                vec![
-                    system.clone(),
-                    user.clone(),
-                    session.clone(),
-                    managed.clone(),
-                ],
-            );
-            crate::project::project_layers(&base, dir)?
-        }
-        None => Vec::new(),
-    };
-    let mut layers = vec![system, user];
-    layers.extend(project);
-    layers.push(session);
-    layers.push(managed);
-    Ok(LoadedConfig::from_layers(paths.clone(), layers))
 }
 
 impl LoadedConfig {
@@ -268,6 +230,8 @@ fn record_leaves(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::LayerKind;
+    use crate::overrides::CliOverrides;
 
     fn layer(kind: LayerKind, dir: &std::path::Path, name: &str, text: &str) -> ConfigLayer {
         let path = dir.join(name);
@@ -378,6 +342,7 @@ mod fuzz {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::layers::LayerKind;
 
     /// Few distinct keys, so that layers collide often.
     fn key() -> impl Strategy<Value = String> {

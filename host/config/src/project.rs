@@ -115,7 +115,7 @@ fn root_markers(base: &LoadedConfig) -> Result<Vec<String>, ConfigError> {
             SpanTarget::Value,
             format!(
                 "expected an array of file or directory names (like [\".git\"]), found {}",
-                crate::mcp::describe_value(value)
+                crate::toml_value::describe(value)
             ),
         )
     };
@@ -149,7 +149,7 @@ fn trust_of(base: &LoadedConfig, cwd: &Path, root: &Path) -> Result<Trust, Confi
             SpanTarget::Value,
             format!(
                 "expected a table of project directories, found {}",
-                crate::mcp::describe_value(projects)
+                crate::toml_value::describe(projects)
             ),
         ));
     };

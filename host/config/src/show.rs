@@ -9,8 +9,7 @@ use crate::features::FeatureSettings;
 use crate::layers::ConfigLayer;
 use crate::load::LoadedConfig;
 use crate::mask::{mask_table, mask_value};
-use crate::mcp::toml_table_to_json;
-use crate::mcp::toml_to_json;
+use crate::toml_value::{table_to_json as toml_table_to_json, to_json as toml_to_json};
 
 /// The merged configuration as TOML, secrets masked.
 pub fn merged_toml(config: &LoadedConfig) -> String {

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use codex_config::{FeatureSettings, McpServerConfig};
 use codex_feature_registry::{Registry, Resolved};
 
 use codex_plugin_host::services::HostContext;
-use codex_plugin_host::{self as plugins, PluginSet, policy::PluginPolicy};
+use codex_plugin_host::{self as plugins, PluginPolicy, PluginSet};
 
 use crate::features::{self, CommandLine, Resolution};
 
@@ -151,8 +151,7 @@ impl App {
         if let Some(set) = self.plugins.get() {
             return Ok(set);
         }
-        let policy = PluginPolicy::from_config(self.config.merged())
-            .context("invalid plugin settings in config")?;
+        let policy = PluginPolicy::from_config(&self.config)?;
         let dirs = plugins::search_path(&self.codex_home, &policy);
         Ok(self.plugins.get_or_init(|| PluginSet::load(&dirs, &policy)))
     }

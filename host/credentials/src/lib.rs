@@ -13,7 +13,7 @@
 //! unreachable store is skipped with one warning. Backend options come from
 //! `[credential_backends.NAME]`. See `config.rs` and `store.rs` for the rules.
 
-mod config;
+use codex_config::credentials as config;
 mod ephemeral;
 mod store;
 
@@ -199,7 +199,7 @@ mod tests {
     use codex_config::{ConfigLayer, ConfigPaths, LayerKind};
 
     use super::*;
-    use codex_plugin_host::policy::PluginPolicy;
+    use codex_plugin_host::PluginPolicy;
     use codex_plugin_host::{DirOrigin, PluginDir};
 
     /// The workspace's built plugins: the directory above this test binary.

@@ -27,7 +27,7 @@ use codex_plugin_api::{
 };
 use zeroize::Zeroizing;
 
-use super::config::{FILE, Selection};
+use codex_config::credentials::{FILE, Selection};
 use codex_plugin_host::services::HostContext;
 
 /// Stores whose "not reachable" warning was printed in this process.

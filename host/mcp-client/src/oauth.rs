@@ -43,28 +43,16 @@ pub struct LoginFlags {
 /// `mcp_oauth_callback_port`, `mcp_oauth_callback_url` and
 /// `mcp_oauth_client_metadata_url`.
 pub fn login_options(config: &LoadedConfig, flags: &LoginFlags) -> Result<Zeroizing<String>> {
+    let settings = codex_config::mcp_oauth::mcp_oauth_settings(config)?;
     let mut options = Map::new();
-    let port = match flags.callback_port {
-        Some(port) => Some(port),
-        None => config_port(config)?,
-    };
-    if let Some(port) = port {
+    if let Some(port) = flags.callback_port.or(settings.callback_port) {
         options.insert("callback_port".into(), port.into());
     }
-    for (key, option) in [
-        ("mcp_oauth_callback_url", "callback_url"),
-        ("mcp_oauth_client_metadata_url", "client_metadata_url"),
-    ] {
-        match config.get(&[key]) {
-            None => {}
-            Some(toml::Value::String(value)) => {
-                options.insert(option.into(), value.clone().into());
-            }
-            Some(other) => bail!(
-                "config key `{key}` must be a string (a URL), not {}",
-                other.type_str()
-            ),
-        }
+    if let Some(url) = settings.callback_url {
+        options.insert("callback_url".into(), url.into());
+    }
+    if let Some(url) = settings.client_metadata_url {
+        options.insert("client_metadata_url".into(), url.into());
     }
     if let Some(scopes) = &flags.scopes {
         options.insert("scopes".into(), scopes.clone().into());
@@ -87,23 +75,6 @@ pub fn login_options(config: &LoadedConfig, flags: &LoginFlags) -> Result<Zeroiz
     let json = Zeroizing::new(Value::Object(options).to_string());
     // The map held a copy of the secret; it is dropped here, the JSON kept.
     Ok(json)
-}
-
-/// `mcp_oauth_callback_port`, checked as Codex checks it.
-fn config_port(config: &LoadedConfig) -> Result<Option<u16>> {
-    match config.get(&["mcp_oauth_callback_port"]) {
-        None => Ok(None),
-        Some(toml::Value::Integer(port)) => match u16::try_from(*port) {
-            Ok(port) if port != 0 => Ok(Some(port)),
-            _ => bail!(
-                "invalid MCP OAuth callback port `{port}`: port must be between 1 and 65535 (config key `mcp_oauth_callback_port`)"
-            ),
-        },
-        Some(other) => bail!(
-            "config key `mcp_oauth_callback_port` must be a whole number, not {}",
-            other.type_str()
-        ),
-    }
 }
 
 /// Whether `server` is one the `oauth` transport serves now: an HTTP server
@@ -270,8 +241,13 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
+        // Codex's words, at the place of the value (here the `-c` override).
         assert!(
-            error.starts_with("invalid MCP OAuth callback port `0`"),
+            error.contains("invalid MCP OAuth callback port `0`"),
+            "{error}"
+        );
+        assert!(
+            error.contains("in -c override `mcp_oauth_callback_port=0`"),
             "{error}"
         );
     }

@@ -7,7 +7,6 @@
 //! check → manifest. Nothing before "open" runs any of the plugin's code.
 
 mod load;
-pub mod policy;
 pub mod services;
 pub mod transports;
 mod trust;
@@ -20,7 +19,7 @@ use std::path::{Path, PathBuf};
 use codex_plugin_api::{PluginManifest, PluginModuleRef, ServiceKind};
 use serde::Serialize;
 
-use policy::PluginPolicy;
+pub use codex_config::plugin_policy::PluginPolicy;
 
 /// The file-name prefix that marks a plugin: `libcodex_NAME.so` on Linux.
 const PLUGIN_FILE_PREFIX: &str = "codex_";

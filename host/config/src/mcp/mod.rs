@@ -7,11 +7,9 @@ mod schema;
 use std::collections::BTreeMap;
 
 pub use parse::SchemaError;
-pub(crate) use parse::describe as describe_value;
 pub use schema::{
     DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOOL_TIMEOUT, EnvVarSource, ExperimentalEnvironment,
-    McpEnvVar, McpServerConfig, McpToolConfig, ToolApprovalMode, TransportKind, toml_table_to_json,
-    toml_to_json,
+    McpEnvVar, McpServerConfig, McpToolConfig, ToolApprovalMode, TransportKind,
 };
 
 use crate::error::ConfigError;
@@ -52,7 +50,7 @@ pub fn load_mcp_servers(
             SpanTarget::Value,
             format!(
                 "expected a table of servers, found {}",
-                parse::describe(value)
+                crate::toml_value::describe(value)
             ),
         ));
     };

@@ -12,6 +12,7 @@ use crate::mcp::schema::{
     ToolApprovalMode,
 };
 use crate::span::SpanTarget;
+use crate::toml_value::describe;
 
 /// A schema violation in one server table, not yet located in a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,19 +53,6 @@ const HTTP_ONLY: [&str; 5] = [
 /// Codex's load-time text for an inline `bearer_token`.
 pub(crate) fn inline_bearer_token_error(name: &str) -> String {
     format!("mcp_servers.{name} uses unsupported `bearer_token`; set `bearer_token_env_var`.")
-}
-
-/// "a string", "an integer", … for "found …" messages.
-pub(crate) fn describe(value: &toml::Value) -> &'static str {
-    match value {
-        toml::Value::String(_) => "a string",
-        toml::Value::Integer(_) => "an integer",
-        toml::Value::Float(_) => "a float",
-        toml::Value::Boolean(_) => "a boolean",
-        toml::Value::Datetime(_) => "a datetime",
-        toml::Value::Array(_) => "an array",
-        toml::Value::Table(_) => "a table",
-    }
 }
 
 impl McpServerConfig {

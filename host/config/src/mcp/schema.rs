@@ -232,7 +232,7 @@ impl McpServerConfig {
     /// plugin, never print it. It is the table as read: later changes to
     /// the public fields are not reflected.
     pub fn to_json(&self) -> serde_json::Value {
-        toml_table_to_json(&self.raw)
+        crate::toml_value::table_to_json(&self.raw)
     }
 
     /// The table as read (after merging the layers).
@@ -270,32 +270,4 @@ impl fmt::Debug for McpServerConfig {
             .field("disabled_tools", &self.disabled_tools)
             .finish_non_exhaustive()
     }
-}
-
-/// A TOML value as JSON: datetimes become strings, non-finite floats
-/// become strings (`"nan"`, `"inf"`, `"-inf"`).
-pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
-    match value {
-        toml::Value::String(s) => serde_json::Value::String(s.clone()),
-        toml::Value::Integer(i) => serde_json::Value::from(*i),
-        toml::Value::Float(x) => serde_json::Number::from_f64(*x)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|| serde_json::Value::String(x.to_string())),
-        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
-        toml::Value::Datetime(dt) => serde_json::Value::String(dt.to_string()),
-        toml::Value::Array(items) => {
-            serde_json::Value::Array(items.iter().map(toml_to_json).collect())
-        }
-        toml::Value::Table(table) => toml_table_to_json(table),
-    }
-}
-
-/// A TOML table as a JSON object (see [`toml_to_json`]).
-pub fn toml_table_to_json(table: &toml::Table) -> serde_json::Value {
-    serde_json::Value::Object(
-        table
-            .iter()
-            .map(|(key, value)| (key.clone(), toml_to_json(value)))
-            .collect(),
-    )
 }

@@ -1,4 +1,5 @@
-//! What the configuration says about credential stores:
+//! What the configuration says about credential stores (the keys are read
+//! here, with their places; the stores themselves are `codex-credentials`):
 //!
 //! ```toml
 //! mcp_oauth_credentials_store = "auto"     # auto | file | keyring | ephemeral | a backend name
@@ -15,8 +16,10 @@
 
 use std::time::Duration;
 
-use codex_config::span::SpanTarget;
-use codex_config::{ConfigError, KeyPath, LoadedConfig};
+use codex_credential_names::timeout::{TIMEOUT_SECS_RULE, timeout_secs};
+
+use crate::span::SpanTarget;
+use crate::{ConfigError, KeyPath, LoadedConfig};
 use serde_json::{Map, Value as Json};
 use toml::Value as Toml;
 
@@ -229,15 +232,13 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
                 Toml::Float(number) => Some(*number),
                 _ => None,
             };
-            match seconds {
-                Some(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
-                    call_limit = Duration::from_secs_f64(seconds) + CALL_LIMIT_GRACE;
-                }
-                _ => {
+            match seconds.and_then(timeout_secs) {
+                Some(timeout) => call_limit = timeout + CALL_LIMIT_GRACE,
+                None => {
                     return Err(config.invalid(
                         path.key("timeout_secs"),
                         SpanTarget::Value,
-                        "expected a number of seconds greater than 0 (at most 86400), such as 10",
+                        format!("expected {TIMEOUT_SECS_RULE}, such as 10"),
                     ));
                 }
             }
@@ -255,7 +256,7 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
                 }
             }
         } else {
-            options.insert(key.clone(), to_json(value));
+            options.insert(key.clone(), crate::toml_value::to_json(value));
         }
     }
     Ok(BackendConfig {
@@ -265,30 +266,10 @@ pub fn backend_config(config: &LoadedConfig, name: &str) -> Result<BackendConfig
     })
 }
 
-/// A TOML value as JSON (dates become their TOML text).
-fn to_json(value: &Toml) -> Json {
-    match value {
-        Toml::String(text) => Json::String(text.clone()),
-        Toml::Integer(number) => Json::from(*number),
-        Toml::Float(number) => {
-            serde_json::Number::from_f64(*number).map_or(Json::Null, Json::Number)
-        }
-        Toml::Boolean(flag) => Json::Bool(*flag),
-        Toml::Datetime(datetime) => Json::String(datetime.to_string()),
-        Toml::Array(items) => Json::Array(items.iter().map(to_json).collect()),
-        Toml::Table(table) => Json::Object(
-            table
-                .iter()
-                .map(|(key, value)| (key.clone(), to_json(value)))
-                .collect(),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use codex_config::{ConfigLayer, ConfigPaths, LayerKind};
+    use crate::{ConfigLayer, ConfigPaths, LayerKind};
 
     fn loaded(text: &str) -> (tempfile::TempDir, LoadedConfig) {
         let dir = tempfile::tempdir().unwrap();
