@@ -92,11 +92,10 @@ pub fn run(args: Args) -> Result<(), Error> {
 
 impl Proxy {
     fn serve(&self, mut stream: TcpStream) {
-        let _slot = Slot::take(&self.connections);
-        if _slot.is_none() {
+        let Some(_slot) = Slot::take(&self.connections) else {
             let _ = http::write_text(&mut stream, 503, "too many connections\n");
             return;
-        }
+        };
         let _ = stream.set_nodelay(true);
         let _ = stream.set_read_timeout(Some(REQUEST_READ_TIMEOUT));
         let _ = stream.set_write_timeout(Some(ANSWER_WRITE_TIMEOUT));
