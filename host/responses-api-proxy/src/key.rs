@@ -96,8 +96,9 @@ fn read_with(mut read: impl FnMut(&mut [u8]) -> io::Result<usize>) -> Result<Aut
     }
     let key = &buf[PREFIX.len()..end];
     if key.is_empty() {
+        // Codex 0.169's words, so scripts that match on them keep working.
         return Err(Error::new(
-            "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | codex responses-api-proxy)",
+            "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | env -u OPENAI_API_KEY codex-responses-api-proxy)",
         ));
     }
     if !key
@@ -189,7 +190,7 @@ mod tests {
         for input in [&b""[..], b"\n", b"\r\n"] {
             assert_eq!(
                 message(read_with(chunks(&[input]))),
-                "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | codex responses-api-proxy)"
+                "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | env -u OPENAI_API_KEY codex-responses-api-proxy)"
             );
         }
     }

@@ -119,6 +119,17 @@ impl Proxy {
             let _ = http::write_text(&mut stream, 403, "");
             return;
         }
+        // Browsers send `Origin` with every POST; API clients (Codex, the
+        // SDKs, curl) do not. Refusing it keeps any web page the user visits
+        // (directly, or through DNS rebinding) from spending the key.
+        if head.values("origin").next().is_some() {
+            let _ = http::write_text(
+                &mut stream,
+                403,
+                "requests from web pages (with an Origin header) are not forwarded\n",
+            );
+            return;
+        }
         if head
             .values("expect")
             .any(|value| value.eq_ignore_ascii_case(b"100-continue"))

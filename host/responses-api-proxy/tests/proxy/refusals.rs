@@ -16,7 +16,7 @@ fn an_empty_key_is_refused_with_how_to_pass_one() {
     for stdin in [&b""[..], b"\n", b"\r\n"] {
         exits_with(
             stdin,
-            "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | codex responses-api-proxy)",
+            "API key must be provided via stdin (e.g. printenv OPENAI_API_KEY | env -u OPENAI_API_KEY codex-responses-api-proxy)",
         );
     }
 }
@@ -71,6 +71,10 @@ fn only_post_v1_responses_is_forwarded() {
         "POST /V1/RESPONSES HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
         "POST http://127.0.0.1/v1/responses HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
         "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
+        // What a web page's fetch() sends: the key must not be spent by
+        // every site the user visits.
+        "POST /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+        "POST /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nContent-Length: 2\r\n\r\n{}",
     ] {
         let answer = proxy.exchange(request.as_bytes());
         assert_eq!(answer.status, 403, "{request:?}");
