@@ -2,12 +2,12 @@
 //! connection, and the rule of what is forwarded.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::args::Args;
 use crate::dump::Dumper;
@@ -97,9 +97,12 @@ impl Proxy {
             return;
         };
         let _ = stream.set_nodelay(true);
-        let _ = stream.set_read_timeout(Some(REQUEST_READ_TIMEOUT));
         let _ = stream.set_write_timeout(Some(ANSWER_WRITE_TIMEOUT));
-        let (head, rest) = match http::read_head(&mut stream) {
+        let mut request = Deadline {
+            stream: &stream,
+            at: Instant::now() + REQUEST_READ_TIMEOUT,
+        };
+        let (head, rest) = match http::read_head(&mut request) {
             Ok(read) => read,
             Err(ReadError::Gone) => return,
             Err(ReadError::Refused(status, message)) => {
@@ -135,9 +138,9 @@ impl Proxy {
             .any(|value| value.eq_ignore_ascii_case(b"100-continue"))
             && head.minor_version == 1
         {
-            let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            let _ = (&stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
-        let body = match http::read_body(&head, rest, &mut stream) {
+        let body = match http::read_body(&head, rest, &mut request) {
             Ok(body) => body,
             Err(ReadError::Gone) => return,
             Err(ReadError::Refused(status, message)) => {
@@ -145,11 +148,26 @@ impl Proxy {
                 return;
             }
         };
-        // From here on the client only reads; waiting for the upstream may
-        // take as long as the upstream takes.
-        let _ = stream.set_read_timeout(None);
         self.upstream
             .forward(&head, body, &mut stream, self.dumper.as_ref());
+    }
+}
+
+/// Reads from a client until a deadline for the whole request, not per
+/// read, so a client that trickles bytes cannot hold a thread for long.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    at: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        (&mut &*self.stream).read(buf)
     }
 }
 
@@ -213,6 +231,29 @@ mod tests {
             format!("{{\"port\":4242,\"pid\":{}}}\n", std::process::id())
         );
         assert_eq!(fs::read_dir(dir.path().join("a/b")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_request_deadline_covers_all_reads() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let started = Instant::now();
+        let mut request = Deadline {
+            stream: &accepted,
+            at: started + Duration::from_millis(200),
+        };
+        let error = request.read(&mut [0u8; 16]).unwrap_err();
+        assert!(matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            request.read(&mut [0u8; 16]).unwrap_err().kind(),
+            std::io::ErrorKind::TimedOut
+        );
+        drop(silent);
     }
 
     #[test]

@@ -111,6 +111,24 @@ fn a_chunked_request_body_is_forwarded_whole() {
 }
 
 #[test]
+fn expect_100_continue_is_answered_before_the_body_is_read() {
+    let upstream = Upstream::start(|_, stream| {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+    });
+    let proxy = ProxyCommand::new(&upstream.url()).start();
+    let mut client = proxy.connect();
+    client.send(b"POST /v1/responses HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    assert_eq!(client.head().unwrap().0, 100);
+    client.send(b"{}");
+    assert_eq!(client.answer().status, 200);
+    let received = upstream.received();
+    assert_eq!(received[0].body, b"{}");
+    assert_eq!(received[0].header("expect"), None);
+}
+
+#[test]
 fn upstream_errors_are_passed_through_as_they_are() {
     let upstream = Upstream::start(|_, stream| {
         stream
