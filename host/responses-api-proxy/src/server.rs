@@ -106,8 +106,7 @@ impl Proxy {
             Ok(read) => read,
             Err(ReadError::Gone) => return,
             Err(ReadError::Refused(status, message)) => {
-                let _ = http::write_text(&mut stream, status, &format!("{message}\n"));
-                return;
+                return refuse(&stream, status, &format!("{message}\n"));
             }
         };
         let route = (head.method.as_str(), head.target.as_str());
@@ -119,19 +118,17 @@ impl Proxy {
         // Exactly this method and path; a query string, another version of
         // the path or any other method is not what the key was lent for.
         if route != ("POST", FORWARDED_PATH) {
-            let _ = http::write_text(&mut stream, 403, "");
-            return;
+            return refuse(&stream, 403, "");
         }
         // Browsers send `Origin` with every POST; API clients (Codex, the
         // SDKs, curl) do not. Refusing it keeps any web page the user visits
         // (directly, or through DNS rebinding) from spending the key.
         if head.values("origin").next().is_some() {
-            let _ = http::write_text(
-                &mut stream,
+            return refuse(
+                &stream,
                 403,
                 "requests from web pages (with an Origin header) are not forwarded\n",
             );
-            return;
         }
         if head
             .values("expect")
@@ -144,13 +141,28 @@ impl Proxy {
             Ok(body) => body,
             Err(ReadError::Gone) => return,
             Err(ReadError::Refused(status, message)) => {
-                let _ = http::write_text(&mut stream, status, &format!("{message}\n"));
-                return;
+                return refuse(&stream, status, &format!("{message}\n"));
             }
         };
         self.upstream
             .forward(&head, body, &mut stream, self.dumper.as_ref());
     }
+}
+
+/// Answers `status` and closes gently: a body the client is still sending
+/// is read and dropped for a moment first, because closing a socket with
+/// unread input resets it, and the reset can destroy the answer before the
+/// client reads it.
+fn refuse(mut stream: &TcpStream, status: u16, text: &str) {
+    if http::write_text(&mut stream, status, text).is_err() {
+        return;
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let drain = Deadline {
+        stream,
+        at: Instant::now() + Duration::from_secs(1),
+    };
+    let _ = std::io::copy(&mut drain.take(1 << 20), &mut std::io::sink());
 }
 
 /// Reads from a client until a deadline for the whole request, not per
