@@ -8,7 +8,7 @@
 //! 1. `PR_SET_NO_NEW_PRIVS`: setuid and file capabilities give nothing.
 //! 2. For `workspace-write`: a user and mount namespace in which `.git` (and
 //!    the `gitdir:` target of a `.git` file) and `.codex` of every writable
-//!    root are bind-mounted read-only (see [`namespace`](crate) below).
+//!    root are bind-mounted read-only (see below why).
 //! 3. Landlock: read and execute everywhere, write only in the writable
 //!    roots and a few devices (`/dev/null`, `/dev/zero`, `/dev/full`,
 //!    `/dev/tty`, `/dev/pts`). Landlock also forbids any further mount or
