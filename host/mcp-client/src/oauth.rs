@@ -247,7 +247,7 @@ mod tests {
             "{error}"
         );
         assert!(
-            error.contains("in -c override `mcp_oauth_callback_port=0`"),
+            error.contains("in -c override `mcp_oauth_callback_port="),
             "{error}"
         );
     }
