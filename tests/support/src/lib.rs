@@ -7,7 +7,8 @@
 //!   request, and an echo MCP responder on it;
 //! - [`oauth_mcp`]: an MCP server that is its own OAuth authorization server;
 //! - [`keyrings`]: a real Secret Service and kernel keyring for a test;
-//! - [`pty`]: a pseudo-terminal, for what a command does on a terminal.
+//! - [`pty`]: a pseudo-terminal, for what a command does on a terminal;
+//! - [`reference`]: the pinned Codex CLI, run beside ours.
 
 // Test code: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,6 +17,8 @@ pub mod home;
 pub mod keyrings;
 pub mod oauth_mcp;
 pub mod pty;
+pub mod reference;
 pub mod server;
 
 pub use home::*;
+pub use reference::codex_cli;

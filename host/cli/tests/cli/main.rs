@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth_status;
+mod compat;
 mod config_layers;
 mod conformance;
 mod credential_stores;
