@@ -131,8 +131,8 @@ pub enum ConfigError {
         /// The profiles that exist, or how to define one.
         hint: String,
     },
-    /// An MCP server name outside `[A-Za-z0-9_-]+` (Codex's text).
-    #[error("invalid server name '{name}' (use letters, numbers, '-', '_')")]
+    /// A new MCP server name outside `[A-Za-z0-9_:@/.-]+` (Codex's text).
+    #[error("invalid server name '{name}' (use letters, numbers, '-', '_', ':', '@', '/', '.')")]
     InvalidServerName {
         /// The rejected name.
         name: String,

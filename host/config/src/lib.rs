@@ -11,7 +11,7 @@
 //!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
 //! - [`mcp_oauth`]: `mcp_oauth_*`, the settings of MCP OAuth logins.
-//! - [`plugin_policy`]: which plugin files may load (`[plugins]`, `plugin_dirs`).
+//! - [`plugin_policy`]: which plugin files may load (`[plugin_policy]`, `plugin_dirs`).
 //! - [`credentials`]: which credential stores hold what
 //!   (`*_credentials_store`, `credential_chain`, `[credential_backends]`).
 //! - [`edit`]: changing the user's `config.toml` without disturbing its

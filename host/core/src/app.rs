@@ -152,6 +152,9 @@ impl App {
             return Ok(set);
         }
         let policy = PluginPolicy::from_config(&self.config)?;
+        for warning in &policy.warnings {
+            self.warn(warning.clone());
+        }
         let dirs = plugins::search_path(&self.codex_home, &policy);
         Ok(self.plugins.get_or_init(|| PluginSet::load(&dirs, &policy)))
     }

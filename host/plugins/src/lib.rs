@@ -240,7 +240,7 @@ fn load_state(name: &str, path: &Path, policy: &PluginPolicy) -> PluginState {
         return PluginState::Refused(why);
     }
     if let Some(pin) = policy.sha256.get(name)
-        && let Err(why) = trust::check_pin(path, name, pin)
+        && let Err(why) = trust::check_pin(path, &policy.pin_key(name), pin)
     {
         return PluginState::Refused(why);
     }

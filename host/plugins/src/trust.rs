@@ -94,12 +94,12 @@ pub fn sha256_file(path: &Path) -> Result<String, Refusal> {
         .collect())
 }
 
-/// Checks the file's digest against a pin from config.
-pub fn check_pin(path: &Path, name: &str, expected: &str) -> Result<(), Refusal> {
+/// Checks the file's digest against a pin from config, at `pin_key`.
+pub fn check_pin(path: &Path, pin_key: &str, expected: &str) -> Result<(), Refusal> {
     let actual = sha256_file(path)?;
     if actual != expected {
         return Err(format!(
-            "SHA-256 {actual} does not match the pin `plugins.sha256.{name}` ({expected})"
+            "SHA-256 {actual} does not match the pin `{pin_key}` ({expected})"
         ));
     }
     Ok(())
@@ -144,9 +144,9 @@ mod tests {
         fs::write(&file, b"abc").unwrap();
         let digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(sha256_file(&file).unwrap(), digest);
-        assert_eq!(check_pin(&file, "f", digest), Ok(()));
+        assert_eq!(check_pin(&file, "plugin_policy.sha256.f", digest), Ok(()));
         assert!(
-            check_pin(&file, "f", &"0".repeat(64))
+            check_pin(&file, "plugin_policy.sha256.f", &"0".repeat(64))
                 .unwrap_err()
                 .contains("does not match")
         );

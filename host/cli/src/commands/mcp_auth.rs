@@ -47,7 +47,6 @@ fn http_server(app: &App, name: &str) -> Result<McpServerConfig> {
 
 /// `codex mcp login NAME`.
 pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
-    codex_config::validate_server_name(&args.name)?;
     let server = http_server(app, &args.name)?;
     let client_secret = if args.client_secret_stdin {
         Some(read_client_secret()?)

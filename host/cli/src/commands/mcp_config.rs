@@ -142,7 +142,6 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
 }
 
 pub fn remove(app: &App, name: &str) -> Result<ExitCode> {
-    codex_config::validate_server_name(name)?;
     let removed = codex_config::remove_mcp_server(&app.codex_home, name)?;
     let message = if removed {
         codex_config::present::removed_message(name)

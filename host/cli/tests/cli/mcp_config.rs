@@ -177,7 +177,7 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
         &home,
         &["mcp", "add", "bad name", "--", "x"],
         1,
-        "invalid server name 'bad name' (use letters, numbers, '-', '_')",
+        "invalid server name 'bad name' (use letters, numbers, '-', '_', ':', '@', '/', '.')",
     );
     fails_without_changes(
         &home,

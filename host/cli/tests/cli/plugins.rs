@@ -206,32 +206,32 @@ fn every_refusal_happens_before_the_library_is_opened() {
             |_, _| {
                 vec![
                     "-c".into(),
-                    format!("plugins.sha256.panicking=\"{}\"", "0".repeat(64)),
+                    format!("plugin_policy.sha256.panicking=\"{}\"", "0".repeat(64)),
                 ]
             },
-            Some("does not match the pin `plugins.sha256.panicking`"),
+            Some("does not match the pin `plugin_policy.sha256.panicking`"),
         ),
         (
             "denied on the command line",
-            |_, _| vec!["-c".into(), "plugins.deny=[\"panicking\"]".into()],
-            Some("denied by `plugins.deny`"),
+            |_, _| vec!["-c".into(), "plugin_policy.deny=[\"panicking\"]".into()],
+            Some("denied by `plugin_policy.deny`"),
         ),
         (
             "not in the allow list",
-            |_, _| vec!["-c".into(), "plugins.allow=[\"stdio\"]".into()],
-            Some("not in `plugins.allow`"),
+            |_, _| vec!["-c".into(), "plugin_policy.allow=[\"stdio\"]".into()],
+            Some("not in `plugin_policy.allow`"),
         ),
         (
             "denied by managed config",
             |home, _| {
                 fs::write(
                     home.path().join("no-managed-config.toml"),
-                    "[plugins]\ndeny = [\"panicking\"]\n",
+                    "[plugin_policy]\ndeny = [\"panicking\"]\n",
                 )
                 .unwrap();
                 vec![]
             },
-            Some("denied by `plugins.deny`"),
+            Some("denied by `plugin_policy.deny`"),
         ),
         ("trusted", |_, _| vec![], None),
     ];

@@ -179,7 +179,6 @@ pub fn add_mcp_server(
 /// A server defined only in the system or managed layer is not in the user
 /// file, so it is not removed (and `false` is returned).
 pub fn remove_mcp_server(codex_home: &Path, name: &str) -> Result<bool, ConfigError> {
-    validate_server_name(name)?;
     let config_file = codex_home.join(CONFIG_FILE_NAME);
     if !config_file.exists() && std::fs::symlink_metadata(&config_file).is_err() {
         return Ok(false);

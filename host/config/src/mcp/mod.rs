@@ -17,13 +17,19 @@ use crate::key_path::KeyPath;
 use crate::load::LoadedConfig;
 use crate::span::SpanTarget;
 
-/// Checks an MCP server name: not empty, only ASCII letters, digits, `-`
-/// and `_` (Codex's rule and text).
+/// The characters a new server name may have besides ASCII letters and
+/// digits (Codex 0.169's rule: `npm:@scope/pkg.v1` is a name).
+const NAME_PUNCTUATION: [char; 6] = ['-', '_', ':', '@', '/', '.'];
+
+/// Checks the name of a server being added: not empty, only ASCII letters,
+/// digits and [`NAME_PUNCTUATION`] (Codex's rule and text). Names already
+/// in a config file are not checked, as in Codex: whatever the file holds
+/// can be listed, used and removed.
 pub fn validate_server_name(name: &str) -> Result<(), ConfigError> {
     let valid = !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            .all(|c| c.is_ascii_alphanumeric() || NAME_PUNCTUATION.contains(&c));
     if valid {
         Ok(())
     } else {
@@ -68,13 +74,6 @@ pub fn load_mcp_servers(
     }
     let mut out = BTreeMap::new();
     for (name, server) in servers {
-        if let Err(ConfigError::InvalidServerName { .. }) = validate_server_name(name) {
-            return Err(config.invalid(
-                KeyPath::from_keys(["mcp_servers", name]),
-                SpanTarget::Key,
-                format!("invalid server name '{name}' (use letters, numbers, '-', '_')"),
-            ));
-        }
         let parsed = McpServerConfig::from_toml(name, server).map_err(|err| {
             let location = config.locate(&err.path, err.target);
             if err.names_key {
@@ -110,14 +109,24 @@ mod tests {
 
     #[test]
     fn server_names_follow_codex() {
-        for ok in ["a", "docs", "my-tool_2", "A-Z"] {
+        for ok in [
+            "a",
+            "docs",
+            "my-tool_2",
+            "A-Z",
+            "a.b",
+            "npm:@x/y.v1",
+            ":@/.",
+        ] {
             assert!(validate_server_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a.b", "npm:@x/y", "with space", "é"] {
+        for bad in ["", "with space", "é", "a!b"] {
             let err = validate_server_name(bad).unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!("invalid server name '{bad}' (use letters, numbers, '-', '_')")
+                format!(
+                    "invalid server name '{bad}' (use letters, numbers, '-', '_', ':', '@', '/', '.')"
+                )
             );
         }
     }
