@@ -91,6 +91,7 @@ impl RegistryError {
         match &self.declarer().origin {
             Origin::Plugin(name) => format!("fix the feature in plugin `{name}`'s manifest"),
             Origin::Host => "fix the `declare_feature!` declaration".to_owned(),
+            Origin::Codex => "fix the entry of feature-registry/src/codex_catalog.rs".to_owned(),
         }
     }
 }

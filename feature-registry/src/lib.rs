@@ -13,21 +13,21 @@
 //!
 //! let registry = Registry::builtin();
 //! let mut resolver = Resolver::new(&registry);
-//! resolver.apply(Source::CommandLine, "undo", true).unwrap();
+//! resolver.apply(Source::CommandLine, "memories", true).unwrap();
 //! resolver
-//!     .apply(Source::ConfigFile { path: "config.toml".into(), line: Some(3) }, "undo", false)
+//!     .apply(Source::ConfigFile { path: "config.toml".into(), line: Some(3) }, "memories", false)
 //!     .unwrap();
 //! let resolved = resolver.resolve();
-//! assert!(resolved.is_enabled("undo"));
-//! assert_eq!(resolved.get("undo").unwrap().source, Source::CommandLine);
+//! assert!(resolved.is_enabled("memories"));
+//! assert_eq!(resolved.get("memories").unwrap().source, Source::CommandLine);
 //!
-//! let unknown = resolver.apply(Source::CommandLine, "unod", true).unwrap_err();
-//! assert_eq!(unknown.suggestion.as_deref(), Some("undo"));
+//! let unknown = resolver.apply(Source::CommandLine, "memries", true).unwrap_err();
+//! assert_eq!(unknown.suggestion.as_deref(), Some("memories"));
 //! ```
 
 #![warn(missing_docs)]
 
-mod builtin;
+mod codex_catalog;
 mod diagnostics;
 mod error;
 mod origin;

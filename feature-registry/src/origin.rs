@@ -9,6 +9,9 @@ use crate::SourceLocation;
 pub enum Origin {
     /// Declared in the host's code with [`declare_feature!`](crate::declare_feature).
     Host,
+    /// One of Codex's own features, as the pinned Codex CLI lists them
+    /// (its stage and default are Codex's).
+    Codex,
     /// Declared at run time by the manifest of the named plugin.
     Plugin(String),
 }
@@ -17,6 +20,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Host => f.write_str("host"),
+            Origin::Codex => f.write_str("Codex"),
             Origin::Plugin(name) => write!(f, "plugin `{name}`"),
         }
     }
@@ -37,6 +41,9 @@ impl fmt::Display for Declarer {
         match (&self.origin, &self.declared_at) {
             (Origin::Host, Some(location)) => write!(f, "the host at {location}"),
             (Origin::Host, None) => f.write_str("the host"),
+            (Origin::Codex, _) => {
+                f.write_str("Codex's feature list (feature-registry/src/codex_catalog.rs)")
+            }
             (Origin::Plugin(_), _) => self.origin.fmt(f),
         }
     }

@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::codex_catalog::{
+    CODEX_FEATURES, CodexFeature, IGNORED_WHEN_SET, RETIRED_CODEX_FEATURES,
+};
 use crate::error::NameRole;
 use crate::suggest;
 use crate::{Declarer, FeatureSpec, Origin, RegistryError, SourceLocation, Stage, is_valid_key};
@@ -50,6 +53,20 @@ impl Feature {
         &self.origin
     }
 
+    /// Whether a configured value is ignored: a removed feature's, except
+    /// those of Codex's removed features that Codex still honours.
+    pub fn ignores_config(&self) -> bool {
+        self.stage == Stage::Removed
+            && (self.origin != Origin::Codex || IGNORED_WHEN_SET.contains(&self.key.as_str()))
+    }
+
+    /// Whether using it in config deserves a warning (a legacy alias, a
+    /// removed feature). Codex's own names never do: Codex reads them
+    /// without a word, and so does this host.
+    pub fn warns_when_set(&self) -> bool {
+        self.origin != Origin::Codex
+    }
+
     /// Where in the code a host feature is declared; `None` for plugin features.
     pub fn declared_at(&self) -> Option<SourceLocation> {
         self.declared_at
@@ -74,6 +91,22 @@ impl Feature {
         }
     }
 
+    fn from_codex(entry: &CodexFeature) -> Feature {
+        let description = match entry.description {
+            Some(description) => description.to_owned(),
+            None => "A Codex feature (kept for Codex, which reads the same config; this host does not act on it)".to_owned(),
+        };
+        Feature {
+            key: entry.key.to_owned(),
+            stage: entry.stage,
+            default_enabled: entry.default_enabled,
+            description,
+            aliases: entry.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            origin: Origin::Codex,
+            declared_at: None,
+        }
+    }
+
     /// Every rule a declaration must follow, apart from uniqueness.
     fn problems(&self) -> Vec<RegistryError> {
         let mut problems = Vec::new();
@@ -88,7 +121,8 @@ impl Feature {
                 });
             }
         }
-        if self.default_enabled && !self.stage.allows_default_on() {
+        // Codex's own features keep Codex's defaults, whatever the stage.
+        if self.default_enabled && !self.stage.allows_default_on() && self.origin != Origin::Codex {
             problems.push(RegistryError::DefaultOnAtStage {
                 key: self.key.clone(),
                 stage: self.stage,
@@ -140,18 +174,33 @@ impl Registry {
         Registry::default()
     }
 
-    /// Every feature declared with [`declare_feature!`](crate::declare_feature)
-    /// anywhere in the binary.
+    /// Codex's features (the pinned Codex CLI's list, so a Codex config
+    /// loads here as it loads there) and every feature declared with
+    /// [`declare_feature!`](crate::declare_feature) anywhere in the binary.
     ///
     /// A declaration whose key or alias is already taken is left out and
     /// reported by [`Registry::declaration_conflicts`]; which of two clashing
-    /// declarations is kept does not depend on link order.
+    /// declarations is kept does not depend on link order, and Codex's keys
+    /// are taken first.
     pub fn builtin() -> Registry {
-        Registry::from_specs(inventory::iter::<FeatureSpec>)
+        let mut registry = Registry::empty();
+        for entry in CODEX_FEATURES.iter().chain(RETIRED_CODEX_FEATURES) {
+            if let Err(error) = registry.insert(Feature::from_codex(entry)) {
+                registry.conflicts.push(error);
+            }
+        }
+        registry.add_specs(inventory::iter::<FeatureSpec>);
+        registry
     }
 
     /// A registry of the given specs, with the same rules as [`Registry::builtin`].
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a FeatureSpec>) -> Registry {
+        let mut registry = Registry::empty();
+        registry.add_specs(specs);
+        registry
+    }
+
+    fn add_specs<'a>(&mut self, specs: impl IntoIterator<Item = &'a FeatureSpec>) {
         let mut specs: Vec<&FeatureSpec> = specs.into_iter().collect();
         // Link order is unspecified; sorting keeps the outcome of a clash stable.
         specs.sort_by_key(|spec| {
@@ -162,13 +211,11 @@ impl Registry {
                 spec.declared_at.module_path,
             )
         });
-        let mut registry = Registry::empty();
         for spec in specs {
-            if let Err(error) = registry.insert(Feature::from_spec(spec)) {
-                registry.conflicts.push(error);
+            if let Err(error) = self.insert(Feature::from_spec(spec)) {
+                self.conflicts.push(error);
             }
         }
-        registry
     }
 
     /// Host declarations left out of [`Registry::builtin`] because their key

@@ -49,18 +49,18 @@ impl<'r> Resolver<'r> {
             });
         };
         let canonical = canonical.to_owned();
-        if let Some(note) = alias_note {
+        let feature = self.registry.get(&canonical);
+        let warns = feature.is_some_and(|feature| feature.warns_when_set());
+        if let Some(note) = alias_note
+            && warns
+        {
             self.warnings.push(Warning::LegacyAlias {
                 alias: note.alias,
                 canonical: note.canonical,
                 source: source.clone(),
             });
         }
-        let removed = self
-            .registry
-            .get(&canonical)
-            .is_some_and(|feature| feature.stage() == Stage::Removed);
-        if removed {
+        if warns && feature.is_some_and(|feature| feature.ignores_config()) {
             self.warnings.push(Warning::RemovedFeature {
                 key: canonical.clone(),
                 source: source.clone(),
@@ -92,12 +92,10 @@ impl<'r> Resolver<'r> {
                     .chain(values.iter().map(|a| (a.source.clone(), a.value)))
                     .collect();
             let (source, effective) = match history.last() {
-                Some((source, value)) if feature.stage() != Stage::Removed => {
-                    (source.clone(), *value)
-                }
+                Some((source, value)) if !feature.ignores_config() => (source.clone(), *value),
                 _ => (Source::Default, feature.default_enabled()),
             };
-            if source.kind() == SourceKind::Managed && feature.stage() != Stage::Removed {
+            if source.kind() == SourceKind::Managed && !feature.ignores_config() {
                 warnings.extend(contradicted_pins(
                     feature.key(),
                     &history,

@@ -45,7 +45,7 @@ fn plugin_features_carry_their_origin_and_resolve() {
 }
 
 #[test]
-fn a_plugin_cannot_take_a_host_key_or_alias() {
+fn a_plugin_cannot_take_a_codex_key_or_alias() {
     let mut registry = Registry::builtin();
     let error = registry
         .register_plugin_feature("acme", "unified_exec", Stage::Stable, false, "Mine")
@@ -62,14 +62,12 @@ fn a_plugin_cannot_take_a_host_key_or_alias() {
     };
     assert_eq!(name, "unified_exec");
     assert_eq!(new.origin, Origin::Plugin("acme".into()));
-    assert_eq!(existing.origin, Origin::Host);
+    assert_eq!(existing.origin, Origin::Codex);
     assert_eq!(*existing_role, NameRole::Key);
     let message = error.to_string();
     assert!(message.contains("plugin `acme`"), "{message}");
     assert!(
-        message.contains(
-            "the host at codex_feature_registry::builtin (feature-registry/src/builtin.rs:"
-        ),
+        message.contains("Codex's feature list (feature-registry/src/codex_catalog.rs)"),
         "{message}"
     );
 
@@ -89,13 +87,13 @@ fn a_plugin_cannot_take_a_host_key_or_alias() {
     assert!(
         error
             .to_string()
-            .contains("already declared as an alias by the host at"),
+            .contains("already declared as an alias by Codex's feature list"),
         "{error}"
     );
     // The refused declarations left the host's features untouched.
     assert_eq!(
         registry.get("unified_exec").unwrap().origin(),
-        &Origin::Host
+        &Origin::Codex
     );
 }
 

@@ -234,31 +234,42 @@ fn the_last_managed_value_is_the_pin() {
 
 #[test]
 fn aliases_resolve_to_their_key_with_a_deprecation_warning() {
-    let registry = Registry::builtin();
+    let registry = sample_registry();
     let mut resolver = Resolver::new(&registry);
     let source = config("/home/u/.codex/config.toml", 12);
-    resolver
-        .apply(source.clone(), "experimental_use_rmcp_client", false)
-        .unwrap();
+    resolver.apply(source.clone(), "old_alpha", true).unwrap();
     let resolved = resolver.resolve();
-    let rmcp = resolved.get("rmcp_client").unwrap();
-    assert!(!rmcp.effective);
-    assert_eq!(rmcp.source, source);
+    let alpha = resolved.get("alpha").unwrap();
+    assert!(alpha.effective);
+    assert_eq!(alpha.source, source);
     assert_eq!(
         resolved.warnings(),
         [Warning::LegacyAlias {
-            alias: "experimental_use_rmcp_client".into(),
-            canonical: "rmcp_client".into(),
+            alias: "old_alpha".into(),
+            canonical: "alpha".into(),
             source,
         }]
     );
-    assert_eq!(resolved.warnings()[0].key(), "rmcp_client");
+    assert_eq!(resolved.warnings()[0].key(), "alpha");
     assert_eq!(
         resolved.warnings()[0].to_string(),
-        "`experimental_use_rmcp_client` (set by /home/u/.codex/config.toml:12) is a deprecated \
-         name for feature `rmcp_client`; rename it to `rmcp_client`"
+        "`old_alpha` (set by /home/u/.codex/config.toml:12) is a deprecated \
+         name for feature `alpha`; rename it to `alpha`"
     );
-    assert_eq!(resolved.get("experimental_use_rmcp_client"), None);
+    assert_eq!(resolved.get("old_alpha"), None);
+}
+
+#[test]
+fn codex_aliases_resolve_without_a_word_as_in_codex() {
+    let registry = Registry::builtin();
+    let mut resolver = Resolver::new(&registry);
+    let source = config("/home/u/.codex/config.toml", 3);
+    resolver.apply(source.clone(), "collab", false).unwrap();
+    resolver.apply(source, "sqlite", false).unwrap();
+    let resolved = resolver.resolve();
+    assert!(!resolved.is_enabled("multi_agent"));
+    assert!(!resolved.is_enabled("sqlite"));
+    assert!(resolved.warnings().is_empty(), "{:?}", resolved.warnings());
 }
 
 #[test]
@@ -272,16 +283,17 @@ fn canonical_keys_of_common_configs_load_without_warnings() {
         "apply_patch_freeform",
         "web_search_request",
         "rmcp_client",
+        "goals",
+        "code_mode",
     ] {
         resolver.apply(source.clone(), key, true).unwrap();
     }
     let resolved = resolver.resolve();
     assert!(resolved.warnings().is_empty(), "{:?}", resolved.warnings());
     assert!(resolved.is_enabled("web_search_request"));
-    assert_eq!(
-        resolved.under_development_enabled(),
-        ["apply_patch_freeform"]
-    );
+    // Removed in Codex, and ignored there when set: so here too.
+    assert!(!resolved.is_enabled("apply_patch_freeform"));
+    assert_eq!(resolved.under_development_enabled(), ["code_mode"]);
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub struct GlobalArgs {
     #[arg(long = "disable", value_name = "FEATURE", global = true)]
     pub disable: Vec<String>,
 
-    /// Use the settings of `[profiles.PROFILE]` (wins over `profile = "..."` in config).
+    /// Layer $CODEX_HOME/PROFILE.config.toml over the user config (Codex's profiles).
     #[arg(short = 'p', long = "profile", value_name = "PROFILE", global = true)]
     pub profile: Option<String>,
 
@@ -293,12 +293,12 @@ pub struct CallArgs {
 pub enum FeaturesCommand {
     /// Every known feature (the host's and the plugins'): stage, effective value and its source.
     List(JsonFlag),
-    /// Turn a feature on in $CODEX_HOME/config.toml ([profiles.P.features] with -p P).
+    /// Turn a feature on in $CODEX_HOME/config.toml ($CODEX_HOME/P.config.toml with -p P).
     #[command(
         after_help = "Examples:\n  codex features enable memories\n  codex -p fast features enable undo"
     )]
     Enable(FeatureKey),
-    /// Turn a feature off in $CODEX_HOME/config.toml ([profiles.P.features] with -p P).
+    /// Turn a feature off in $CODEX_HOME/config.toml ($CODEX_HOME/P.config.toml with -p P).
     Disable(FeatureKey),
     /// Every layer that set a feature, in precedence order, and the value that won.
     Explain(FeatureKeyJson),

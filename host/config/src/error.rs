@@ -120,17 +120,6 @@ pub enum ConfigError {
         /// The full message.
         message: String,
     },
-    /// The selected profile has no `[profiles.NAME]` table (Codex's text,
-    /// then who selected it and what is defined).
-    #[error("config profile `{name}` not found (selected by {selected_by}); {hint}")]
-    ProfileNotFound {
-        /// The profile's name.
-        name: String,
-        /// `--profile`, or where `profile = "NAME"` is.
-        selected_by: String,
-        /// The profiles that exist, or how to define one.
-        hint: String,
-    },
     /// A new MCP server name outside `[A-Za-z0-9_:@/.-]+` (Codex's text).
     #[error("invalid server name '{name}' (use letters, numbers, '-', '_', ':', '@', '/', '.')")]
     InvalidServerName {

@@ -7,15 +7,17 @@
 //!
 //! 1. the model bundle: `[feature_bundles.NAME]`, chosen by
 //!    `[model_features]` (model name or glob, see [`crate::glob`]) for the
-//!    active model (`-m`, else the profile's `model`, else `model`);
-//! 2. every layer's legacy top-level toggles ([`LEGACY_TOGGLES`]), then
-//!    every layer's `[features]`, lowest layer first (Codex applies the
-//!    legacy toggles of a source before its `[features]`);
-//! 3. the same for the selected profile (`-p`, else `profile = "P"`):
-//!    `[profiles.P]` legacy toggles, then `[profiles.P.features]`.
+//!    active model (`-m`, else `model`, else a legacy profile's `model`);
+//! 2. every layer's `[features]`, lowest layer first. The layer of
+//!    `--profile P` (`$CODEX_HOME/P.config.toml`, Codex 0.169's profiles) is
+//!    one of them, just over the user file;
+//! 3. a legacy profile's `[profiles.P.features]` (see [`select_profile`]).
 //!
-//! A value is `true`/`false` or a table with `enabled = true|false`; anything
-//! else is an error at the value's file, line and column.
+//! A value is `true`/`false` or a table with `enabled = true|false` (a
+//! table without `enabled` sets nothing, as in Codex); anything else is an
+//! error at the value's file, line and column. The top-level toggles of old
+//! Codex versions (`experimental_use_rmcp_client` and the like) are ignored,
+//! as Codex 0.169 ignores them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -28,25 +30,22 @@ use crate::load::LoadedConfig;
 use crate::span::SpanTarget;
 use crate::toml_value::describe as describe_value;
 
-/// Top-level keys Codex still reads as feature toggles (legacy names of
-/// `unified_exec`, `apply_patch_freeform` and `rmcp_client`).
-pub const LEGACY_TOGGLES: [&str; 3] = [
-    "experimental_use_unified_exec_tool",
-    "experimental_use_freeform_apply_patch",
-    "experimental_use_rmcp_client",
-];
-
-/// Keys of a `[profiles.P]` table that Codex reads as feature toggles, in
-/// addition to [`LEGACY_TOGGLES`].
-pub const LEGACY_PROFILE_TOGGLES: [&str; 1] = ["include_apply_patch_tool"];
-
 /// How the profile of a run was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProfileSelector {
     /// `-p/--profile` on the command line.
     CommandLine,
-    /// `profile = "P"` in a layer.
+    /// The legacy `profile = "P"` in a layer.
     Config(Location),
+}
+
+/// Where a profile's settings are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileSource {
+    /// `$CODEX_HOME/P.config.toml`, a layer of its own.
+    File(PathBuf),
+    /// The legacy `[profiles.P]` table, which Codex 0.169 refuses.
+    Legacy(Location),
 }
 
 impl fmt::Display for ProfileSelector {
@@ -58,13 +57,24 @@ impl fmt::Display for ProfileSelector {
     }
 }
 
+impl fmt::Display for ProfileSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "the layer {}", path.display()),
+            Self::Legacy(location) => write!(f, "the legacy table at {location}"),
+        }
+    }
+}
+
 /// The profile of this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveProfile {
-    /// The key under `[profiles]`.
+    /// Its name.
     pub name: String,
     /// Who chose it.
     pub selected_by: ProfileSelector,
+    /// Where its settings are.
+    pub source: ProfileSource,
 }
 
 /// How the model of a run was chosen.
@@ -125,9 +135,9 @@ pub enum SettingScope {
         /// The active model.
         model: String,
     },
-    /// `[features]` or a top-level legacy toggle.
+    /// `[features]` of a layer (the profile's file is a layer).
     Features,
-    /// `[profiles.NAME.features]` or a legacy toggle in `[profiles.NAME]`.
+    /// `[profiles.NAME.features]` of a legacy profile.
     Profile {
         /// The profile.
         name: String,
@@ -137,7 +147,7 @@ pub enum SettingScope {
 /// One toggle in one layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeatureSetting {
-    /// The key as written (a feature key, an alias or a legacy toggle).
+    /// The key as written (a feature key or an alias).
     pub key: String,
     /// The value.
     pub value: bool,
@@ -176,19 +186,23 @@ pub struct FeatureSettings {
     pub bundle: Option<SelectedBundle>,
     /// Every toggle, in application order (see the module docs).
     pub settings: Vec<FeatureSetting>,
+    /// What the user should change: legacy profile forms, a profile with
+    /// no file. One line each, for the front end to show.
+    pub warnings: Vec<String>,
 }
 
-/// Selects the profile and model and collects every toggle, checking types,
-/// the bundles `[model_features]` names and that the profile exists.
+/// Selects the profile and model and collects every toggle, checking types
+/// and the bundles `[model_features]` names.
 ///
-/// `cli_profile` and `cli_model` are `-p` and `-m`, which win over
-/// `profile` and `model` in the configuration.
+/// `cli_profile` and `cli_model` are `-p` and `-m`; the layer of `-p P` is
+/// already in `config` (see [`crate::ConfigPaths::with_profile`]).
 pub fn feature_settings(
     config: &LoadedConfig,
     cli_profile: Option<&str>,
     cli_model: Option<&str>,
 ) -> Result<FeatureSettings, ConfigError> {
-    let profile = select_profile(config, cli_profile)?;
+    let mut warnings = Vec::new();
+    let profile = select_profile(config, cli_profile, &mut warnings)?;
     let model = active_model(config, profile.as_ref(), cli_model)?;
     let bundles = check_bundles(config)?;
     let bundle = select_bundle(config, &bundles, model.as_ref())?;
@@ -198,42 +212,28 @@ pub fn feature_settings(
         out.bundle(config, bundle)?;
     }
     for layer in config.layers() {
-        out.legacy(
-            layer,
-            &KeyPath::root(),
-            &LEGACY_TOGGLES,
-            SettingScope::Features,
-        )?;
-    }
-    for layer in config.layers() {
         out.table(
             layer,
             &KeyPath::from_keys(["features"]),
             SettingScope::Features,
         )?;
     }
-    // Every profile's toggles must have the right types, selected or not.
+    // Every legacy profile's toggles must have the right types, selected or not.
     for layer in config.layers() {
         for name in profile_names(layer) {
             let path = KeyPath::from_keys(["profiles", name.as_str(), "features"]);
             check_table(layer, &path)?;
         }
     }
-    if let Some(profile) = &profile {
+    if let Some(profile) = &profile
+        && let ProfileSource::Legacy(_) = profile.source
+    {
         let scope = SettingScope::Profile {
             name: profile.name.clone(),
         };
-        let base = KeyPath::from_keys(["profiles", profile.name.as_str()]);
-        let legacy: Vec<&str> = LEGACY_TOGGLES
-            .iter()
-            .chain(LEGACY_PROFILE_TOGGLES.iter())
-            .copied()
-            .collect();
+        let path = KeyPath::from_keys(["profiles", profile.name.as_str(), "features"]);
         for layer in config.layers() {
-            out.legacy(layer, &base, &legacy, scope.clone())?;
-        }
-        for layer in config.layers() {
-            out.table(layer, &base.key("features"), scope.clone())?;
+            out.table(layer, &path, scope.clone())?;
         }
     }
     Ok(FeatureSettings {
@@ -241,77 +241,130 @@ pub fn feature_settings(
         model,
         bundle,
         settings: out.settings,
+        warnings,
     })
 }
 
-/// The profile chosen by `-p`, else by `profile = "P"`; an error when the
-/// chosen profile is not defined.
+/// The profile of this run, as Codex 0.169 has them: `-p P` layers
+/// `$CODEX_HOME/P.config.toml`. The legacy forms, which Codex refuses, are
+/// still read here, each with a warning that says how to move it
+/// (`codex config migrate-profiles`):
+///
+/// - `-p P` with no `P.config.toml` but a `[profiles.P]` table applies the
+///   table's `model` and `features`;
+/// - `profile = "P"` selects `[profiles.P]` when no `-p` is given.
+///
+/// `-p P` with both a file and a legacy table is an error, as in Codex:
+/// which one was meant is not for this host to guess. `-p P` with neither
+/// uses the base config, as in Codex, with a warning.
 pub fn select_profile(
     config: &LoadedConfig,
     cli_profile: Option<&str>,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<ActiveProfile>, ConfigError> {
-    let (name, selected_by) = match cli_profile {
-        Some(name) => (name.to_string(), ProfileSelector::CommandLine),
-        None => match config.get(&["profile"]) {
-            None => return Ok(None),
-            Some(toml::Value::String(name)) => (
-                name.clone(),
-                ProfileSelector::Config(
-                    config.locate(&KeyPath::from_keys(["profile"]), SpanTarget::Value),
-                ),
-            ),
-            Some(other) => {
-                return Err(config.invalid(
-                    KeyPath::from_keys(["profile"]),
-                    SpanTarget::Value,
-                    format!(
-                        "expected the name of a [profiles.NAME] table, found {}",
-                        describe_value(other)
-                    ),
-                ));
-            }
-        },
-    };
-    let profiles = match config.get(&["profiles"]) {
+    let selector = match config.get(&["profile"]) {
         None => None,
-        Some(toml::Value::Table(profiles)) => Some(profiles),
+        Some(toml::Value::String(name)) => Some((
+            name.clone(),
+            config.locate(&KeyPath::from_keys(["profile"]), SpanTarget::Value),
+        )),
         Some(other) => {
             return Err(config.invalid(
-                KeyPath::from_keys(["profiles"]),
+                KeyPath::from_keys(["profile"]),
                 SpanTarget::Value,
                 format!(
-                    "expected a table of profiles, found {}",
+                    "expected a profile name (a legacy setting: pass `--profile NAME` instead), found {}",
                     describe_value(other)
                 ),
             ));
         }
     };
-    match profiles.and_then(|p| p.get(&name)) {
-        Some(toml::Value::Table(_)) => Ok(Some(ActiveProfile { name, selected_by })),
+    let (name, selected_by) = match (cli_profile, &selector) {
+        (Some(name), _) => (name.to_string(), ProfileSelector::CommandLine),
+        (None, Some((name, location))) => {
+            warnings.push(format!(
+                "`profile = \"{name}\"` at {location} is a legacy setting that Codex 0.169 refuses; \
+                 remove it and pass `--profile {name}` (`codex config migrate-profiles` moves the profiles to their own files)"
+            ));
+            (name.clone(), ProfileSelector::Config(location.clone()))
+        }
+        (None, None) => return Ok(None),
+    };
+    let legacy = legacy_profile(config, &name)?;
+    let file = config
+        .layers()
+        .iter()
+        .find(|layer| layer.kind() == LayerKind::Profile && layer.exists())
+        .and_then(|layer| layer.path().map(PathBuf::from));
+    let source = match (selected_by == ProfileSelector::CommandLine, file, legacy) {
+        (true, Some(file), Some(table)) => {
+            return Err(ConfigError::Rejected {
+                location: table,
+                message: format!(
+                    "--profile `{name}` cannot be used while the legacy [profiles.{name}] table exists beside {}; \
+                     move its settings into that file and remove the table",
+                    file.display()
+                ),
+            });
+        }
+        (true, Some(file), None) => ProfileSource::File(file),
+        (_, _, Some(table)) => {
+            if selected_by == ProfileSelector::CommandLine {
+                warnings.push(format!(
+                    "profile `{name}` is the legacy [profiles.{name}] table at {table}, which Codex 0.169 refuses; \
+                     `codex config migrate-profiles` moves it to {}",
+                    config.paths().profile_config(&name).display()
+                ));
+            }
+            ProfileSource::Legacy(table)
+        }
+        (_, _, None) => {
+            if selected_by == ProfileSelector::CommandLine {
+                warnings.push(format!(
+                    "profile `{name}` has no file {}; using the base config",
+                    config.paths().profile_config(&name).display()
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some(ActiveProfile {
+        name,
+        selected_by,
+        source,
+    }))
+}
+
+/// Where the legacy `[profiles.NAME]` table is, if there is one.
+fn legacy_profile(config: &LoadedConfig, name: &str) -> Result<Option<Location>, ConfigError> {
+    match config.get(&["profiles"]) {
+        None => return Ok(None),
+        Some(toml::Value::Table(_)) => {}
+        Some(other) => {
+            return Err(config.invalid(
+                KeyPath::from_keys(["profiles"]),
+                SpanTarget::Value,
+                format!(
+                    "expected a table of (legacy) profiles, found {}",
+                    describe_value(other)
+                ),
+            ));
+        }
+    }
+    let path = KeyPath::from_keys(["profiles", name]);
+    match config.get(&["profiles", name]) {
+        None => Ok(None),
+        Some(toml::Value::Table(_)) => Ok(Some(config.locate(&path, SpanTarget::Key))),
         Some(other) => Err(config.invalid(
-            KeyPath::from_keys(["profiles", name.as_str()]),
+            path,
             SpanTarget::Value,
             format!("expected a table, found {}", describe_value(other)),
         )),
-        None => {
-            let defined: Vec<String> = profiles
-                .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
-                .unwrap_or_default();
-            let hint = if defined.is_empty() {
-                format!("no profile is defined; add a [profiles.{name}] table to config.toml")
-            } else {
-                format!("defined profiles: {}", defined.join(", "))
-            };
-            Err(ConfigError::ProfileNotFound {
-                name,
-                selected_by: selected_by.to_string(),
-                hint,
-            })
-        }
     }
 }
 
-/// The model of this run: `-m`, else the profile's `model`, else `model`.
+/// The model of this run: `-m`, else a legacy profile's `model`, else
+/// `model` (which the profile's file, a layer, may set).
 pub fn active_model(
     config: &LoadedConfig,
     profile: Option<&ActiveProfile>,
@@ -338,7 +391,9 @@ pub fn active_model(
             )),
         }
     };
-    if let Some(profile) = profile {
+    if let Some(profile) = profile
+        && let ProfileSource::Legacy(_) = profile.source
+    {
         let path = KeyPath::from_keys(["profiles", profile.name.as_str(), "model"]);
         if let Some((name, location)) = string_at(path)? {
             return Ok(Some(ActiveModel {
@@ -478,19 +533,20 @@ fn rank(pattern: &str) -> (bool, usize) {
     (!glob::is_glob(pattern), glob::specificity(pattern))
 }
 
-/// `true`/`false`, or a table with `enabled = true|false` (Codex also
-/// accepts the table form; its other keys are options of the feature).
-fn toggle_value(value: &toml::Value) -> Result<bool, String> {
+/// `true`/`false`, or a table with `enabled = true|false` (Codex accepts
+/// the table form for features with options, which are its other keys);
+/// `None` for a table without `enabled`, which sets nothing.
+fn toggle_value(value: &toml::Value) -> Result<Option<bool>, String> {
     const EXPECTED: &str = "expected true or false (or a table with `enabled = true|false`)";
     match value {
-        toml::Value::Boolean(value) => Ok(*value),
+        toml::Value::Boolean(value) => Ok(Some(*value)),
         toml::Value::Table(table) => match table.get("enabled") {
-            Some(toml::Value::Boolean(value)) => Ok(*value),
+            Some(toml::Value::Boolean(value)) => Ok(Some(*value)),
             Some(other) => Err(format!(
                 "{EXPECTED}, found `enabled` = {}",
                 describe_value(other)
             )),
-            None => Err(format!("{EXPECTED}, found a table without `enabled`")),
+            None => Ok(None),
         },
         other => Err(format!("{EXPECTED}, found {}", describe_value(other))),
     }
@@ -548,38 +604,6 @@ impl Collector {
         });
     }
 
-    /// The legacy toggles `names` directly under `base` in one layer.
-    fn legacy(
-        &mut self,
-        layer: &ConfigLayer,
-        base: &KeyPath,
-        names: &[&str],
-        scope: SettingScope,
-    ) -> Result<(), ConfigError> {
-        let table = if base.is_empty() {
-            Some(layer.table())
-        } else {
-            value_at(layer, base).and_then(toml::Value::as_table)
-        };
-        let Some(table) = table else { return Ok(()) };
-        self.tables += 1;
-        for name in names {
-            let Some(value) = table.get(*name) else {
-                continue;
-            };
-            let path = base.key(*name);
-            let Some(value) = value.as_bool() else {
-                return Err(invalid_in(
-                    layer,
-                    path,
-                    format!("expected true or false, found {}", describe_value(value)),
-                ));
-            };
-            self.push(layer, &path, name, value, scope.clone());
-        }
-        Ok(())
-    }
-
     /// The features table at `path` in one layer.
     fn table(
         &mut self,
@@ -605,7 +629,9 @@ impl Collector {
             let entry = path.key(key.as_str());
             let value =
                 toggle_value(value).map_err(|message| invalid_in(layer, entry.clone(), message))?;
-            self.push(layer, &entry, key, value, scope.clone());
+            if let Some(value) = value {
+                self.push(layer, &entry, key, value, scope.clone());
+            }
         }
         Ok(())
     }
@@ -627,6 +653,7 @@ impl Collector {
             let entry = path.key(key.as_str());
             let value = toggle_value(value)
                 .map_err(|message| config.invalid(entry.clone(), SpanTarget::Value, message))?;
+            let Some(value) = value else { continue };
             let layer = config
                 .origin(&entry.leading_keys())
                 .or_else(|| config.origin(&entry.key("enabled").leading_keys()));

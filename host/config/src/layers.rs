@@ -28,6 +28,8 @@ pub struct ConfigPaths {
     /// The directory project layers are searched from (the working
     /// directory of a command); `None` loads no project layer.
     pub project_dir: Option<PathBuf>,
+    /// The profile of `--profile P`: its layer is `$CODEX_HOME/P.config.toml`.
+    pub profile: Option<String>,
 }
 
 impl ConfigPaths {
@@ -52,6 +54,7 @@ impl ConfigPaths {
             system_config,
             managed_config,
             project_dir: None,
+            profile: None,
         }
     }
 
@@ -62,9 +65,38 @@ impl ConfigPaths {
         self
     }
 
-    /// `$CODEX_HOME/config.toml`, the only file edits write.
+    /// These paths with the layer of profile `name` (checked with
+    /// [`check_profile_name`]).
+    pub fn with_profile(mut self, name: String) -> Self {
+        self.profile = Some(name);
+        self
+    }
+
+    /// `$CODEX_HOME/config.toml`, the file edits write.
     pub fn user_config(&self) -> PathBuf {
         self.codex_home.join(CONFIG_FILE_NAME)
+    }
+
+    /// `$CODEX_HOME/NAME.config.toml`, the layer of profile `name` (and the
+    /// file `features enable -p NAME` writes).
+    pub fn profile_config(&self, name: &str) -> PathBuf {
+        self.codex_home.join(format!("{name}.{CONFIG_FILE_NAME}"))
+    }
+}
+
+/// A profile name must be a plain file-name part: `work`, not `../x`
+/// (Codex's rule and words).
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid --profile value `{name}`; pass a plain name such as `work`"
+        ))
     }
 }
 
@@ -104,6 +136,8 @@ pub enum LayerKind {
     System,
     /// `$CODEX_HOME/config.toml`.
     User,
+    /// `$CODEX_HOME/P.config.toml` of `--profile P`, over the user file.
+    Profile,
     /// `.codex/config.toml` of a trusted project, one layer per directory
     /// from the project root down to the working directory.
     Project,
@@ -114,22 +148,25 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    /// Codex's precedence number (higher wins): 10, 20, 25, 30, 40.
+    /// Codex's precedence number (higher wins): 10, 20, 25, 30, 40; the
+    /// profile layer, which Codex puts just over the user file, is 21 here.
     pub fn precedence(self) -> u8 {
         match self {
             Self::System => 10,
             Self::User => 20,
+            Self::Profile => 21,
             Self::Project => 25,
             Self::SessionFlags => 30,
             Self::Managed => 40,
         }
     }
 
-    /// A short name: `system`, `user`, `project`, `-c`, `managed`.
+    /// A short name: `system`, `user`, `profile`, `project`, `-c`, `managed`.
     pub fn label(self) -> &'static str {
         match self {
             Self::System => "system",
             Self::User => "user",
+            Self::Profile => "profile",
             Self::Project => "project",
             Self::SessionFlags => "-c",
             Self::Managed => "managed",

@@ -56,7 +56,7 @@ pub use error::{ConfigError, Location};
 pub use features::{FeatureSetting, FeatureSettings, SettingScope, feature_settings};
 pub use home::find_codex_home;
 pub use key_path::KeyPath;
-pub use layers::{ConfigLayer, ConfigPaths, LayerKind};
+pub use layers::{ConfigLayer, ConfigPaths, LayerKind, check_profile_name};
 pub use load::LoadedConfig;
 pub use mcp::{McpServerConfig, TransportKind, load_mcp_servers, validate_server_name};
 pub use overrides::{CliOverride, CliOverrides};

@@ -6,7 +6,8 @@ use crate::layers::{ConfigLayer, ConfigPaths, LayerKind};
 use crate::load::LoadedConfig;
 use crate::overrides::CliOverrides;
 
-/// Loads every layer, lowest precedence first: system, user, project
+/// Loads every layer, lowest precedence first: system, user, the profile
+/// (`$CODEX_HOME/P.config.toml` of [`ConfigPaths::profile`]), project
 /// (`.codex/config.toml` from the project root down to
 /// [`ConfigPaths::project_dir`], see [`crate::project`]), `-c` overrides,
 /// managed. Missing files are empty layers; a file that exists but cannot
@@ -17,6 +18,13 @@ pub fn load_config(
 ) -> Result<LoadedConfig, ConfigError> {
     let system = ConfigLayer::from_file(LayerKind::System, &paths.system_config)?;
     let user = ConfigLayer::from_file(LayerKind::User, &paths.user_config())?;
+    let profile = match &paths.profile {
+        Some(name) => Some(ConfigLayer::from_file(
+            LayerKind::Profile,
+            &paths.profile_config(name),
+        )?),
+        None => None,
+    };
     let session = ConfigLayer::from_overrides(overrides);
     let managed = ConfigLayer::from_file(LayerKind::Managed, &paths.managed_config)?;
     let project = match &paths.project_dir {
@@ -25,18 +33,18 @@ pub fn load_config(
             // decided by every layer except the projects' own.
             let base = LoadedConfig::from_layers(
                 paths.clone(),
-                vec![
-                    system.clone(),
-                    user.clone(),
-                    session.clone(),
-                    managed.clone(),
-                ],
+                [Some(system.clone()), Some(user.clone()), profile.clone()]
+                    .into_iter()
+                    .flatten()
+                    .chain([session.clone(), managed.clone()])
+                    .collect(),
             );
             crate::project::project_layers(&base, dir)?
         }
         None => Vec::new(),
     };
     let mut layers = vec![system, user];
+    layers.extend(profile);
     layers.extend(project);
     layers.push(session);
     layers.push(managed);

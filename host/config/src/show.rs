@@ -54,8 +54,8 @@ pub fn origins_text(config: &LoadedConfig, features: &FeatureSettings) -> String
     let mut out = String::new();
     if let Some(profile) = &features.profile {
         out.push_str(&format!(
-            "# profile: {} (selected by {})\n",
-            profile.name, profile.selected_by
+            "# profile: {} (selected by {}; {})\n",
+            profile.name, profile.selected_by, profile.source
         ));
     }
     if let Some(model) = &features.model {
@@ -168,6 +168,7 @@ pub fn origins_json(config: &LoadedConfig, features: &FeatureSettings) -> Value 
         "profile": features.profile.as_ref().map(|p| json!({
             "name": p.name,
             "selected_by": p.selected_by.to_string(),
+            "source": p.source.to_string(),
         })),
         "model": features.model.as_ref().map(|m| json!({
             "name": m.name,

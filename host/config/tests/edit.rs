@@ -118,6 +118,7 @@ fn add_to_a_missing_file_creates_it_0600_and_the_result_loads() {
         system_config: home.path().join("none-system.toml"),
         managed_config: home.path().join("none-managed.toml"),
         project_dir: None,
+        profile: None,
     };
     let loaded = load_config(&paths, &CliOverrides::new()).unwrap();
     let servers = load_mcp_servers(&loaded).unwrap();
@@ -299,6 +300,7 @@ fn system_and_managed_servers_are_never_copied_into_the_user_file() {
         system_config: system,
         managed_config: etc.path().join("managed_config.toml"),
         project_dir: None,
+        profile: None,
     };
     let servers = load_mcp_servers(&load_config(&paths, &CliOverrides::new()).unwrap()).unwrap();
     assert_eq!(servers.keys().collect::<Vec<_>>(), ["corp", "mine"]);

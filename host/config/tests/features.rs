@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use codex_config::features::{ModelSelector, ProfileSelector};
+use codex_config::features::{ModelSelector, ProfileSelector, ProfileSource};
 use codex_config::{
     CliOverrides, ConfigPaths, LayerKind, Location, SettingScope, feature_settings, load_config,
 };
@@ -28,6 +28,7 @@ impl Setup {
             system_config: work.path().join("system.toml"),
             managed_config: work.path().join("managed.toml"),
             project_dir: None,
+            profile: None,
         };
         Self {
             _dirs: (home, work),
@@ -154,13 +155,6 @@ fn settings_come_in_application_order_with_their_places() {
         [
             ("memories".into(), true, bundle, LayerKind::User, Some(6)),
             (
-                "experimental_use_rmcp_client".into(),
-                false,
-                SettingScope::Features,
-                LayerKind::User,
-                Some(2)
-            ),
-            (
                 "undo".into(),
                 true,
                 SettingScope::Features,
@@ -181,20 +175,13 @@ fn settings_come_in_application_order_with_their_places() {
                 LayerKind::SessionFlags,
                 None
             ),
-            (
-                "include_apply_patch_tool".into(),
-                true,
-                profile.clone(),
-                LayerKind::User,
-                Some(10)
-            ),
             ("undo".into(), false, profile, LayerKind::User, Some(12)),
         ]
     );
-    let apps = &settings.settings[3];
+    let apps = &settings.settings[2];
     assert_eq!(apps.file.as_deref(), Some(user.as_path()));
     assert_eq!(
-        settings.settings[4].location,
+        settings.settings[3].location,
         Location::Override {
             text: "features.shell_tool=false".into()
         }
@@ -204,4 +191,96 @@ fn settings_come_in_application_order_with_their_places() {
     let mut sorted = tables.clone();
     sorted.sort();
     assert_eq!(tables, sorted);
+}
+
+#[test]
+fn a_profile_is_a_layer_of_its_own_file_over_the_user_file() {
+    let setup = Setup::new();
+    setup.user("model = \"gpt-5\"\n[features]\ngoals = false\napps = false\n");
+    let file = setup.paths.profile_config("work");
+    std::fs::write(&file, "model = \"o3\"\n[features]\ngoals = true\n").unwrap();
+    let paths = setup.paths.clone().with_profile("work".into());
+    let loaded = load_config(&paths, &CliOverrides::new()).unwrap();
+    let kinds: Vec<LayerKind> = loaded.layers().iter().map(|l| l.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            LayerKind::System,
+            LayerKind::User,
+            LayerKind::Profile,
+            LayerKind::SessionFlags,
+            LayerKind::Managed
+        ]
+    );
+    let settings = feature_settings(&loaded, Some("work"), None).unwrap();
+    assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    let profile = settings.profile.unwrap();
+    assert_eq!(profile.source, ProfileSource::File(file.clone()));
+    assert_eq!(settings.model.unwrap().name, "o3");
+    let goals: Vec<(bool, LayerKind)> = settings
+        .settings
+        .iter()
+        .filter(|s| s.key == "goals")
+        .map(|s| (s.value, s.layer))
+        .collect();
+    assert_eq!(
+        goals,
+        [(false, LayerKind::User), (true, LayerKind::Profile)]
+    );
+}
+
+#[test]
+fn legacy_profiles_are_read_with_a_warning_and_a_clash_is_an_error() {
+    let setup = Setup::new();
+    setup.user(
+        "profile = \"old\"\n[profiles.old]\nmodel = \"o3\"\n[profiles.old.features]\nundo = true\n",
+    );
+    let loaded = load_config(&setup.paths, &CliOverrides::new()).unwrap();
+    let settings = feature_settings(&loaded, None, None).unwrap();
+    assert!(matches!(
+        settings.profile.as_ref().unwrap().source,
+        ProfileSource::Legacy(_)
+    ));
+    assert_eq!(settings.model.as_ref().unwrap().name, "o3");
+    assert_eq!(settings.warnings.len(), 1, "{:?}", settings.warnings);
+    assert!(
+        settings.warnings[0].contains("`profile = \"old\"` at "),
+        "{:?}",
+        settings.warnings
+    );
+    assert!(settings.warnings[0].contains("codex config migrate-profiles"));
+
+    // `-p old` with the legacy table only: applied, with a warning.
+    let paths = setup.paths.clone().with_profile("old".into());
+    let loaded = load_config(&paths, &CliOverrides::new()).unwrap();
+    let settings = feature_settings(&loaded, Some("old"), None).unwrap();
+    assert!(settings.settings.iter().any(|s| s.key == "undo" && s.value));
+    assert!(
+        settings
+            .warnings
+            .iter()
+            .any(|w| w.contains("legacy [profiles.old] table"))
+    );
+
+    // `-p old` with both the file and the table: Codex refuses, and so do we.
+    std::fs::write(paths.profile_config("old"), "model = \"o4\"\n").unwrap();
+    let loaded = load_config(&paths, &CliOverrides::new()).unwrap();
+    let error = feature_settings(&loaded, Some("old"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("cannot be used while the legacy [profiles.old] table"),
+        "{error}"
+    );
+
+    // A profile with neither: the base config, with a warning.
+    let paths = setup.paths.clone().with_profile("none".into());
+    let loaded = load_config(&paths, &CliOverrides::new()).unwrap();
+    let settings = feature_settings(&loaded, Some("none"), None).unwrap();
+    assert!(settings.profile.is_none());
+    assert!(
+        settings.warnings[0].contains("has no file"),
+        "{:?}",
+        settings.warnings
+    );
 }

@@ -24,6 +24,7 @@ impl Setup {
             system_config: etc.path().join("config.toml"),
             managed_config: etc.path().join("managed_config.toml"),
             project_dir: None,
+            profile: None,
         };
         Self {
             _dirs: (home, etc),

@@ -58,30 +58,30 @@ impl App {
         App::load_with(options, false)
     }
 
-    /// [`App::load`] for a command that creates the selected profile
-    /// (`features enable -p NEW`): a profile that does not exist yet is not
-    /// an error, and this run uses no profile.
+    /// [`App::load`] for a command that creates the selected profile's
+    /// file (`features enable -p NEW`): a profile with no file yet is not
+    /// worth a warning.
     pub fn load_creating_profile(options: RunOptions) -> Result<App> {
         App::load_with(options, true)
     }
 
-    fn load_with(options: RunOptions, profile_may_be_missing: bool) -> Result<App> {
+    fn load_with(options: RunOptions, creating_profile: bool) -> Result<App> {
         let codex_home = codex_config::find_codex_home()?;
         let mut paths = codex_config::ConfigPaths::from_env(codex_home.clone());
         if let Ok(cwd) = std::env::current_dir() {
             paths = paths.with_project_dir(cwd);
         }
+        if let Some(profile) = &options.profile {
+            codex_config::check_profile_name(profile).map_err(|message| anyhow!(message))?;
+            paths = paths.with_profile(profile.clone());
+        }
         let config = codex_config::load(&paths, &options.config_overrides)?;
-        let feature_settings = match codex_config::feature_settings(
+        let feature_settings = codex_config::feature_settings(
             &config,
             options.profile.as_deref(),
             options.model.as_deref(),
-        ) {
-            Err(codex_config::ConfigError::ProfileNotFound { .. }) if profile_may_be_missing => {
-                codex_config::feature_settings(&config, None, options.model.as_deref())?
-            }
-            other => other?,
-        };
+        )?;
+        let profile_file_missing = options.profile.is_some() && feature_settings.profile.is_none();
         let app = App {
             options,
             codex_home,
@@ -92,6 +92,11 @@ impl App {
             features: OnceLock::new(),
             warned: Mutex::new(BTreeSet::new()),
         };
+        for warning in &app.feature_settings.warnings {
+            if !(creating_profile && profile_file_missing) {
+                app.warn(warning.clone());
+            }
+        }
         app.check_features()?;
         Ok(app)
     }

@@ -243,16 +243,12 @@ mod tests {
         let registry = Registry::builtin();
         let settings = FeatureSettings {
             settings: vec![
-                // Sorted as a TOML table sorts them: the alias first or last.
-                setting("experimental_use_rmcp_client", true, 1, LayerKind::User),
-                setting("rmcp_client", false, 1, LayerKind::User),
-                setting("unified_exec", false, 2, LayerKind::User),
-                setting(
-                    "experimental_use_unified_exec_tool",
-                    true,
-                    2,
-                    LayerKind::User,
-                ),
+                // Sorted as a TOML table sorts them: the alias first or last,
+                // and the canonical key wins either way, as in Codex.
+                setting("collab", true, 1, LayerKind::User),
+                setting("multi_agent", false, 1, LayerKind::User),
+                setting("memories", false, 2, LayerKind::User),
+                setting("memory_tool", true, 2, LayerKind::User),
             ],
             ..FeatureSettings::default()
         };
@@ -261,8 +257,8 @@ mod tests {
             disable: &[],
         };
         let resolution = resolve(&registry, &settings, none);
-        assert!(!resolution.resolved.is_enabled("rmcp_client"));
-        assert!(!resolution.resolved.is_enabled("unified_exec"));
+        assert!(!resolution.resolved.is_enabled("multi_agent"));
+        assert!(!resolution.resolved.is_enabled("memories"));
         // Legacy names in config files load quietly.
         assert!(
             resolution.warnings().is_empty(),

@@ -59,18 +59,15 @@ pub fn list(app: &App, json_output: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `codex features enable|disable KEY`: edits the user's config.toml
-/// (`[profiles.P.features]` with `-p P`) and says what changed, and whether
-/// something else still decides the value.
+/// `codex features enable|disable KEY`: edits `[features]` of the user's
+/// config.toml (of `$CODEX_HOME/P.config.toml` with `-p P`) and says what
+/// changed, and whether something else still decides the value. The name is
+/// written as given, a legacy alias too, as Codex writes it; the feature's
+/// other names in that table are removed, so one entry decides.
 pub fn set(app: &App, key: &str, enable: bool) -> Result<ExitCode> {
     let registry = app.registry()?;
     let feature = known(registry, key)?;
     let canonical = feature.key().to_string();
-    if canonical != key {
-        eprintln!(
-            "note: `{key}` is a deprecated name for feature `{canonical}`; writing `{canonical}`"
-        );
-    }
     let profile = app.options.profile.as_deref();
     // Codex removes a default-off feature instead of writing `false`, unless
     // a layer below the user's turns it on.
@@ -84,27 +81,33 @@ pub fn set(app: &App, key: &str, enable: bool) -> Result<ExitCode> {
     } else {
         Some(false)
     };
-    let file = app.config.paths().user_config();
-    let legacy: Vec<&str> = feature.aliases().iter().map(String::as_str).collect();
-    let changes = codex_config::set_feature(&file, profile, &canonical, value, &legacy)?;
+    let paths = app.config.paths();
+    let file = match profile {
+        Some(profile) => paths.profile_config(profile),
+        None => paths.user_config(),
+    };
+    let other_names: Vec<&str> = std::iter::once(feature.key())
+        .chain(feature.aliases().iter().map(String::as_str))
+        .collect();
+    let changes = codex_config::set_feature(&file, key, value, &other_names)?;
     let verb = if enable { "Enabled" } else { "Disabled" };
     let place = match profile {
-        Some(profile) => format!("profile `{profile}` of {}", file.display()),
+        Some(profile) => format!("profile `{profile}` ({})", file.display()),
         None => file.display().to_string(),
     };
     if changes.is_empty() {
         write_stdout(&format!(
-            "{verb} feature `{canonical}` in {place} (it already was; nothing changed).\n"
+            "{verb} feature `{key}` in {place} (it already was; nothing changed).\n"
         ))?;
     } else {
         let what: Vec<String> = changes.iter().map(ToString::to_string).collect();
         write_stdout(&format!(
-            "{verb} feature `{canonical}` in {place}: {}.\n",
+            "{verb} feature `{key}` in {place}: {}.\n",
             what.join(", ")
         ))?;
     }
     match feature.stage() {
-        Stage::Removed => app.warn(format!(
+        Stage::Removed if feature.ignores_config() => app.warn(format!(
             "feature `{canonical}` has been removed; the setting has no effect"
         )),
         Stage::UnderDevelopment if enable => app.warn(format!(
@@ -172,7 +175,9 @@ fn still_decided_elsewhere(
     Ok(resolution
         .resolved
         .get(key)
-        .filter(|feature| feature.effective != wanted && feature.stage != Stage::Removed)
+        .filter(|resolved| {
+            resolved.effective != wanted && registry.get(key).is_some_and(|f| !f.ignores_config())
+        })
         .map(|feature| feature.source.clone()))
 }
 
@@ -185,7 +190,7 @@ pub fn explain(app: &App, key: &str, json_output: bool) -> Result<ExitCode> {
         bail!("feature `{}` has no resolution", feature.key());
     };
     // The row that decided: the default for a removed feature, else the last.
-    let winner = if feature.stage() == Stage::Removed {
+    let winner = if feature.ignores_config() {
         0
     } else {
         resolution.history.len().saturating_sub(1)
@@ -263,7 +268,7 @@ pub fn explain(app: &App, key: &str, json_output: bool) -> Result<ExitCode> {
         text.push_str(line);
         text.push('\n');
     }
-    if feature.stage() == Stage::Removed {
+    if feature.ignores_config() {
         text.push_str("  note: the feature has been removed; values set for it have no effect\n");
     }
     for note in notes {
@@ -283,13 +288,14 @@ fn source_cell(source: &Source) -> String {
 fn origin_kind(origin: &Origin) -> &'static str {
     match origin {
         Origin::Host => "host",
+        Origin::Codex => "codex",
         Origin::Plugin(_) => "plugin",
     }
 }
 
 fn plugin_name(origin: &Origin) -> Option<&str> {
     match origin {
-        Origin::Host => None,
+        Origin::Host | Origin::Codex => None,
         Origin::Plugin(name) => Some(name),
     }
 }

@@ -460,58 +460,131 @@ fn overrides_are_accepted_before_and_after_any_subcommand() {
 }
 
 #[test]
-fn profiles_are_selected_by_flag_or_config_and_a_missing_one_is_an_error() {
+fn a_profile_is_its_own_file_layered_over_the_user_config() {
     let layers = Layers::new();
     layers.home.write_config(
-        "model = \"base-model\"\n[profiles.work]\nmodel = \"work-model\"\n[profiles.play]\nmodel = \"play-model\"\n",
+        "model = \"base-model\"\n[mcp_servers.base]\ncommand = \"b\"\n[features]\ngoals = false\n",
     );
-    let model_of = |args: &[&str]| {
+    let work = layers.home.path().join("work.config.toml");
+    std::fs::write(
+        &work,
+        "model = \"work-model\"\n[mcp_servers.extra]\ncommand = \"e\"\n[features]\ngoals = true\n",
+    )
+    .unwrap();
+    let shown = |args: &[&str]| {
         let mut command = layers.codex();
         command
             .args(args)
             .args(["config", "show", "--origin", "--json"]);
-        let shown = ok_json(command);
-        (
-            shown["profile"]["name"].as_str().map(str::to_string),
-            shown["model"]["name"].as_str().unwrap().to_string(),
-        )
+        ok_json(command)
     };
-    assert_eq!(model_of(&[]), (None, "base-model".into()));
-    assert_eq!(
-        model_of(&["-p", "work"]),
-        (Some("work".into()), "work-model".into())
-    );
-    assert_eq!(
-        model_of(&["--profile", "play", "-m", "cli-model"]),
-        (Some("play".into()), "cli-model".into())
-    );
-    assert_eq!(
-        model_of(&["-c", "profile=\"play\""]),
-        (Some("play".into()), "play-model".into())
-    );
-
-    let mut missing = layers.codex();
-    missing.args(["-p", "nope", "config", "show"]);
-    let error = failure(missing);
+    let base = shown(&[]);
+    assert_eq!(base["profile"], Value::Null);
+    assert_eq!(base["model"]["name"], "base-model");
+    let with = shown(&["-p", "work"]);
+    assert_eq!(with["profile"]["name"], "work");
+    assert_eq!(with["model"]["name"], "work-model");
+    let work_text = work.display().to_string();
     assert!(
-        error.contains("config profile `nope` not found (selected by --profile)"),
-        "{error}"
+        with["model"]["selected_by"]
+            .as_str()
+            .unwrap()
+            .contains(&work_text),
+        "{}",
+        with["model"]
     );
-    assert!(error.contains("`play`, `work`"), "{error}");
+    assert_eq!(
+        shown(&["--profile", "work", "-m", "cli-model"])["model"]["name"],
+        "cli-model"
+    );
 
+    // Its servers and features join the user's.
+    let mut list = layers.codex();
+    list.args(["-p", "work", "mcp", "list", "--json"]);
+    let names: Vec<String> = ok_json(list)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["base", "extra"]);
+    let mut explain = layers.codex();
+    explain.args(["-p", "work", "features", "explain", "goals", "--json"]);
+    let explained = ok_json(explain);
+    assert_eq!(explained["enabled"], true, "{explained}");
+
+    // `features enable -p P` writes the profile's file, never a [profiles] table.
+    let mut enable = layers.codex();
+    enable.args(["-p", "work", "features", "enable", "memories"]);
+    ok_json_or_text(enable);
+    assert!(
+        std::fs::read_to_string(&work)
+            .unwrap()
+            .contains("memories = true")
+    );
+    assert!(!layers.home.read_config().contains("profiles"));
+
+    // A bad name is a usage error, as in Codex.
+    let mut bad = layers.codex();
+    bad.args(["-p", "../x", "mcp", "list"]);
+    let output = bad.output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("invalid --profile value `../x`; pass a plain name such as `work`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn legacy_profiles_still_apply_with_a_warning_that_says_how_to_move_them() {
+    let layers = Layers::new();
     layers
         .home
-        .write_config("profile = \"gone\"\n[profiles.work]\nmodel = \"m\"\n");
-    let mut missing = layers.codex();
-    missing.args(["mcp", "list"]);
-    let error = failure(missing);
-    let user = layers.home.config_path().display().to_string();
+        .write_config("model = \"base-model\"\n[profiles.work]\nmodel = \"work-model\"\n");
+    let mut command = layers.codex();
+    command.args(["-p", "work", "config", "show", "--origin", "--json"]);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(shown["model"]["name"], "work-model");
     assert!(
-        error.contains(&format!(
-            "config profile `gone` not found (selected by `profile` at {user}:1:11)"
-        )),
+        stderr(&output).contains("legacy [profiles.work] table")
+            && stderr(&output).contains("codex config migrate-profiles"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A file and a table for one profile: which was meant is not guessed.
+    std::fs::write(
+        layers.home.path().join("work.config.toml"),
+        "model = \"x\"\n",
+    )
+    .unwrap();
+    let mut clash = layers.codex();
+    clash.args(["-p", "work", "mcp", "list"]);
+    let error = failure(clash);
+    assert!(
+        error.contains("cannot be used while the legacy [profiles.work] table"),
         "{error}"
     );
+
+    // A profile with no file: the base config, with a warning.
+    let mut none = layers.codex();
+    none.args(["-p", "nope", "config", "show", "--origin", "--json"]);
+    let output = none.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("profile `nope` has no file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn ok_json_or_text(mut command: assert_cmd::Command) {
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 #[test]
@@ -552,12 +625,6 @@ fn wrong_types_are_errors_at_file_line_and_column() {
             ),
         ),
         (
-            "experimental_use_rmcp_client = \"yes\"\n",
-            format!(
-                "{user}:1:32: experimental_use_rmcp_client: expected true or false, found a string"
-            ),
-        ),
-        (
             "[feature_bundles.fast]\nundo = 1\n",
             format!(
                 "{user}:2:8: feature_bundles.fast.undo: expected true or false (or a table with `enabled = true|false`), found an integer"
@@ -578,7 +645,7 @@ fn wrong_types_are_errors_at_file_line_and_column() {
         (
             "profile = 1\n",
             format!(
-                "{user}:1:11: profile: expected the name of a [profiles.NAME] table, found an integer"
+                "{user}:1:11: profile: expected a profile name (a legacy setting: pass `--profile NAME` instead), found an integer"
             ),
         ),
         (

@@ -400,7 +400,7 @@ fn an_unknown_key_in_config_is_one_warning_with_file_and_line() {
     let setup = Setup::new();
     setup
         .home
-        .write_config("# mine\n[features]\nmemoris = true\nundo = true\n");
+        .write_config("# mine\n[features]\nmemoris = true\ngoals = false\n");
     let user = setup.home.config_path().display().to_string();
     let expected = format!(
         "warning: unknown feature `memoris` (set by {user}:3); did you mean `memories`? \
@@ -409,7 +409,7 @@ fn an_unknown_key_in_config_is_one_warning_with_file_and_line() {
     for args in [
         vec!["mcp", "list"],
         vec!["features", "list"],
-        vec!["features", "explain", "undo"],
+        vec!["features", "explain", "goals"],
         vec!["config", "show"],
     ] {
         let mut command = setup.codex();
@@ -419,7 +419,7 @@ fn an_unknown_key_in_config_is_one_warning_with_file_and_line() {
     }
     let mut list = setup.codex();
     list.args(["features", "list", "--json"]);
-    assert_eq!(entry(&feature_list(list), "undo")["enabled"], true);
+    assert_eq!(entry(&feature_list(list), "goals")["enabled"], false);
 }
 
 #[test]
@@ -439,8 +439,8 @@ fn an_unknown_key_on_the_command_line_is_an_error_with_a_suggestion() {
             "error: unknown feature `memoris`\nhelp: did you mean `memories`? `codex features list` shows them all\n",
         ),
         (
-            vec!["features", "explain", "telemetry"],
-            "error: unknown feature `telemetry`\nhelp: `codex features list` shows every feature\n",
+            vec!["features", "explain", "xyzzy"],
+            "error: unknown feature `xyzzy`\nhelp: `codex features list` shows every feature\n",
         ),
     ] {
         let mut command = setup.codex();
@@ -453,17 +453,31 @@ fn an_unknown_key_on_the_command_line_is_an_error_with_a_suggestion() {
 #[test]
 fn a_real_codex_config_loads_without_warnings() {
     let setup = Setup::new();
+    // What Codex 0.169 itself reads without a word: its current keys, its
+    // legacy names, the table form, removed keys and old top-level toggles.
     setup.home.write_config(
         "model = \"gpt-5-codex\"\n\
          experimental_use_rmcp_client = true\n\
          experimental_use_unified_exec_tool = true\n\
          [features]\n\
-         unified_exec = true\nview_image_tool = true\napply_patch_freeform = false\n\
+         goals = true\nunified_exec = true\nview_image_tool = true\napply_patch_freeform = false\n\
          web_search_request = true\nrmcp_client = true\nweb_search = true\njs_repl = false\n\
-         [profiles.fast]\ninclude_apply_patch_tool = true\n\
+         collab = false\nmemory_tool = true\nsqlite = false\n\
+         [features.multi_agent_v2]\nenabled = true\n\
+         [features.guardianv2]\nthread_context = true\n\
          [mcp_servers.demo]\ncommand = \"srv\"\n",
     );
-    for args in [vec!["mcp", "list"], vec!["-p", "fast", "features", "list"]] {
+    fs::write(
+        setup.home.path().join("fast.config.toml"),
+        "[features]\ncode_mode = true\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["mcp", "list"],
+        vec!["features", "list"],
+        vec!["-p", "fast", "mcp", "list"],
+        vec!["--enable", "goals", "mcp", "list"],
+    ] {
         let mut command = setup.codex();
         command.args(&args);
         let output = ok(command);
@@ -472,19 +486,25 @@ fn a_real_codex_config_loads_without_warnings() {
     let mut list = setup.codex();
     list.args(["-p", "fast", "features", "list", "--json"]);
     let list = feature_list(list);
-    assert_eq!(entry(&list, "apply_patch_freeform")["enabled"], true);
-    assert_eq!(
-        entry(&list, "apply_patch_freeform")["source"]["kind"],
-        "profile"
-    );
-    assert_eq!(entry(&list, "rmcp_client")["enabled"], true);
-    // A canonical key beats its legacy name in the same table.
+    for (key, enabled) in [
+        ("goals", true),
+        ("multi_agent", false),
+        ("memories", true),
+        ("multi_agent_v2", true),
+        ("sqlite", false),
+        ("apply_patch_freeform", false),
+        ("code_mode", true),
+    ] {
+        assert_eq!(entry(&list, key)["enabled"], enabled, "{key}");
+    }
+    assert_eq!(entry(&list, "goals")["origin"], "codex");
+    // A canonical key beats its legacy name in the same table, as in Codex.
     setup
         .home
-        .write_config("[features]\nrmcp_client = false\nexperimental_use_rmcp_client = true\n");
+        .write_config("[features]\nmulti_agent = false\ncollab = true\n");
     let mut list = setup.codex();
     list.args(["features", "list", "--json"]);
-    assert_eq!(entry(&feature_list(list), "rmcp_client")["enabled"], false);
+    assert_eq!(entry(&feature_list(list), "multi_agent")["enabled"], false);
 }
 
 #[test]
@@ -543,25 +563,29 @@ fn enable_and_disable_edit_the_user_config_and_say_what_changed() {
         say(&["features", "disable", "apps"]).0,
         format!("Disabled feature `apps` in {user}: set `features.apps = false`.\n")
     );
+    // A legacy name is written as given, as Codex writes it.
     let (out, err) = say(&["features", "disable", "collab"]);
     assert_eq!(
         out,
-        format!("Disabled feature `multi_agent` in {user}: set `features.multi_agent = false`.\n")
+        format!("Disabled feature `collab` in {user}: set `features.collab = false`.\n")
     );
-    assert!(
-        err.contains("`collab` is a deprecated name for feature `multi_agent`"),
-        "{err}"
+    assert_eq!(err, "");
+    let fast = setup.home.path().join("fast.config.toml");
+    assert_eq!(
+        say(&["-p", "fast", "features", "enable", "code_mode"]).0,
+        format!(
+            "Enabled feature `code_mode` in profile `fast` ({}): set `features.code_mode = true`.\n",
+            fast.display()
+        )
     );
     assert_eq!(
-        say(&["-p", "fast", "features", "enable", "undo"]).0,
-        format!(
-            "Enabled feature `undo` in profile `fast` of {user}: set `profiles.fast.features.undo = true`.\n"
-        )
+        fs::read_to_string(&fast).unwrap(),
+        "[features]\ncode_mode = true\n"
     );
     assert_eq!(
         setup.home.read_config(),
         "# my settings\nmodel = \"o3\" # keep me\n\n# toggles\n[features]\nmemories = true\n\
-         apps = false\nmulti_agent = false\n\n[profiles.fast.features]\nundo = true\n"
+         apps = false\ncollab = false\n"
     );
 
     // The edits are what the next run sees.
@@ -571,7 +595,7 @@ fn enable_and_disable_edit_the_user_config_and_say_what_changed() {
     for (key, value) in [
         ("memories", true),
         ("apps", false),
-        ("undo", true),
+        ("code_mode", true),
         ("multi_agent", false),
     ] {
         assert_eq!(entry(&list, key)["enabled"], value, "{key}");

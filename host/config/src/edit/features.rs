@@ -1,5 +1,5 @@
-//! `codex features enable|disable`: one toggle in `[features]` or
-//! `[profiles.P.features]` of the user's config.toml.
+//! `codex features enable|disable`: one toggle in `[features]` of the
+//! user's config.toml or of a profile's file (`P.config.toml`).
 
 use std::path::Path;
 
@@ -45,23 +45,19 @@ impl std::fmt::Display for FeatureChange {
     }
 }
 
-/// Sets feature `key` in `config_file`: `[features]`, or
-/// `[profiles.PROFILE.features]` with a profile. `Some(value)` writes it
-/// (into `enabled` when the entry uses the table form, keeping its other
-/// options and comments); `None` deletes the entry. Entries under the
-/// feature's `legacy_names` in the same table are deleted, so the new value
-/// is the only one. Returns what changed; nothing when it was already so.
+/// Sets feature `key` in `[features]` of `config_file`. `Some(value)`
+/// writes it (into `enabled` when the entry uses the table form, keeping
+/// its other options and comments); `None` deletes the entry. Entries under
+/// the feature's `other_names` (its key or aliases besides `key`) in the
+/// same table are deleted, so the new value is the only one. Returns what
+/// changed; nothing when it was already so.
 pub fn set_feature(
     config_file: &Path,
-    profile: Option<&str>,
     key: &str,
     value: Option<bool>,
-    legacy_names: &[&str],
+    other_names: &[&str],
 ) -> Result<Vec<FeatureChange>, ConfigError> {
-    let table_keys: Vec<&str> = match profile {
-        Some(profile) => vec!["profiles", profile, "features"],
-        None => vec!["features"],
-    };
+    let table_keys = ["features"];
     let table_path = KeyPath::from_keys(table_keys.iter().copied());
     if value.is_none() && std::fs::symlink_metadata(config_file).is_err() {
         return Ok(Vec::new());
@@ -72,10 +68,10 @@ pub fn set_feature(
             return Ok(Vec::new());
         };
         let mut changes = Vec::new();
-        for legacy in legacy_names {
-            if *legacy != key && table.remove(legacy).is_some() {
+        for other in other_names {
+            if *other != key && table.remove(other).is_some() {
                 changes.push(FeatureChange::Removed {
-                    path: table_path.key(*legacy),
+                    path: table_path.key(*other),
                 });
             }
         }
@@ -138,8 +134,7 @@ fn features_table<'a>(
                 return None;
             }
             let mut new = Table::new();
-            // `[profiles.fast.features]` alone, not `[profiles]` and
-            // `[profiles.fast]` headers too.
+            // A nested table gets its own header alone, not its parents' too.
             new.set_implicit(depth + 1 < keys.len());
             new.set_dotted(table.is_dotted());
             table.insert(key, Item::Table(new));
@@ -209,26 +204,20 @@ fn set_keeping_decor(table: &mut dyn TableLike, key: &str, value: bool) {
 mod tests {
     use super::*;
 
-    fn edit(
-        text: &str,
-        profile: Option<&str>,
-        key: &str,
-        value: Option<bool>,
-        legacy: &[&str],
-    ) -> (String, Vec<String>) {
+    fn edit(text: &str, key: &str, value: Option<bool>, legacy: &[&str]) -> (String, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         if !text.is_empty() {
             std::fs::write(&file, text).unwrap();
         }
-        let changes = set_feature(&file, profile, key, value, legacy).unwrap();
+        let changes = set_feature(&file, key, value, legacy).unwrap();
         let after = std::fs::read_to_string(&file).unwrap_or_default();
         (after, changes.iter().map(ToString::to_string).collect())
     }
 
     #[test]
     fn writes_features_like_codex() {
-        let (text, changes) = edit("", None, "memories", Some(true), &[]);
+        let (text, changes) = edit("", "memories", Some(true), &[]);
         assert_eq!(text, "[features]\nmemories = true\n");
         assert_eq!(changes, ["set `features.memories = true`"]);
     }
@@ -237,42 +226,21 @@ mod tests {
     fn keeps_comments_and_replaces_in_place() {
         let original =
             "# mine\nmodel = \"o3\"\n\n[features]\n# why\nundo = true # keep\napps = false\n";
-        let (text, changes) = edit(original, None, "undo", Some(false), &[]);
+        let (text, changes) = edit(original, "undo", Some(false), &[]);
         assert_eq!(
             text,
             "# mine\nmodel = \"o3\"\n\n[features]\n# why\nundo = false # keep\napps = false\n"
         );
         assert_eq!(changes, ["set `features.undo = false` (was true)"]);
-        let (same, changes) = edit(original, None, "apps", Some(false), &[]);
+        let (same, changes) = edit(original, "apps", Some(false), &[]);
         assert_eq!(same, original);
         assert!(changes.is_empty());
-    }
-
-    #[test]
-    fn profile_tables_get_one_header() {
-        let (text, _) = edit("model = \"o3\"\n", Some("fast"), "undo", Some(true), &[]);
-        assert_eq!(
-            text,
-            "model = \"o3\"\n\n[profiles.fast.features]\nundo = true\n"
-        );
-        let (text, _) = edit(
-            "[profiles.fast]\nmodel = \"o3\"\n",
-            Some("fast"),
-            "undo",
-            Some(false),
-            &[],
-        );
-        assert_eq!(
-            text,
-            "[profiles.fast]\nmodel = \"o3\"\n\n[profiles.fast.features]\nundo = false\n"
-        );
     }
 
     #[test]
     fn table_form_keeps_its_options() {
         let (text, changes) = edit(
             "[features.multi_agent_v2]\nenabled = false\nusage_hint_enabled = true\n",
-            None,
             "multi_agent_v2",
             Some(true),
             &[],
@@ -291,7 +259,6 @@ mod tests {
     fn legacy_names_are_replaced_and_removal_removes() {
         let (text, changes) = edit(
             "[features]\nexperimental_use_rmcp_client = false\n",
-            None,
             "rmcp_client",
             Some(true),
             &["experimental_use_rmcp_client"],
@@ -304,10 +271,10 @@ mod tests {
                 "set `features.rmcp_client = true`"
             ]
         );
-        let (text, changes) = edit("[features]\nundo = true\n", None, "undo", None, &[]);
+        let (text, changes) = edit("[features]\nundo = true\n", "undo", None, &[]);
         assert_eq!(text, "[features]\n");
         assert_eq!(changes, ["removed `features.undo`"]);
-        let (text, changes) = edit("model = 'x'\n", None, "undo", None, &[]);
+        let (text, changes) = edit("model = 'x'\n", "undo", None, &[]);
         assert_eq!(text, "model = 'x'\n");
         assert!(changes.is_empty());
     }
@@ -317,7 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "a = 1\nfeatures = \"all\"\n").unwrap();
-        let err = set_feature(&file, None, "undo", Some(true), &[]).unwrap_err();
+        let err = set_feature(&file, "undo", Some(true), &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(

@@ -146,8 +146,10 @@ impl Shared {
         let ours = self.features(Ours, extra);
         let theirs = self.features(Codex, extra);
         assert!(!theirs.is_empty(), "Codex listed no features");
+        // `guardianv2.thread_context` is a field of a table, not a key here.
         let differ: Vec<String> = theirs
             .iter()
+            .filter(|(key, _)| !key.contains('.'))
             .filter(|(key, enabled)| ours.get(*key) != Some(enabled))
             .map(|(key, enabled)| format!("{key}: Codex {enabled}, ours {:?}", ours.get(key)))
             .collect();
