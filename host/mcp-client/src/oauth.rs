@@ -205,6 +205,7 @@ mod tests {
             system_config: dir.path().join("none.toml"),
             managed_config: dir.path().join("none-managed.toml"),
             project_dir: None,
+            profile: None,
         };
         codex_config::load(&paths, overrides).unwrap()
     }
