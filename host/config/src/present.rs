@@ -202,7 +202,10 @@ pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Strin
             ));
             lines.push(format!(
                 "  http_headers_helper: {}",
-                server.http_headers_helper.as_ref().map_or("-", |_| HELPER_MASK)
+                server
+                    .http_headers_helper
+                    .as_ref()
+                    .map_or("-", |_| HELPER_MASK)
             ));
         }
         TransportKind::Plugin(transport) => {

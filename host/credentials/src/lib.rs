@@ -342,10 +342,22 @@ mod tests {
             )
         };
         let with_refresh = r#","refresh_token":"r""#;
-        assert_eq!(token_state(&record("1000", ""), 1000), StoredMcpTokens::Expired);
-        assert_eq!(token_state(&record("1001", ""), 1000), StoredMcpTokens::Usable);
-        assert_eq!(token_state(&record("1000", with_refresh), 5000), StoredMcpTokens::Usable);
-        assert_eq!(token_state(&record("null", ""), 5000), StoredMcpTokens::Usable);
+        assert_eq!(
+            token_state(&record("1000", ""), 1000),
+            StoredMcpTokens::Expired
+        );
+        assert_eq!(
+            token_state(&record("1001", ""), 1000),
+            StoredMcpTokens::Usable
+        );
+        assert_eq!(
+            token_state(&record("1000", with_refresh), 5000),
+            StoredMcpTokens::Usable
+        );
+        assert_eq!(
+            token_state(&record("null", ""), 5000),
+            StoredMcpTokens::Usable
+        );
         assert_eq!(token_state("not json", 5000), StoredMcpTokens::Usable);
     }
 

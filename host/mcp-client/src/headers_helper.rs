@@ -116,9 +116,11 @@ async fn output_of(command: &str, codex_home: &Path) -> Result<Zeroizing<Vec<u8>
         .args(["-c", command])
         .current_dir(codex_home)
         .env_clear()
-        .envs(INHERITED_VARIABLES.iter().filter_map(|name| {
-            std::env::var_os(name).map(|value| (*name, value))
-        }))
+        .envs(
+            INHERITED_VARIABLES
+                .iter()
+                .filter_map(|name| std::env::var_os(name).map(|value| (*name, value))),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -170,7 +172,8 @@ impl Drop for KillGroup {
 /// The headers in the helper's output. Errors name the header (names are not
 /// secret) but never quote a value.
 fn parse(output: &[u8]) -> Result<BTreeMap<String, String>> {
-    let text = std::str::from_utf8(output).map_err(|_| anyhow!("printed text that is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(output).map_err(|_| anyhow!("printed text that is not UTF-8"))?;
     let value: Zeroizing<String> = Zeroizing::new(text.trim().to_owned());
     let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&value) else {
         bail!("did not print a JSON object of strings");
@@ -196,7 +199,10 @@ fn parse(output: &[u8]) -> Result<BTreeMap<String, String>> {
         {
             bail!("printed an invalid value for header `{header}`");
         }
-        if headers.keys().any(|seen| seen.eq_ignore_ascii_case(&header)) {
+        if headers
+            .keys()
+            .any(|seen| seen.eq_ignore_ascii_case(&header))
+        {
             bail!("printed header `{header}` twice");
         }
         headers.insert(header, value);
@@ -222,14 +228,24 @@ mod tests {
 
     #[test]
     fn bad_output_is_refused_without_quoting_a_value() {
-        assert_eq!(problem("token-s3cret"), "did not print a JSON object of strings");
-        assert_eq!(problem("[\"s3cret\"]"), "did not print a JSON object of strings");
+        assert_eq!(
+            problem("token-s3cret"),
+            "did not print a JSON object of strings"
+        );
+        assert_eq!(
+            problem("[\"s3cret\"]"),
+            "did not print a JSON object of strings"
+        );
         assert!(problem("{\"X\": 1}").contains("`X` that is not a string"));
         assert!(problem("{\"Host\": \"s3cret\"}").contains("`Host`"));
         assert!(problem("{\"X\": \"a\\nb\"}").contains("invalid value"));
         assert!(problem("{\"bad name\": \"s3cret\"}").contains("invalid header name"));
         assert!(problem("{\"X-A\": \"1\", \"x-a\": \"2\"}").contains("twice"));
-        for output in ["token-s3cret", "{\"Host\": \"s3cret\"}", "{\"bad name\": \"s3cret\"}"] {
+        for output in [
+            "token-s3cret",
+            "{\"Host\": \"s3cret\"}",
+            "{\"bad name\": \"s3cret\"}",
+        ] {
             assert!(!problem(output).contains("s3cret"), "{output}");
         }
         assert!(problem_bytes(&[0xff, 0xfe]).contains("not UTF-8"));

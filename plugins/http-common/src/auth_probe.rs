@@ -152,7 +152,8 @@ async fn authorization_server_metadata(http: &Http, issuer: &str) -> Result<Valu
             && is_authorization_server(&document)
         {
             let named = document.get("issuer").and_then(Value::as_str);
-            if named.map(|named| named.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
+            if named.map(|named| named.trim_end_matches('/')) != Some(issuer.trim_end_matches('/'))
+            {
                 return Err(format!(
                     "the metadata of authorization server `{issuer}` names another issuer"
                 ));
@@ -444,7 +445,11 @@ mod tests {
             _ => metadata(path, origin, "https://elsewhere.example"),
         });
         let error = probe_result(&url).unwrap_err();
-        assert!(error.message.contains("names another issuer"), "{}", error.message);
+        assert!(
+            error.message.contains("names another issuer"),
+            "{}",
+            error.message
+        );
         // No metadata for the authorization server it names.
         let (url, _) = serve(|path, origin| match path {
             "/mcp" => CHALLENGE.to_owned(),
@@ -452,7 +457,11 @@ mod tests {
             _ => metadata(path, origin, ""),
         });
         let error = probe_result(&url).unwrap_err();
-        assert!(error.message.contains("has no metadata"), "{}", error.message);
+        assert!(
+            error.message.contains("has no metadata"),
+            "{}",
+            error.message
+        );
         // A 5xx on the way.
         let (url, _) = serve(|path, _| match path {
             "/mcp" => NOT_FOUND.to_owned(),
@@ -465,7 +474,11 @@ mod tests {
         let url = Url::parse(&format!("http://{}/mcp", closed.local_addr().unwrap())).unwrap();
         drop(closed);
         let error = probe_result(&url).unwrap_err();
-        assert!(error.message.contains("cannot be reached"), "{}", error.message);
+        assert!(
+            error.message.contains("cannot be reached"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

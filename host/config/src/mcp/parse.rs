@@ -158,7 +158,10 @@ impl Fields<'_> {
     /// `http_headers_helper`: a shell command; Codex refuses an empty one.
     fn headers_helper(&self) -> Result<Option<String>, SchemaError> {
         let helper = self.string("http_headers_helper")?;
-        if helper.as_deref().is_some_and(|command| command.trim().is_empty()) {
+        if helper
+            .as_deref()
+            .is_some_and(|command| command.trim().is_empty())
+        {
             return Err(self.error(
                 self.path.key("http_headers_helper"),
                 SpanTarget::Value,

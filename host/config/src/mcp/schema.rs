@@ -253,7 +253,11 @@ impl McpServerConfig {
             || [&self.http_headers, &self.env_http_headers]
                 .into_iter()
                 .flatten()
-                .any(|headers| headers.keys().any(|k| k.eq_ignore_ascii_case("authorization")));
+                .any(|headers| {
+                    headers
+                        .keys()
+                        .any(|k| k.eq_ignore_ascii_case("authorization"))
+                });
         let mut server = self.clone();
         for (name, value) in helper {
             if explicit_authorization && name.eq_ignore_ascii_case("authorization") {
