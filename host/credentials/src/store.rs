@@ -246,7 +246,7 @@ impl CredentialStore {
             // Service) is the case the fallback is for: said once per
             // CODEX_HOME, then only under `-v`.
             let level = if unreachable(error)
-                && fallback_noted(&self.log.codex_home, &self.selection.key, &member.name)
+                && fallback_noted(&self.log.codex_home, self.selection.key, &member.name)
             {
                 LogLevel::Info
             } else {
