@@ -89,7 +89,7 @@ pub async fn apply(
 }
 
 /// Runs the helper `command` of server `name` and returns its headers.
-pub async fn run(name: &str, command: &str, codex_home: &Path) -> Result<BTreeMap<String, String>> {
+async fn run(name: &str, command: &str, codex_home: &Path) -> Result<BTreeMap<String, String>> {
     let fail = |what: String| {
         anyhow!(
             "the MCP HTTP headers helper of server `{name}` {what}; check \
