@@ -10,6 +10,7 @@ use crate::json_file::JsonFile;
 use crate::lock::DEFAULT_LOCK_TIMEOUT;
 use crate::log::Log;
 use crate::mcp_record::{FileEntry, KeyringRecord, name_and_url, now_millis};
+use codex_credential_names::MCP_CLIENT_SERVICE;
 use codex_credential_names::mcp_account as mcp_account_key;
 
 /// The keyring service Codex stores MCP OAuth tokens under.
@@ -20,6 +21,9 @@ pub const AUTH_SERVICE: &str = "Codex Auth";
 pub const CREDENTIALS_FILE: &str = ".credentials.json";
 /// The file holding Codex's login.
 pub const AUTH_FILE: &str = "auth.json";
+/// The file holding what the oauth plugin keeps beside each MCP login
+/// (`MCP_CLIENT_SERVICE`): a JSON object of account to record. Ours alone.
+pub const MCP_CLIENTS_FILE: &str = ".mcp-oauth-clients.json";
 
 /// Stores credentials in a directory (normally `CODEX_HOME`) in the files and
 /// formats Codex uses: MCP OAuth tokens in `.credentials.json`, the login in
@@ -29,6 +33,7 @@ pub struct FileBackend {
     dir: PathBuf,
     credentials: JsonFile,
     auth: JsonFile,
+    clients: JsonFile,
     log: LogSlot,
     lock_timeout: Duration,
 }
@@ -49,6 +54,7 @@ impl std::fmt::Debug for LogSlot {
 /// What a service maps to in this backend.
 enum Service {
     Mcp,
+    McpClients,
     Auth,
 }
 
@@ -59,6 +65,7 @@ impl FileBackend {
         FileBackend {
             credentials: JsonFile::new(&dir, CREDENTIALS_FILE),
             auth: JsonFile::new(&dir, AUTH_FILE),
+            clients: JsonFile::new(&dir, MCP_CLIENTS_FILE),
             dir,
             log: LogSlot(Log::default()),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -96,10 +103,11 @@ impl FileBackend {
     fn service(service: &str) -> PluginResult<Service> {
         match service {
             MCP_SERVICE => Ok(Service::Mcp),
+            MCP_CLIENT_SERVICE => Ok(Service::McpClients),
             AUTH_SERVICE => Ok(Service::Auth),
             other => Err(PluginError::invalid_config(format!(
-                "the file credential backend stores only `{MCP_SERVICE}` and `{AUTH_SERVICE}` \
-                 entries; use another backend for service `{other}`"
+                "the file credential backend stores only `{MCP_SERVICE}`, `{MCP_CLIENT_SERVICE}` \
+                 and `{AUTH_SERVICE}` entries; use another backend for service `{other}`"
             ))),
         }
     }
@@ -203,6 +211,51 @@ impl FileBackend {
         Ok(true)
     }
 
+    fn load_client(&self, account: &str) -> PluginResult<Option<String>> {
+        let Some(contents) = self.clients.read(self.log())? else {
+            return Ok(None);
+        };
+        Ok(contents.map.get(account).map(Value::to_string))
+    }
+
+    fn store_client(&self, account: &str, secret: &str) -> PluginResult<()> {
+        let Ok(record @ Value::Object(_)) = serde_json::from_str::<Value>(secret) else {
+            return Err(PluginError::invalid_config(format!(
+                "the secret for `{account}` in `{MCP_CLIENT_SERVICE}` is not a JSON object"
+            )));
+        };
+        self.clients.ensure_dir()?;
+        let lock = self.clients.lock(self.lock_timeout)?;
+        let mut map = match self.clients.read(self.log())? {
+            Some(contents) => contents.map,
+            None => Map::new(),
+        };
+        map.insert(account.to_owned(), record);
+        self.clients
+            .write(&lock, Value::Object(map).to_string().as_bytes())
+    }
+
+    fn delete_client(&self, account: &str) -> PluginResult<bool> {
+        if !self.clients.exists() {
+            return Ok(false);
+        }
+        let lock = self.clients.lock(self.lock_timeout)?;
+        let Some(contents) = self.clients.read(self.log())? else {
+            return Ok(false);
+        };
+        let mut map = contents.map;
+        if map.remove(account).is_none() {
+            return Ok(false);
+        }
+        if map.is_empty() {
+            self.clients.remove(&lock)?;
+        } else {
+            self.clients
+                .write(&lock, Value::Object(map).to_string().as_bytes())?;
+        }
+        Ok(true)
+    }
+
     fn load_auth(&self) -> PluginResult<Option<String>> {
         Ok(self.auth.read(self.log())?.map(|contents| contents.text))
     }
@@ -250,6 +303,7 @@ impl CredentialBackend for FileBackend {
     fn load(&self, service: &str, account: &str) -> PluginResult<Option<String>> {
         match Self::service(service)? {
             Service::Mcp => self.load_mcp(account),
+            Service::McpClients => self.load_client(account),
             Service::Auth => self.load_auth(),
         }
     }
@@ -257,6 +311,7 @@ impl CredentialBackend for FileBackend {
     fn store(&self, service: &str, account: &str, secret: &str) -> PluginResult<()> {
         match Self::service(service)? {
             Service::Mcp => self.store_mcp(account, secret),
+            Service::McpClients => self.store_client(account, secret),
             Service::Auth => self.store_auth(secret),
         }
     }
@@ -264,6 +319,7 @@ impl CredentialBackend for FileBackend {
     fn delete(&self, service: &str, account: &str) -> PluginResult<bool> {
         match Self::service(service)? {
             Service::Mcp => self.delete_mcp(account),
+            Service::McpClients => self.delete_client(account),
             Service::Auth => self.delete_auth(),
         }
     }

@@ -2,10 +2,13 @@
 //! (what the host hands to `store` and gets from `load`) and the entry Codex
 //! writes to `.credentials.json`.
 //!
-//! Both may carry one more top-level field, `oauth`: an object with what
-//! this host's oauth plugin needs to refresh and revoke (issuer, endpoints,
-//! client credentials). Codex ignores fields it does not know; this backend
-//! keeps it as it is, in both directions.
+//! Both carry Codex 0.169's top-level `issuer` (the authorization server),
+//! and may carry one more top-level field, `oauth`: an object with what
+//! older versions of this host's oauth plugin kept for refresh and
+//! revocation (endpoints, client credentials). Codex drops fields it does
+//! not know when it rewrites the file, so the plugin now keeps that beside
+//! the record (`MCP_CLIENT_SERVICE`); this backend still passes `oauth`
+//! through as it is, in both directions.
 //!
 //! Both are read field by field from a `serde_json::Value` rather than through
 //! derived deserializers: serde's messages quote offending values, and a
@@ -21,6 +24,7 @@ use serde_json::{Map, Value};
 pub(crate) struct KeyringRecord {
     pub server_name: String,
     pub url: String,
+    pub issuer: Option<String>,
     pub client_id: String,
     pub access_token: String,
     pub expires_in: Option<u64>,
@@ -36,6 +40,7 @@ pub(crate) struct KeyringRecord {
 pub(crate) struct FileEntry {
     pub server_name: String,
     pub server_url: String,
+    pub issuer: Option<String>,
     pub client_id: String,
     pub access_token: String,
     pub expires_at: Option<u64>,
@@ -73,6 +78,7 @@ impl KeyringRecord {
         Ok(KeyringRecord {
             server_name: required_str(&top, "", "server_name")?,
             url: required_str(&top, "", "url")?,
+            issuer: optional_str(&top, "", "issuer")?,
             client_id: required_str(&top, "", "client_id")?,
             access_token: required_str(response, "token_response.", "access_token")?,
             expires_in: optional_u64(response, "token_response.", "expires_in")?,
@@ -104,6 +110,7 @@ impl KeyringRecord {
         FileEntry {
             server_name: self.server_name.clone(),
             server_url: self.url.clone(),
+            issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             access_token: self.access_token.clone(),
             expires_at,
@@ -133,6 +140,7 @@ impl FileEntry {
         Ok(FileEntry {
             server_name: required_str(entry, "", "server_name")?,
             server_url: required_str(entry, "", "server_url")?,
+            issuer: optional_str(entry, "", "issuer")?,
             client_id: required_str(entry, "", "client_id")?,
             access_token: required_str(entry, "", "access_token")?,
             expires_at: optional_u64(entry, "", "expires_at")?,
@@ -148,6 +156,9 @@ impl FileEntry {
         let mut entry = Map::new();
         entry.insert("server_name".into(), self.server_name.clone().into());
         entry.insert("server_url".into(), self.server_url.clone().into());
+        if let Some(issuer) = &self.issuer {
+            entry.insert("issuer".into(), issuer.clone().into());
+        }
         entry.insert("client_id".into(), self.client_id.clone().into());
         entry.insert("access_token".into(), self.access_token.clone().into());
         entry.insert(
@@ -189,6 +200,9 @@ impl FileEntry {
         let mut top = Map::new();
         top.insert("server_name".into(), self.server_name.clone().into());
         top.insert("url".into(), self.server_url.clone().into());
+        if let Some(issuer) = &self.issuer {
+            top.insert("issuer".into(), issuer.clone().into());
+        }
         top.insert("client_id".into(), self.client_id.clone().into());
         top.insert("token_response".into(), Value::Object(response));
         if let Some(expires_at) = self.expires_at {

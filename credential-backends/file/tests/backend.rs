@@ -363,8 +363,9 @@ fn secrets_that_are_not_the_expected_json_are_refused_without_quoting_them() {
 fn other_services_are_refused() {
     let home = tempfile::tempdir().unwrap();
     let backend = FileBackend::new(home.path());
-    let expected = "the file credential backend stores only `Codex MCP Credentials` and `Codex \
-                    Auth` entries; use another backend for service `acme`";
+    let expected = "the file credential backend stores only `Codex MCP Credentials`, `codex host \
+                    MCP OAuth clients` and `Codex Auth` entries; use another backend for service \
+                    `acme`";
     for error in [
         backend.load("acme", "a").unwrap_err(),
         backend.store("acme", "a", "{}").unwrap_err(),

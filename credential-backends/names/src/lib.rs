@@ -11,6 +11,11 @@ use sha2::{Digest, Sha256};
 
 /// The service of MCP OAuth tokens.
 pub const MCP_SERVICE: &str = "Codex MCP Credentials";
+/// The service under which this host's oauth plugin keeps, beside each MCP
+/// login (same account), what Codex's record has no room for and drops when
+/// Codex rewrites it: the client's secret and authentication method, the
+/// endpoints, the resource. Codex never reads it.
+pub const MCP_CLIENT_SERVICE: &str = "codex host MCP OAuth clients";
 /// The service of the CLI's own login (the `auth.json` document).
 pub const AUTH_SERVICE: &str = "Codex Auth";
 

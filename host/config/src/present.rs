@@ -34,6 +34,9 @@ pub fn not_found_message(name: &str) -> String {
     format!("No MCP server named '{name}' found.")
 }
 
+/// How Codex 0.169 shows a configured `http_headers_helper`.
+const HELPER_MASK: &str = "<redacted>";
+
 /// How a server authenticates, as `codex mcp list` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +49,10 @@ pub enum AuthStatus {
     BearerToken,
     /// OAuth tokens are stored.
     OAuth,
+    /// It could not be found out: discovery failed or the server did not
+    /// answer, the stored credentials cannot be read, or a headers helper
+    /// (not run just to list) supplies the credentials.
+    Unknown,
 }
 
 impl fmt::Display for AuthStatus {
@@ -55,6 +62,7 @@ impl fmt::Display for AuthStatus {
             Self::NotLoggedIn => "Not logged in",
             Self::BearerToken => "Bearer token",
             Self::OAuth => "OAuth",
+            Self::Unknown => "Unknown",
         })
     }
 }
@@ -191,6 +199,13 @@ pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Strin
             lines.push(format!(
                 "  env_http_headers: {}",
                 pairs_display(server.env_http_headers.as_ref(), |var| var.to_string())
+            ));
+            lines.push(format!(
+                "  http_headers_helper: {}",
+                server
+                    .http_headers_helper
+                    .as_ref()
+                    .map_or("-", |_| HELPER_MASK)
             ));
         }
         TransportKind::Plugin(transport) => {
@@ -367,9 +382,8 @@ fn transport_json(server: &McpServerConfig) -> Value {
             "bearer_token_env_var": server.bearer_token_env_var,
             "http_headers": masked_map(server.http_headers.as_ref()),
             "env_http_headers": server.env_http_headers,
-            // Codex 0.169 lists this too; it names a command that prints
-            // headers, which we do not run, and is masked like a header.
-            "http_headers_helper": server.raw.get("http_headers_helper").map(|_| MASK),
+            // A command line may hold a secret: shown as Codex 0.169 shows it.
+            "http_headers_helper": server.http_headers_helper.as_ref().map(|_| HELPER_MASK),
         }),
         TransportKind::Plugin(transport) => json!({ "type": transport }),
     }

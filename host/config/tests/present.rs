@@ -188,7 +188,7 @@ fn get_text_matches_codex_layout() {
     let figma = get_text("figma", &servers["figma"], AuthStatus::BearerToken);
     assert_eq!(
         figma,
-        "figma\n  enabled: true\n  transport: streamable_http\n  url: http://127.0.0.1:3845/mcp\n  bearer_token_env_var: FIGMA_TOKEN\n  http_headers: X-Api-Key=*****\n  env_http_headers: X-Team=TEAM_VAR\n  startup_timeout_sec: 10\n  tool_timeout_sec: 1.5\n  auth: Bearer token\n  remove: codex mcp remove figma\n"
+        "figma\n  enabled: true\n  transport: streamable_http\n  url: http://127.0.0.1:3845/mcp\n  bearer_token_env_var: FIGMA_TOKEN\n  http_headers: X-Api-Key=*****\n  env_http_headers: X-Team=TEAM_VAR\n  http_headers_helper: -\n  startup_timeout_sec: 10\n  tool_timeout_sec: 1.5\n  auth: Bearer token\n  remove: codex mcp remove figma\n"
     );
     assert_no_secrets(&figma);
     assert_eq!(

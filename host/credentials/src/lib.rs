@@ -162,21 +162,66 @@ fn mcp_store(host: &HostContext) -> Result<&Arc<CredentialBackendBox>> {
     })
 }
 
-/// Whether the MCP credential store holds OAuth tokens for server
-/// `server_name` at `url` (what makes `codex mcp list` show `OAuth`, even
-/// when they have expired, as in Codex).
-pub fn has_stored_mcp_tokens(host: &HostContext, server_name: &str, url: &str) -> Result<bool> {
+/// What the MCP credential store holds for one server, as `codex mcp list`
+/// needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredMcpTokens {
+    /// No login is stored.
+    Missing,
+    /// A login that can be used or refreshed (`OAuth`).
+    Usable,
+    /// An expired access token without a refresh token: Codex shows `Not
+    /// logged in`, since only a new login helps.
+    Expired,
+}
+
+/// What the MCP credential store holds for server `server_name` at `url`.
+/// Only the expiry and whether a refresh token is present are read; the
+/// record is wiped right away.
+pub fn stored_mcp_tokens(
+    host: &HostContext,
+    server_name: &str,
+    url: &str,
+) -> Result<StoredMcpTokens> {
     let found = mcp_store(host)?
         .load(
             MCP_SERVICE.into(),
             mcp_account(server_name, url).as_str().into(),
         )
         .into_result()?;
-    // Only whether there is one matters; the tokens are wiped right away.
-    Ok(found
-        .into_option()
-        .map(|secret| zeroize::Zeroizing::new(secret.into_string()))
-        .is_some())
+    let Some(secret) = found.into_option() else {
+        return Ok(StoredMcpTokens::Missing);
+    };
+    let secret = zeroize::Zeroizing::new(secret.into_string());
+    Ok(token_state(&secret, now_ms()))
+}
+
+/// Whether the keyring-form record `secret` is still of use at `now_ms`. A
+/// record that does not parse counts as usable: the transport that reads it
+/// says what is wrong with it.
+fn token_state(secret: &str, now_ms: u64) -> StoredMcpTokens {
+    let Ok(record) = serde_json::from_str::<serde_json::Value>(secret) else {
+        return StoredMcpTokens::Usable;
+    };
+    let expired = record
+        .get("expires_at")
+        .and_then(serde_json::Value::as_u64)
+        .is_some_and(|expires_at| expires_at <= now_ms);
+    let refreshable = record
+        .pointer("/token_response/refresh_token")
+        .is_some_and(serde_json::Value::is_string);
+    if expired && !refreshable {
+        StoredMcpTokens::Expired
+    } else {
+        StoredMcpTokens::Usable
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// Removes the MCP OAuth tokens of server `server_name` at `url` from every
@@ -278,13 +323,42 @@ mod tests {
         let setup = setup("mcp_oauth_credentials_store = \"file\"\n");
         codex_credentials_file(setup.home.path());
         setup.attach();
-        assert!(has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap());
-        assert!(!has_stored_mcp_tokens(&setup.context, "docs", "https://other/mcp").unwrap());
-        assert!(!has_stored_mcp_tokens(&setup.context, "other", URL).unwrap());
+        let state = |name: &str, url: &str| stored_mcp_tokens(&setup.context, name, url).unwrap();
+        // Expired long ago and no refresh token: only a new login helps.
+        assert_eq!(state("docs", URL), StoredMcpTokens::Expired);
+        assert_eq!(state("docs", "https://other/mcp"), StoredMcpTokens::Missing);
+        assert_eq!(state("other", URL), StoredMcpTokens::Missing);
         assert!(delete_mcp_tokens(&setup.context, "docs", URL).unwrap());
         assert!(!setup.home.path().join(".credentials.json").exists());
-        assert!(!has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap());
+        assert_eq!(state("docs", URL), StoredMcpTokens::Missing);
         assert!(!delete_mcp_tokens(&setup.context, "docs", URL).unwrap());
+    }
+
+    #[test]
+    fn only_an_expired_token_without_a_refresh_token_needs_a_login() {
+        let record = |expires_at: &str, refresh: &str| {
+            format!(
+                r#"{{"expires_at":{expires_at},"token_response":{{"access_token":"a","token_type":"Bearer"{refresh}}}}}"#
+            )
+        };
+        let with_refresh = r#","refresh_token":"r""#;
+        assert_eq!(
+            token_state(&record("1000", ""), 1000),
+            StoredMcpTokens::Expired
+        );
+        assert_eq!(
+            token_state(&record("1001", ""), 1000),
+            StoredMcpTokens::Usable
+        );
+        assert_eq!(
+            token_state(&record("1000", with_refresh), 5000),
+            StoredMcpTokens::Usable
+        );
+        assert_eq!(
+            token_state(&record("null", ""), 5000),
+            StoredMcpTokens::Usable
+        );
+        assert_eq!(token_state("not json", 5000), StoredMcpTokens::Usable);
     }
 
     #[test]
@@ -292,7 +366,7 @@ mod tests {
         let setup = setup("");
         fs::write(setup.home.path().join(".credentials.json"), "{not json").unwrap();
         setup.attach();
-        let error = has_stored_mcp_tokens(&setup.context, "docs", URL).unwrap_err();
+        let error = stored_mcp_tokens(&setup.context, "docs", URL).unwrap_err();
         let text = format!("{error:#}");
         assert!(text.contains("credential store `file`"), "{text}");
         assert!(text.contains(".credentials.json` line 1"), "{text}");

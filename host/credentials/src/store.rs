@@ -33,6 +33,31 @@ use codex_plugin_host::services::HostContext;
 /// Stores whose "not reachable" warning was printed in this process.
 static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
+/// The file in CODEX_HOME that records which unreachable stores were
+/// already reported, one `KEY STORE` line each.
+const FALLBACK_NOTES: &str = ".credential-fallbacks";
+
+/// Whether the fallback from `store` under config key `key` was reported in
+/// `codex_home` before; records it if not. A file that cannot be read or
+/// written means the warning is shown again, never lost.
+fn fallback_noted(codex_home: &std::path::Path, key: &str, store: &str) -> bool {
+    use std::io::Write;
+    let path = codex_home.join(FALLBACK_NOTES);
+    let line = format!("{key} {store}");
+    let notes = std::fs::read_to_string(&path).unwrap_or_default();
+    if notes.lines().any(|noted| noted == line) {
+        return true;
+    }
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        let _ = writeln!(file, "{line}");
+    }
+    false
+}
+
 /// One store of a selection: its name and its backend, or why there is none.
 pub struct Member {
     /// The name config uses for it.
@@ -217,8 +242,18 @@ impl CredentialStore {
             } else {
                 ("failed", error.message.as_str())
             };
+            // A store that is not reachable on this machine (no Secret
+            // Service) is the case the fallback is for: said once per
+            // CODEX_HOME, then only under `-v`.
+            let level = if unreachable(error)
+                && fallback_noted(&self.log.codex_home, self.selection.key, &member.name)
+            {
+                LogLevel::Info
+            } else {
+                LogLevel::Warn
+            };
             self.log.log(
-                LogLevel::Warn,
+                level,
                 &format!(
                     "credential store `{}` {what} ({reason}); using `{used}` instead (`{}` \
                      chooses the stores)",

@@ -39,14 +39,16 @@ pub fn status_from_config(server: &McpServerConfig) -> Option<AuthStatus> {
 }
 
 /// Probes every server in `servers` at once, each through its transport
-/// plugin, all within [`PROBE_DEADLINE`]. A server whose probe fails or does
-/// not answer in time is `Unsupported`, as in Codex.
+/// plugin, all within [`PROBE_DEADLINE`]. A server whose probe fails (its
+/// discovery went wrong) or does not answer in time is `Unknown`, as in
+/// Codex 0.169; one without a transport to probe it is `Unsupported`.
 pub fn probe_all(
     servers: &[(String, McpServerConfig)],
     plugins: &PluginSet,
     host: &Arc<HostContext>,
 ) -> BTreeMap<String, AuthStatus> {
     let (sender, receiver) = mpsc::channel();
+    let mut probing = Vec::new();
     for (name, server) in servers {
         let found = match find_transport(name, server, plugins) {
             Ok(found) => found,
@@ -58,6 +60,7 @@ pub fn probe_all(
                 continue;
             }
         };
+        probing.push(name.clone());
         let request = connect_request(name, server, PROBE_DEADLINE);
         let services = host.services();
         let sender = sender.clone();
@@ -73,7 +76,11 @@ pub fn probe_all(
     }
     drop(sender);
     let deadline = Instant::now() + PROBE_DEADLINE;
-    let mut statuses = BTreeMap::new();
+    // A probe that does not answer in time leaves its server `Unknown`.
+    let mut statuses: BTreeMap<String, AuthStatus> = probing
+        .into_iter()
+        .map(|name| (name, AuthStatus::Unknown))
+        .collect();
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         let Ok((name, outcome)) = receiver.recv_timeout(left) else {
             break;
@@ -86,7 +93,7 @@ pub fn probe_all(
                     codex_plugin_api::LogLevel::Debug,
                     &format!("auth probe of `{name}`: {error}"),
                 );
-                AuthStatus::Unsupported
+                AuthStatus::Unknown
             }
         };
         statuses.insert(name, status);

@@ -9,9 +9,12 @@
 //!   then a probe of every HTTP server through its plugin);
 //! - [`oauth`]: when the `oauth` transport serves a server, and its
 //!   login/logout;
+//! - [`headers_helper`]: runs a server's `http_headers_helper` before it
+//!   connects;
 //! - [`names`]: Codex's qualified tool names.
 
 pub mod auth;
+pub mod headers_helper;
 pub mod names;
 pub mod oauth;
 pub mod session;

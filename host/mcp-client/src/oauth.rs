@@ -99,7 +99,8 @@ pub fn serves(
         return true;
     }
     let url = server.url.as_deref().unwrap_or_default();
-    codex_credentials::has_stored_mcp_tokens(host, name, url).unwrap_or(false)
+    codex_credentials::stored_mcp_tokens(host, name, url)
+        .is_ok_and(|stored| stored != codex_credentials::StoredMcpTokens::Missing)
 }
 
 /// The `oauth` transport, or an error that says how to get it.

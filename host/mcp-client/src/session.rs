@@ -21,6 +21,7 @@ use codex_plugin_host::transports::{
     self, HTTP_TRANSPORT, connect_request, find_named_transport, find_transport,
 };
 
+use crate::headers_helper;
 use crate::oauth;
 use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
 
@@ -127,6 +128,14 @@ impl Session {
             Duration::ZERO
         };
         let startup_timeout = server.startup_timeout() + login_time;
+        let with_helper;
+        let server = match &server.http_headers_helper {
+            Some(command) => {
+                with_helper = headers_helper::apply(name, server, command, host).await?;
+                &with_helper
+            }
+            None => server,
+        };
         let find = if oauth::serves(name, server, plugins, host) {
             find_named_transport(name, oauth::OAUTH_TRANSPORT, plugins)?
         } else {

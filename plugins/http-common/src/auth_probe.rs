@@ -1,19 +1,21 @@
 //! Finding out, without opening a session, whether a server asks for OAuth
-//! (for `codex mcp list`).
+//! (for `codex mcp list`), as Codex 0.169 does:
 //!
-//! - A 401 whose `WWW-Authenticate: Bearer` challenge names
-//!   `resource_metadata` settles it with one request: that is how a server
-//!   using MCP authorization answers (RFC 9728 section 5.1). The documents it
-//!   names are not fetched, so a slow authorization server does not slow the
-//!   listing; `codex mcp login` reads them when it needs them.
-//! - Otherwise RFC 9728 protected-resource metadata at the well-known paths,
-//!   then RFC 8414 / OpenID authorization-server metadata at the server's
-//!   origin.
+//! - RFC 9728 protected-resource metadata: the document a 401's
+//!   `WWW-Authenticate: Bearer` challenge names, else the well-known paths;
+//!   then the metadata (RFC 8414 / OpenID) of the first authorization server
+//!   it names, whose `issuer` must be that server.
+//! - Otherwise RFC 8414 / OpenID authorization-server metadata at the
+//!   server's origin (servers that are their own authorization server).
+//! - No metadata anywhere: no OAuth. A discovery that goes wrong (the server
+//!   does not answer, a 5xx, protected-resource metadata whose authorization
+//!   server has no metadata or another issuer) is an error, which `mcp list`
+//!   shows as `Unknown`.
 
 use std::time::Duration;
 
 use codex_plugin_api::abi_stable::std_types::{RString, RVec};
-use codex_plugin_api::{AuthProbe, PluginError, PluginResult};
+use codex_plugin_api::{AuthProbe, ErrorKind, PluginError, PluginResult};
 use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
@@ -36,42 +38,63 @@ pub fn probe(server: &str, config: &HttpConfig, timeout: Duration) -> PluginResu
         })?;
     runtime.block_on(async {
         match tokio::time::timeout(timeout, discover(&http, &config.url)).await {
-            Ok(found) => Ok(found),
+            Ok(found) => found.map_err(|problem| {
+                PluginError::new(
+                    ErrorKind::Unavailable,
+                    format!("OAuth discovery for MCP server `{server}` failed: {problem}"),
+                )
+            }),
             Err(_) => Err(PluginError::new(
-                codex_plugin_api::ErrorKind::Timeout,
+                ErrorKind::Timeout,
                 format!("MCP server `{server}` did not answer the authorization probe in time"),
             )),
         }
     })
 }
 
-async fn discover(http: &Http, url: &Url) -> AuthProbe {
-    // 1. The challenge on the endpoint itself.
-    if challenge_names_resource_metadata(http, url).await {
-        return AuthProbe {
-            oauth: true,
-            ..AuthProbe::default()
-        };
-    }
-    // 2. RFC 9728 well-known locations: path-specific first, then the root.
-    for candidate in well_known(url, "oauth-protected-resource") {
-        if let Some(resource) = fetch_json(http, &candidate).await
-            && let Some(servers) = resource
-                .get("authorization_servers")
-                .and_then(Value::as_array)
-        {
-            return AuthProbe {
-                oauth: true,
-                authorization_servers: strings(servers),
-                scopes_supported: resource
-                    .get("scopes_supported")
-                    .and_then(Value::as_array)
-                    .map(|scopes| strings(scopes))
-                    .unwrap_or_default(),
-            };
+async fn discover(http: &Http, url: &Url) -> Result<AuthProbe, String> {
+    // 1. Protected-resource metadata: the challenge's, else the RFC 9728
+    //    well-known locations (path-specific first, then the root).
+    let resource = match challenge_resource_metadata(http, url).await? {
+        Some(named) => Some(fetch_json(http, &named).await?.ok_or_else(|| {
+            format!("the protected-resource metadata its challenge names ({named}) is not there")
+        })?),
+        None => {
+            let mut found = None;
+            for candidate in well_known(url, "oauth-protected-resource") {
+                if let Some(resource) = fetch_json(http, &candidate).await?
+                    && resource.get("authorization_servers").is_some()
+                {
+                    found = Some(resource);
+                    break;
+                }
+            }
+            found
         }
+    };
+    if let Some(resource) = resource {
+        let servers = resource
+            .get("authorization_servers")
+            .and_then(Value::as_array)
+            .map(|servers| strings(servers))
+            .unwrap_or_default();
+        let Some(issuer) = servers.first() else {
+            return Err("its protected-resource metadata names no authorization server".into());
+        };
+        let metadata = authorization_server_metadata(http, issuer.as_str()).await?;
+        let scopes = resource
+            .get("scopes_supported")
+            .or_else(|| metadata.get("scopes_supported"))
+            .and_then(Value::as_array)
+            .map(|scopes| strings(scopes))
+            .unwrap_or_default();
+        return Ok(AuthProbe {
+            oauth: true,
+            authorization_servers: servers,
+            scopes_supported: scopes,
+        });
     }
-    // 3. RFC 8414 and OpenID metadata at the server's own origin (servers
+    // 2. RFC 8414 and OpenID metadata at the server's own origin (servers
     //    that are their own authorization server, 2025-03-26 style).
     let mut metadata = well_known(url, "oauth-authorization-server");
     metadata.extend(well_known(url, "openid-configuration"));
@@ -79,13 +102,10 @@ async fn discover(http: &Http, url: &Url) -> AuthProbe {
         metadata.insert(metadata.len() - 1, path_append);
     }
     for candidate in metadata {
-        if let Some(document) = fetch_json(http, &candidate).await
-            && document
-                .get("authorization_endpoint")
-                .is_some_and(Value::is_string)
-            && document.get("token_endpoint").is_some_and(Value::is_string)
+        if let Some(document) = fetch_json(http, &candidate).await?
+            && is_authorization_server(&document)
         {
-            return AuthProbe {
+            return Ok(AuthProbe {
                 oauth: true,
                 authorization_servers: document
                     .get("issuer")
@@ -98,10 +118,52 @@ async fn discover(http: &Http, url: &Url) -> AuthProbe {
                     .and_then(Value::as_array)
                     .map(|scopes| strings(scopes))
                     .unwrap_or_default(),
-            };
+            });
         }
     }
-    AuthProbe::default()
+    Ok(AuthProbe::default())
+}
+
+fn is_authorization_server(document: &Value) -> bool {
+    document
+        .get("authorization_endpoint")
+        .is_some_and(Value::is_string)
+        && document.get("token_endpoint").is_some_and(Value::is_string)
+}
+
+/// The metadata of authorization server `issuer` (RFC 8414, then OpenID in
+/// both forms), which must name `issuer` as its own (a trailing `/` aside).
+async fn authorization_server_metadata(http: &Http, issuer: &str) -> Result<Value, String> {
+    let base = Url::parse(issuer)
+        .map_err(|_| format!("its authorization server `{issuer}` is not a URL"))?;
+    let path = base.path().trim_end_matches('/');
+    let mut candidates = vec![
+        format!("/.well-known/oauth-authorization-server{path}"),
+        format!("/.well-known/openid-configuration{path}"),
+    ];
+    if !path.is_empty() {
+        candidates.push(format!("{path}/.well-known/openid-configuration"));
+    }
+    for candidate in candidates {
+        let Ok(candidate) = base.join(&candidate) else {
+            continue;
+        };
+        if let Some(document) = fetch_json(http, &candidate).await?
+            && is_authorization_server(&document)
+        {
+            let named = document.get("issuer").and_then(Value::as_str);
+            if named.map(|named| named.trim_end_matches('/')) != Some(issuer.trim_end_matches('/'))
+            {
+                return Err(format!(
+                    "the metadata of authorization server `{issuer}` names another issuer"
+                ));
+            }
+            return Ok(document);
+        }
+    }
+    Err(format!(
+        "authorization server `{issuer}` has no metadata (RFC 8414 or OpenID)"
+    ))
 }
 
 fn strings(values: &[Value]) -> RVec<RString> {
@@ -112,28 +174,36 @@ fn strings(values: &[Value]) -> RVec<RString> {
         .collect()
 }
 
-/// Whether an unauthenticated GET of the endpoint (a GET creates no
-/// session) answers 401 with a `Bearer` challenge naming the server's
-/// protected-resource metadata.
-async fn challenge_names_resource_metadata(http: &Http, url: &Url) -> bool {
+/// The protected-resource metadata URL that the 401 `Bearer` challenge of
+/// an unauthenticated GET of the endpoint names (a GET creates no session).
+/// A server that cannot be reached or answers 5xx is an error.
+async fn challenge_resource_metadata(http: &Http, url: &Url) -> Result<Option<Url>, String> {
     let Ok(accept) = "accept".parse() else {
-        return false;
+        return Ok(None);
     };
     let request = http.request(
         Method::GET,
         url,
         vec![(accept, HeaderValue::from_static("text/event-stream"))],
     );
-    let Ok(response) = request.send().await else {
-        return false;
-    };
-    response.status() == StatusCode::UNAUTHORIZED
-        && response
-            .headers()
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .any(|challenge| names_resource_metadata(challenge, url))
+    let response = request
+        .send()
+        .await
+        .map_err(|error| format!("{url} cannot be reached ({})", error.without_url()))?;
+    if response.status().is_server_error() {
+        return Err(format!("{url} answered {}", response.status()));
+    }
+    if response.status() != StatusCode::UNAUTHORIZED {
+        return Ok(None);
+    }
+    Ok(response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|challenge| names_resource_metadata(challenge, url))
+        .and_then(|challenge| parameter(challenge, "resource_metadata"))
+        .and_then(|named| url.join(&named).ok()))
 }
 
 /// Whether `challenge` is a `Bearer` challenge whose `resource_metadata`
@@ -194,23 +264,33 @@ fn path_appended_openid(url: &Url) -> Option<Url> {
         .ok()
 }
 
-async fn fetch_json(http: &Http, url: &Url) -> Option<Value> {
-    let accept = (
-        "accept".parse().ok()?,
-        HeaderValue::from_static("application/json"),
-    );
+/// The JSON object at `url`; `None` when it is not there (a 4xx, or not a
+/// JSON object); an error when the server cannot be reached or answers 5xx.
+async fn fetch_json(http: &Http, url: &Url) -> Result<Option<Value>, String> {
+    let Ok(accept) = "accept".parse() else {
+        return Ok(None);
+    };
     let mut response = http
-        .request(Method::GET, url, vec![accept])
+        .request(
+            Method::GET,
+            url,
+            vec![(accept, HeaderValue::from_static("application/json"))],
+        )
         .send()
         .await
-        .ok()?;
-    if !response.status().is_success() {
-        return None;
+        .map_err(|error| format!("{url} cannot be reached ({})", error.without_url()))?;
+    if response.status().is_server_error() {
+        return Err(format!("{url} answered {}", response.status()));
     }
-    let body = read_limited(&mut response, METADATA_LIMIT).await.ok()?;
-    serde_json::from_slice::<Value>(&body)
+    if !response.status().is_success() {
+        return Ok(None);
+    }
+    let Ok(body) = read_limited(&mut response, METADATA_LIMIT).await else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<Value>(&body)
         .ok()
-        .filter(Value::is_object)
+        .filter(Value::is_object))
 }
 
 #[cfg(test)]
@@ -267,13 +347,15 @@ mod tests {
         }
     }
 
-    /// Serves `answer(path)` for each request on 127.0.0.1 and records the paths.
+    /// Serves `answer(path, origin)` for each request on 127.0.0.1 and
+    /// records the paths.
     fn serve(
-        answer: impl Fn(&str) -> String + Send + 'static,
+        answer: impl Fn(&str, &str) -> String + Send + 'static,
     ) -> (Url, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = Url::parse(&format!("http://{}/mcp", listener.local_addr().unwrap())).unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let url = Url::parse(&format!("{origin}/mcp")).unwrap();
         let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = std::sync::Arc::clone(&paths);
         std::thread::spawn(move || {
@@ -293,7 +375,7 @@ mod tests {
                     .to_owned();
                 // Recorded before answering, so the probe cannot return first.
                 seen.lock().unwrap().push(path.clone());
-                let _ = stream.write_all(answer(&path).as_bytes());
+                let _ = stream.write_all(answer(&path, &origin).as_bytes());
             }
         });
         (url, paths)
@@ -308,51 +390,122 @@ mod tests {
 
     const NOT_FOUND: &str =
         "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    const SERVER_ERROR: &str =
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    const CHALLENGE: &str = "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+    fn probe_result(url: &Url) -> PluginResult<AuthProbe> {
+        let config = HttpConfig::parse("web", &format!(r#"{{"url":"{url}"}}"#)).unwrap();
+        probe("web", &config, Duration::from_secs(10))
+    }
 
     fn probe_of(url: &Url) -> AuthProbe {
-        let config = HttpConfig::parse("web", &format!(r#"{{"url":"{url}"}}"#)).unwrap();
-        probe("web", &config, Duration::from_secs(10)).unwrap()
+        probe_result(url).unwrap()
     }
 
-    #[test]
-    fn a_challenge_naming_metadata_is_enough_and_nothing_more_is_fetched() {
-        let (url, paths) = serve(|path| {
-            match path {
-            "/mcp" => "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
-            _ => json_answer(r#"{"resource":"x","authorization_servers":["http://as"]}"#),
-        }
-        });
-        let found = probe_of(&url);
-        assert!(found.oauth);
-        assert!(found.authorization_servers.is_empty());
-        assert_eq!(*paths.lock().unwrap(), ["/mcp"]);
-    }
-
-    #[test]
-    fn without_a_challenge_the_well_known_documents_decide() {
-        let (url, paths) = serve(|path| match path {
-            "/.well-known/oauth-protected-resource" => json_answer(
-                r#"{"resource":"x","authorization_servers":["http://as"],"scopes_supported":["read"]}"#,
-            ),
+    /// Protected-resource metadata naming the test server as authorization
+    /// server, and that server's metadata naming `issuer`.
+    fn metadata(path: &str, origin: &str, issuer: &str) -> String {
+        match path {
+            "/.well-known/oauth-protected-resource/mcp" => json_answer(&format!(
+                r#"{{"resource":"{origin}/mcp","authorization_servers":["{origin}/as"],"scopes_supported":["read"]}}"#
+            )),
+            "/.well-known/oauth-authorization-server/as" => json_answer(&format!(
+                r#"{{"issuer":"{issuer}","authorization_endpoint":"{origin}/a","token_endpoint":"{origin}/t"}}"#
+            )),
             _ => NOT_FOUND.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_challenge_leads_to_the_resource_and_authorization_server_metadata() {
+        let (url, paths) = serve(|path, origin| match path {
+            "/mcp" => CHALLENGE.to_owned(),
+            _ => metadata(path, origin, &format!("{origin}/as")),
         });
         let found = probe_of(&url);
         assert!(found.oauth);
-        assert_eq!(
-            found.authorization_servers.as_slice(),
-            [RString::from("http://as")]
-        );
+        assert_eq!(found.authorization_servers.len(), 1);
         assert_eq!(found.scopes_supported.as_slice(), [RString::from("read")]);
         assert_eq!(
             *paths.lock().unwrap(),
             [
                 "/mcp",
                 "/.well-known/oauth-protected-resource/mcp",
-                "/.well-known/oauth-protected-resource"
+                "/.well-known/oauth-authorization-server/as"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_discovery_that_goes_wrong_is_an_error_not_no_oauth() {
+        // Another issuer in the authorization server's metadata.
+        let (url, _) = serve(|path, origin| match path {
+            "/mcp" => CHALLENGE.to_owned(),
+            _ => metadata(path, origin, "https://elsewhere.example"),
+        });
+        let error = probe_result(&url).unwrap_err();
+        assert!(
+            error.message.contains("names another issuer"),
+            "{}",
+            error.message
+        );
+        // No metadata for the authorization server it names.
+        let (url, _) = serve(|path, origin| match path {
+            "/mcp" => CHALLENGE.to_owned(),
+            "/.well-known/oauth-authorization-server/as" => NOT_FOUND.to_owned(),
+            _ => metadata(path, origin, ""),
+        });
+        let error = probe_result(&url).unwrap_err();
+        assert!(
+            error.message.contains("has no metadata"),
+            "{}",
+            error.message
+        );
+        // A 5xx on the way.
+        let (url, _) = serve(|path, _| match path {
+            "/mcp" => NOT_FOUND.to_owned(),
+            _ => SERVER_ERROR.to_owned(),
+        });
+        let error = probe_result(&url).unwrap_err();
+        assert!(error.message.contains("503"), "{}", error.message);
+        // Nobody listening.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/mcp", closed.local_addr().unwrap())).unwrap();
+        drop(closed);
+        let error = probe_result(&url).unwrap_err();
+        assert!(
+            error.message.contains("cannot be reached"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn without_a_challenge_the_well_known_documents_decide() {
+        let (url, paths) = serve(|path, origin| match path {
+            "/.well-known/oauth-protected-resource" => json_answer(&format!(
+                r#"{{"resource":"x","authorization_servers":["{origin}"],"scopes_supported":["read"]}}"#,
+            )),
+            "/.well-known/oauth-authorization-server" => json_answer(&format!(
+                r#"{{"issuer":"{origin}/","authorization_endpoint":"{origin}/a","token_endpoint":"{origin}/t"}}"#
+            )),
+            _ => NOT_FOUND.to_owned(),
+        });
+        let found = probe_of(&url);
+        assert!(found.oauth);
+        assert_eq!(found.scopes_supported.as_slice(), [RString::from("read")]);
+        assert_eq!(
+            *paths.lock().unwrap(),
+            [
+                "/mcp",
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource",
+                "/.well-known/oauth-authorization-server"
             ]
         );
 
-        let (url, _) = serve(|_| NOT_FOUND.to_owned());
+        let (url, _) = serve(|_, _| NOT_FOUND.to_owned());
         assert_eq!(probe_of(&url), AuthProbe::default());
     }
 

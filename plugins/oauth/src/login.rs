@@ -227,6 +227,7 @@ impl Attempt<'_> {
         let mut stored = StoredTokens {
             server_name: self.server.name.clone(),
             url: self.server.url().to_owned(),
+            issuer: Some(auth_server.issuer.clone()),
             client_id: client.client_id.clone(),
             token_response: tokens.clone(),
             expires_at: None,

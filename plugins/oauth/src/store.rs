@@ -3,16 +3,21 @@
 //! `"{server}|{hash of the URL}"`), in Codex's JSON, so that each program
 //! finds the other's logins.
 //!
-//! Codex's record has no room for what a refresh, a step-up or a logout
-//! needs (the token and revocation endpoints, the client's secret and
-//! method, the resource); that goes under one extra top-level key, `oauth`,
-//! which Codex ignores. A record Codex wrote has none: its endpoints are
-//! discovered again when needed, and its client is public, as Codex
-//! registers it.
+//! The record carries Codex 0.169's top-level `issuer`. It has no room for
+//! what a refresh, a step-up or a logout needs (the token and revocation
+//! endpoints, the client's secret and method, the resource), and Codex drops
+//! unknown fields whenever it rewrites `.credentials.json` (its own login,
+//! a logout, a refresh). So that goes in an entry of its own beside the
+//! record, same account, service `MCP_CLIENT_SERVICE`, which Codex never
+//! touches; it is used while the record's `client_id` is the one it was
+//! written for. Records of older versions of this host keep it inside, under
+//! `oauth`, and are still read. A record Codex wrote has neither: its
+//! endpoints are discovered again when needed, and its client is public, as
+//! Codex registers it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use codex_credential_names::{MCP_SERVICE, mcp_account};
+use codex_credential_names::{MCP_CLIENT_SERVICE, MCP_SERVICE, mcp_account};
 use codex_plugin_api::{ErrorKind, HostServices, PluginError, PluginResult};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -28,13 +33,26 @@ pub const REFRESH_SKEW_MS: u64 = 30_000;
 pub struct StoredTokens {
     pub server_name: String,
     pub url: String,
+    /// The authorization server that issued the tokens (Codex 0.169).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     pub client_id: String,
     pub token_response: TokenResponse,
     /// When the access token expires, in ms since the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// What this host keeps beyond Codex's record: read from inside the
+    /// record (older versions) or from its entry beside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthRecord>,
+}
+
+/// The entry under `MCP_CLIENT_SERVICE`: the record, and the client it is for.
+#[derive(Serialize, Deserialize)]
+struct ClientEntry {
+    client_id: String,
+    #[serde(flatten)]
+    record: OAuthRecord,
 }
 
 /// What this host keeps beyond Codex's record.
@@ -136,27 +154,32 @@ impl TokenStore {
 
     /// The stored login; `None` when there is none.
     pub fn load(&self) -> PluginResult<Option<StoredTokens>> {
-        self.load_entry()?
-            .map(|parsed| {
-                parsed.map_err(|error| {
-                    PluginError::new(
-                        ErrorKind::InvalidConfig,
-                        format!(
-                            "the stored login of MCP server `{}` is not readable ({}); run `codex mcp logout {0}` and log in again",
-                            self.server,
-                            error.classify_name()
-                        ),
-                    )
-                })
-            })
-            .transpose()
+        let Some(parsed) = self.load_entry()? else {
+            return Ok(None);
+        };
+        let mut tokens = parsed.map_err(|error| {
+            PluginError::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the stored login of MCP server `{}` is not readable ({}); run `codex mcp logout {0}` and log in again",
+                    self.server,
+                    error.classify_name()
+                ),
+            )
+        })?;
+        self.add_client_record(&mut tokens);
+        Ok(Some(tokens))
     }
 
     /// The stored login before a new one replaces it: an entry that does not
     /// parse counts as none, but a store that cannot be read is an error, so
     /// that a login fails before the browser opens rather than after.
     pub fn load_before_login(&self) -> PluginResult<Option<StoredTokens>> {
-        Ok(self.load_entry()?.and_then(Result::ok))
+        let mut tokens = self.load_entry()?.and_then(Result::ok);
+        if let Some(tokens) = &mut tokens {
+            self.add_client_record(tokens);
+        }
+        Ok(tokens)
     }
 
     fn load_entry(&self) -> PluginResult<Option<Result<StoredTokens, serde_json::Error>>> {
@@ -167,21 +190,65 @@ impl TokenStore {
         Ok(Some(serde_json::from_str(&text)))
     }
 
-    /// Stores `tokens`, replacing what was there.
-    pub fn save(&self, tokens: &StoredTokens) -> PluginResult<()> {
-        let text = serde_json::to_string(tokens)
-            .map(Zeroizing::new)
-            .map_err(|error| {
-                PluginError::internal(format!("cannot serialize the login: {error}"))
-            })?;
-        self.host
-            .credential_store(MCP_SERVICE, &self.account, &text)
+    /// Fills in `tokens.oauth` from the entry beside the record, when the
+    /// record has none and the entry is for the same client. Without it the
+    /// login still works as one Codex made, so a missing or unreadable entry
+    /// is not an error.
+    fn add_client_record(&self, tokens: &mut StoredTokens) {
+        if tokens.oauth.is_some() {
+            return;
+        }
+        let Ok(Some(text)) = self.host.credential_load(MCP_CLIENT_SERVICE, &self.account) else {
+            return;
+        };
+        let text = Zeroizing::new(text);
+        if let Ok(entry) = serde_json::from_str::<ClientEntry>(&text)
+            && entry.client_id == tokens.client_id
+        {
+            tokens.oauth = Some(entry.record);
+        }
     }
 
-    /// Deletes the stored login; `true` when there was one.
+    /// Stores `tokens`, replacing what was there: Codex's record (with
+    /// `issuer`), and what this host needs beyond it in its own entry. A
+    /// store that cannot keep that entry gets it inside the record, as
+    /// older versions did.
+    pub fn save(&self, tokens: &StoredTokens) -> PluginResult<()> {
+        let mut record = tokens.clone();
+        if record.issuer.is_none() {
+            record.issuer = record.oauth.as_ref().map(|oauth| oauth.issuer.clone());
+        }
+        if let Some(oauth) = record.oauth.take() {
+            let entry = ClientEntry {
+                client_id: record.client_id.clone(),
+                record: oauth,
+            };
+            let stored = to_json(&entry).and_then(|text| {
+                self.host
+                    .credential_store(MCP_CLIENT_SERVICE, &self.account, &text)
+            });
+            if stored.is_err() {
+                record.oauth = Some(entry.record);
+            }
+        }
+        self.host
+            .credential_store(MCP_SERVICE, &self.account, &to_json(&record)?)
+    }
+
+    /// Deletes the stored login and the entry beside it; `true` when there
+    /// was a login.
     pub fn delete(&self) -> PluginResult<bool> {
+        let _ = self
+            .host
+            .credential_delete(MCP_CLIENT_SERVICE, &self.account);
         self.host.credential_delete(MCP_SERVICE, &self.account)
     }
+}
+
+fn to_json(value: &impl Serialize) -> PluginResult<Zeroizing<String>> {
+    serde_json::to_string(value)
+        .map(Zeroizing::new)
+        .map_err(|error| PluginError::internal(format!("cannot serialize the login: {error}")))
 }
 
 /// The kind of a JSON error, without its position's text (which could

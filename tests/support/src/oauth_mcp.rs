@@ -37,6 +37,9 @@ pub struct Grant {
     pub also_accepted: Vec<(String, String)>,
     /// Runs on each call of the token endpoint.
     pub before_token: Option<Hook>,
+    /// Makes registration issue a confidential client with this secret
+    /// (`client_secret_post`); `None`: a public client.
+    pub client_secret: Option<String>,
 }
 
 impl Grant {
@@ -47,6 +50,7 @@ impl Grant {
             refresh_token: refresh_token.to_owned(),
             also_accepted: Vec::new(),
             before_token: None,
+            client_secret: None,
         }
     }
 }
@@ -111,7 +115,20 @@ pub fn start(grant: Grant) -> TestServer {
             "/register" => reply.json(
                 201,
                 &[],
-                &json!({"client_id": "store-test-client", "token_endpoint_auth_method": "none"}),
+                &match &grant.client_secret {
+                    None => json!({
+                        "client_id": "store-test-client",
+                        "token_endpoint_auth_method": "none"
+                    }),
+                    // A confidential client's answer echoes its metadata,
+                    // as RFC 7591 asks (Codex requires `redirect_uris`).
+                    Some(secret) => json!({
+                        "client_id": "store-test-client",
+                        "client_secret": secret,
+                        "redirect_uris": request.json()["redirect_uris"],
+                        "token_endpoint_auth_method": "client_secret_post"
+                    }),
+                },
             ),
             "/authorize" => {
                 let mut location = match url::Url::parse(&param(query, "redirect_uri")) {

@@ -8,6 +8,7 @@ use codex_config::{AuthStatus, McpServerConfig, NewMcpServer};
 
 use crate::cli::AddArgs;
 use crate::output::{print_json, write_stdout};
+use codex_credentials::StoredMcpTokens;
 use codex_host::App;
 use codex_mcp_client::auth;
 
@@ -31,20 +32,28 @@ fn auth_statuses(
     // store or a probe, so listing stdio servers never opens a library.
     if !to_probe.is_empty() {
         let host = app.host_context()?;
-        // Stored tokens mean `OAuth`, even expired ones, as in Codex.
+        // Then, as in Codex 0.169: stored tokens (`Not logged in` once they
+        // are expired and cannot be refreshed), a headers helper (not run just
+        // to list: `Unknown`), and only then a probe.
         let mut unknown = Vec::new();
         for (name, server) in to_probe {
             let url = server.url.clone().unwrap_or_default();
-            match codex_credentials::has_stored_mcp_tokens(&host, &name, &url) {
-                Ok(true) => {
-                    statuses.insert(name, AuthStatus::OAuth);
+            let status = match codex_credentials::stored_mcp_tokens(&host, &name, &url) {
+                Ok(StoredMcpTokens::Usable) => AuthStatus::OAuth,
+                Ok(StoredMcpTokens::Expired) => AuthStatus::NotLoggedIn,
+                Ok(StoredMcpTokens::Missing) if server.http_headers_helper.is_some() => {
+                    AuthStatus::Unknown
                 }
-                Ok(false) => unknown.push((name, server)),
+                Ok(StoredMcpTokens::Missing) => {
+                    unknown.push((name, server));
+                    continue;
+                }
                 Err(error) => {
                     eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
-                    unknown.push((name, server));
+                    AuthStatus::Unknown
                 }
-            }
+            };
+            statuses.insert(name, status);
         }
         let to_probe = unknown;
         let probed = auth::probe_all(&to_probe, app.plugins()?, &host);

@@ -15,6 +15,7 @@ mod credentials;
 mod fault_matrix;
 mod features;
 mod hardening;
+mod headers_helper;
 mod http_transport;
 mod login;
 mod mcp_config;

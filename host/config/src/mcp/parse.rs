@@ -42,11 +42,12 @@ impl std::error::Error for SchemaError {}
 /// Keys that only a stdio server may have, in Codex's checking order.
 const STDIO_ONLY: [&str; 4] = ["args", "env", "env_vars", "cwd"];
 /// Keys that only a streamable HTTP server may have, in Codex's order.
-const HTTP_ONLY: [&str; 5] = [
+const HTTP_ONLY: [&str; 6] = [
     "url",
     "bearer_token_env_var",
     "http_headers",
     "env_http_headers",
+    "http_headers_helper",
     "oauth_resource",
 ];
 
@@ -94,6 +95,7 @@ impl McpServerConfig {
             bearer_token_env_var: fields.string("bearer_token_env_var")?,
             http_headers: fields.string_map("http_headers")?,
             env_http_headers: fields.string_map("env_http_headers")?,
+            http_headers_helper: fields.headers_helper()?,
             startup_timeout_sec: fields.seconds("startup_timeout_sec")?,
             startup_timeout_ms: fields.millis("startup_timeout_ms")?,
             tool_timeout_sec: fields.seconds("tool_timeout_sec")?,
@@ -151,6 +153,24 @@ impl Fields<'_> {
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(self.expected(key, "a string", other)),
         }
+    }
+
+    /// `http_headers_helper`: a shell command; Codex refuses an empty one.
+    fn headers_helper(&self) -> Result<Option<String>, SchemaError> {
+        let helper = self.string("http_headers_helper")?;
+        if helper
+            .as_deref()
+            .is_some_and(|command| command.trim().is_empty())
+        {
+            return Err(self.error(
+                self.path.key("http_headers_helper"),
+                SpanTarget::Value,
+                "http_headers_helper must not be empty: give the command that prints the \
+                 headers as a JSON object, or remove the key"
+                    .into(),
+            ));
+        }
+        Ok(helper)
     }
 
     fn bool(&self, key: &str) -> Result<Option<bool>, SchemaError> {

@@ -129,6 +129,9 @@ pub struct McpServerConfig {
     pub http_headers: Option<BTreeMap<String, String>>,
     /// streamable HTTP: header name to the environment variable holding it.
     pub env_http_headers: Option<BTreeMap<String, String>>,
+    /// streamable HTTP: a shell command run before connecting that prints a
+    /// JSON object of more headers (secrets; never print it or its output).
+    pub http_headers_helper: Option<String>,
     /// Startup timeout in seconds.
     pub startup_timeout_sec: Option<f64>,
     /// Legacy startup timeout in milliseconds (`startup_timeout_sec` wins).
@@ -239,6 +242,56 @@ impl McpServerConfig {
     pub fn raw_table(&self) -> &toml::Table {
         &self.raw
     }
+
+    /// This server with the headers its `http_headers_helper` printed, as
+    /// Codex applies them: each replaces a configured header of the same
+    /// name (in `http_headers` or `env_http_headers`, any case), except
+    /// that a configured bearer token or `Authorization` header wins over
+    /// the helper's `Authorization`.
+    pub fn with_helper_headers(&self, helper: &BTreeMap<String, String>) -> McpServerConfig {
+        let explicit_authorization = self.bearer_token_env_var.is_some()
+            || [&self.http_headers, &self.env_http_headers]
+                .into_iter()
+                .flatten()
+                .any(|headers| {
+                    headers
+                        .keys()
+                        .any(|k| k.eq_ignore_ascii_case("authorization"))
+                });
+        let mut server = self.clone();
+        for (name, value) in helper {
+            if explicit_authorization && name.eq_ignore_ascii_case("authorization") {
+                continue;
+            }
+            for headers in [&mut server.http_headers, &mut server.env_http_headers]
+                .into_iter()
+                .flatten()
+            {
+                headers.retain(|configured, _| !configured.eq_ignore_ascii_case(name));
+            }
+            server
+                .http_headers
+                .get_or_insert_with(BTreeMap::new)
+                .insert(name.clone(), value.clone());
+        }
+        let as_table = |headers: &Option<BTreeMap<String, String>>| {
+            headers.as_ref().map(|headers| {
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), toml::Value::String(v.clone())))
+                    .collect::<toml::Table>()
+            })
+        };
+        for (key, headers) in [
+            ("http_headers", as_table(&server.http_headers)),
+            ("env_http_headers", as_table(&server.env_http_headers)),
+        ] {
+            if let Some(headers) = headers {
+                server.raw.insert(key.into(), toml::Value::Table(headers));
+            }
+        }
+        server
+    }
 }
 
 impl fmt::Debug for McpServerConfig {
@@ -262,6 +315,10 @@ impl fmt::Debug for McpServerConfig {
             .field("bearer_token_env_var", &self.bearer_token_env_var)
             .field("http_headers", &masked(&self.http_headers))
             .field("env_http_headers", &self.env_http_headers)
+            .field(
+                "http_headers_helper",
+                &self.http_headers_helper.as_ref().map(|_| MASK),
+            )
             .field("startup_timeout", &self.startup_timeout())
             .field("tool_timeout", &self.tool_timeout())
             .field("enabled", &self.enabled)

@@ -6,6 +6,7 @@
 //! A module per area adds its own table; [`run_cases`] runs every row and
 //! reports every failing row by name, not just the first.
 
+mod auth;
 mod basics;
 
 use std::collections::BTreeMap;
