@@ -323,6 +323,16 @@ pub struct FeatureKeyJson {
 pub enum ConfigCommand {
     /// Print the merged configuration (secrets masked).
     Show(ShowArgs),
+    /// Move legacy [profiles.P] tables of config.toml to $CODEX_HOME/P.config.toml (Codex 0.169's profiles).
+    #[command(
+        after_help = "Each [profiles.P] table becomes the file P.config.toml, used with `codex -p P`;
+                      a profile whose file already exists is left for you to merge. The legacy
+                      `profile = \"P\"` is removed: pass `-p P` instead.
+
+                      Example:
+  codex config migrate-profiles"
+    )]
+    MigrateProfiles(JsonFlag),
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             features::explain(&app, &args.key, args.json)
         }
         Command::Config(ConfigCommand::Show(args)) => config::show(&app, &args),
+        Command::Config(ConfigCommand::MigrateProfiles(args)) => {
+            config::migrate_profiles(&app, args.json)
+        }
         Command::Login(args) => login::login(&app, args),
         Command::Logout => login::logout(&app),
         Command::Debug(command) => debug(&command),

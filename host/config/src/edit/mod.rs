@@ -4,6 +4,7 @@
 mod features;
 mod file;
 mod mcp;
+mod profiles;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ pub use file::{LOCK_TIMEOUT, edit_config_file};
 pub use mcp::{
     AddOutcome, NewMcpServer, add_mcp_server, parse_env_pair, parse_header, remove_mcp_server,
 };
+pub use profiles::{ProfileMigration, ProfileMove, migrate_profiles};
 
 pub use crate::mcp::validate_server_name;
 

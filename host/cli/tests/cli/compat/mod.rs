@@ -8,6 +8,7 @@
 
 mod auth;
 mod basics;
+mod config;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -80,7 +81,14 @@ impl Shared {
 
     /// `mcp list --json`, env values masked (ours masks them; Codex shows them).
     pub fn mcp_list(&self, who: Binary) -> Value {
-        let mut list = self.json(who, &["mcp", "list", "--json"]);
+        self.mcp_list_with(who, &[])
+    }
+
+    /// `mcp list --json` after the global flags `extra` (such as `-p P`).
+    pub fn mcp_list_with(&self, who: Binary, extra: &[&str]) -> Value {
+        let mut args = extra.to_vec();
+        args.extend(["mcp", "list", "--json"]);
+        let mut list = self.json(who, &args);
         for server in list.as_array_mut().unwrap() {
             mask_env(server);
         }
@@ -157,11 +165,27 @@ impl Shared {
         assert!(differ.is_empty(), "features differ: {differ:#?}");
     }
 
-    /// Standard error of a successful run of `args` (for "no warning").
+    /// A successful run of `args` that prints nothing on standard error.
     pub fn quiet(&self, who: Binary, args: &[&str]) {
         let output = self.run(who, args);
         assert_eq!(stderr(&output), "", "{who:?} {args:?} warned");
     }
+}
+
+/// Runs `steps` with ours on one fresh home and with Codex on another,
+/// each from `config`, and returns both config.toml texts: what each wrote.
+pub(crate) fn written_by_each(config: &str, steps: &[&[&str]]) -> (String, String) {
+    let written = |who: Binary| {
+        let shared = Shared::new();
+        if !config.is_empty() {
+            shared.home.write_config(config);
+        }
+        for args in steps {
+            shared.run(who, args);
+        }
+        shared.home.read_config()
+    };
+    (written(Ours), written(Codex))
 }
 
 fn mask_env(server: &mut Value) {
