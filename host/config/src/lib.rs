@@ -11,6 +11,7 @@
 //!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
 //! - [`mcp_oauth`]: `mcp_oauth_*`, the settings of MCP OAuth logins.
+//! - [`mcp_roots`]: `mcp_roots`, the directories offered to servers as roots.
 //! - [`plugin_policy`]: which plugin files may load (`[plugins]`, `plugin_dirs`).
 //! - [`credentials`]: which credential stores hold what
 //!   (`*_credentials_store`, `credential_chain`, `[credential_backends]`).
@@ -39,6 +40,7 @@ pub mod load;
 pub mod mask;
 pub mod mcp;
 pub mod mcp_oauth;
+pub mod mcp_roots;
 pub mod overrides;
 pub mod plugin_policy;
 pub mod present;

@@ -4,7 +4,13 @@ mod config;
 mod features;
 mod login;
 mod mcp_auth;
+mod mcp_call;
 mod mcp_config;
+mod mcp_content;
+mod mcp_events;
+mod mcp_prompts;
+mod mcp_resources;
+mod mcp_session;
 mod mcp_tools;
 mod plugin;
 
@@ -40,7 +46,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Login(args)) => mcp_auth::login(&app, args),
         Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
-        Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
+        Command::Mcp(McpCommand::Call(args)) => mcp_call::call(&app, args),
+        Command::Mcp(McpCommand::Resources(args)) => mcp_resources::resources(&app, args),
+        Command::Mcp(McpCommand::Templates(args)) => mcp_resources::templates(&app, args),
+        Command::Mcp(McpCommand::Read(args)) => mcp_resources::read(&app, args),
+        Command::Mcp(McpCommand::Prompts(args)) => mcp_prompts::prompts(&app, args),
+        Command::Mcp(McpCommand::Prompt(args)) => mcp_prompts::prompt(&app, args),
+        Command::Mcp(McpCommand::Complete(args)) => mcp_prompts::complete(&app, args),
+        Command::Mcp(McpCommand::Ping(args)) => mcp_prompts::ping(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
         Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),

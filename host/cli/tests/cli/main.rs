@@ -17,6 +17,7 @@ mod features;
 mod hardening;
 mod http_transport;
 mod login;
+mod mcp_client;
 mod mcp_config;
 mod mcp_session;
 mod oauth_login;
