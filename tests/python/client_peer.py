@@ -4,7 +4,7 @@ of the MCP client: what server-everything does not do.
 - resources, resource templates and prompts in pages of two (cursors
   `page-2`, `page-3`), so a client must follow `nextCursor` to see them all;
 - tool `slow(seconds)`: sleeps, and records in the file named by
-  `--record FILE` how it ended (`started`, then `finished` or `cancelled`),
+  `--record FILE` how it ended (`started PID`, then `finished` or `cancelled`),
   so a test can see that the client's `notifications/cancelled` arrived;
 - tool `log`: one log message at each of debug, info, warning and error,
   whatever level the client asked for (recorded as `level LEVEL`), so a
@@ -16,6 +16,7 @@ Usage: client_peer.py [--record FILE]
 """
 
 import argparse
+import os
 import warnings
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def main():
                 return types.CallToolResult(content=[types.TextContent(text=f"sampling refused: {error}")])
             return types.CallToolResult(content=[types.TextContent(text="sampling answered")], is_error=True)
         seconds = float((params.arguments or {}).get("seconds", 30))
-        note("started")
+        note(f"started {os.getpid()}")
         try:
             await anyio.sleep(seconds)
         except anyio.get_cancelled_exc_class():

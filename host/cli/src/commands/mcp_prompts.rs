@@ -8,7 +8,7 @@ use codex_mcp_client::client::ClientOptions;
 use codex_mcp_client::server_features::CompletionTarget;
 use serde_json::json;
 
-use super::mcp_content::render_block;
+use super::mcp_content::MediaFiles;
 use super::mcp_session::{
     Usage, client_options, json_kind, json_object, on_every_server, one_line, one_server,
     print_lists, selected_servers, server_and_item, usage_error, with_session,
@@ -85,6 +85,7 @@ pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
         print_json(&serde_json::to_value(&result).context("cannot encode the prompt")?)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut media = MediaFiles::new(None, &prompt, format!("codex mcp read {name}"));
     let mut text = String::new();
     if let Some(description) = &result.description {
         text.push_str(&format!("{description}\n\n"));
@@ -94,7 +95,7 @@ pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
             .ok()
             .and_then(|role| role.as_str().map(str::to_string))
             .unwrap_or_default();
-        text.push_str(&format!("[{role}]\n{}", render_block(&message.content)));
+        text.push_str(&format!("[{role}]\n{}", media.render(&message.content)?));
     }
     write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
