@@ -53,7 +53,7 @@ pub enum CallOutcome {
 pub struct Session {
     pub name: String,
     pub(crate) service: RunningService<rmcp::RoleClient, HostClient>,
-    pub(crate) calls: Arc<PluginCalls>,
+    calls: Arc<PluginCalls>,
     reason: Arc<CloseReason>,
     pub(crate) tool_timeout: Duration,
     /// The plugin that provides the transport, named when it hangs.

@@ -2,6 +2,7 @@
 //! or `--url`), the client's options (roots, elicitation, log level, how
 //! notifications show), and one session opened, used and closed.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use codex_mcp_client::session::Session;
 use serde_json::{Map, Value};
 
 use super::mcp_events::{ElicitationMode, TerminalEvents};
-use super::mcp_tools::{AD_HOC_NAME, ad_hoc_server, configured};
 use super::runtime;
 use crate::cli::{AdHocServer, LoginFlag, SessionFlags};
 use crate::output::{print_json, table, write_stdout};
@@ -22,6 +22,49 @@ use codex_host::App;
 
 /// A usage error: printed as is, exit status 2.
 pub struct Usage(pub String);
+
+/// Looks up `name` among the configured servers; it must exist and be enabled.
+fn configured<'a>(
+    servers: &'a BTreeMap<String, McpServerConfig>,
+    name: &str,
+) -> Result<&'a McpServerConfig> {
+    let server = servers
+        .get(name)
+        .ok_or_else(|| anyhow!("No MCP server named '{name}' found.\nhelp: `codex mcp list` shows the configured servers"))?;
+    if !server.enabled {
+        bail!(
+            "MCP server `{name}` is disabled (`enabled = false` in config)\n\
+             help: run with `-c mcp_servers.{name}.enabled=true` to use it once"
+        );
+    }
+    Ok(server)
+}
+
+/// The name an ad-hoc `--url` server goes by in output and qualified names.
+const AD_HOC_NAME: &str = "url";
+
+/// A server table for `--url`, validated like one from config.
+fn ad_hoc_server(ad_hoc: &AdHocServer) -> Result<Option<McpServerConfig>> {
+    let Some(url) = &ad_hoc.url else {
+        return Ok(None);
+    };
+    let mut table = toml::Table::new();
+    table.insert("url".into(), url.clone().into());
+    if let Some(var) = &ad_hoc.bearer_token_env_var {
+        table.insert("bearer_token_env_var".into(), var.clone().into());
+    }
+    if !ad_hoc.headers.is_empty() {
+        let mut headers = toml::Table::new();
+        for raw in &ad_hoc.headers {
+            let (name, value) = codex_config::parse_header(raw)?;
+            headers.insert(name, value.into());
+        }
+        table.insert("http_headers".into(), headers.into());
+    }
+    let server = McpServerConfig::from_toml(AD_HOC_NAME, &toml::Value::Table(table))
+        .map_err(|error| anyhow!("--url: {error}"))?;
+    Ok(Some(server))
+}
 
 /// The servers a list command reads: the one named, the `--url` one, or
 /// every enabled server.

@@ -1,18 +1,18 @@
 //! `codex mcp tools`: real MCP sessions through transport plugins.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use codex_config::McpServerConfig;
 use rmcp::model::Tool;
 use serde_json::{Value, json};
 
+use super::mcp_session::{one_line, selected_servers};
 use super::runtime;
-use crate::cli::{AdHocServer, ToolsArgs};
+use crate::cli::ToolsArgs;
 use crate::output::{print_json, progress_enabled, table, write_stdout};
 use codex_host::App;
 use codex_mcp_client::client::ClientOptions;
@@ -26,60 +26,8 @@ struct ServerTools {
     outcome: Result<Vec<Tool>>,
 }
 
-/// Looks up `name` among the configured servers; it must exist and be enabled.
-pub(super) fn configured<'a>(
-    servers: &'a BTreeMap<String, McpServerConfig>,
-    name: &str,
-) -> Result<&'a McpServerConfig> {
-    let server = servers
-        .get(name)
-        .ok_or_else(|| anyhow!("No MCP server named '{name}' found.\nhelp: `codex mcp list` shows the configured servers"))?;
-    if !server.enabled {
-        bail!(
-            "MCP server `{name}` is disabled (`enabled = false` in config)\n\
-             help: run with `-c mcp_servers.{name}.enabled=true` to use it once"
-        );
-    }
-    Ok(server)
-}
-
-/// The name an ad-hoc `--url` server goes by in output and qualified names.
-pub(super) const AD_HOC_NAME: &str = "url";
-
-/// A server table for `--url`, validated like one from config.
-pub(super) fn ad_hoc_server(ad_hoc: &AdHocServer) -> Result<Option<McpServerConfig>> {
-    let Some(url) = &ad_hoc.url else {
-        return Ok(None);
-    };
-    let mut table = toml::Table::new();
-    table.insert("url".into(), url.clone().into());
-    if let Some(var) = &ad_hoc.bearer_token_env_var {
-        table.insert("bearer_token_env_var".into(), var.clone().into());
-    }
-    if !ad_hoc.headers.is_empty() {
-        let mut headers = toml::Table::new();
-        for raw in &ad_hoc.headers {
-            let (name, value) = codex_config::parse_header(raw)?;
-            headers.insert(name, value.into());
-        }
-        table.insert("http_headers".into(), headers.into());
-    }
-    let server = McpServerConfig::from_toml(AD_HOC_NAME, &toml::Value::Table(table))
-        .map_err(|error| anyhow!("--url: {error}"))?;
-    Ok(Some(server))
-}
-
 pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
-    let selected: Vec<(String, McpServerConfig)> = match (ad_hoc_server(&args.ad_hoc)?, &args.name)
-    {
-        (Some(server), _) => vec![(AD_HOC_NAME.to_string(), server)],
-        (None, Some(name)) => vec![(name.clone(), configured(&app.servers()?, name)?.clone())],
-        (None, None) => app
-            .servers()?
-            .into_iter()
-            .filter(|(_, server)| server.enabled)
-            .collect(),
-    };
+    let selected = selected_servers(app, args.name.as_deref(), &args.ad_hoc)?;
     if selected.is_empty() {
         if args.json {
             print_json(&json!({ "servers": [] }))?;
@@ -247,13 +195,4 @@ async fn list_one(
         .into_iter()
         .filter(|tool| server.tool_allowed(&tool.name))
         .collect())
-}
-
-fn one_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    if line.chars().count() > 80 {
-        format!("{}…", line.chars().take(79).collect::<String>())
-    } else {
-        line.to_string()
-    }
 }
