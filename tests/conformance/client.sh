@@ -24,6 +24,10 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
     sse-retry)
         "$codex" mcp call --url "$url" test_reconnection
         ;;
+    elicitation-sep1034-client-defaults)
+        # Accept the form with nothing given: every field takes its default.
+        "$codex" mcp call --url "$url" test_client_elicitation_defaults --elicit '{}'
+        ;;
     auth/*)
         # The whole user flow against the scenario's protected server: add
         # it (which logs in through $BROWSER), list its tools, call the first

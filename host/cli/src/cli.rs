@@ -1,5 +1,8 @@
 //! The command line: every command, flag and help text. Nothing here does work.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// The codex host: MCP servers through transport plugins, credential backends and feature flags.
@@ -69,6 +72,8 @@ impl GlobalArgs {
     }
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Manage external MCP servers.
@@ -90,15 +95,79 @@ pub enum Command {
     Login(LoginArgs),
     /// Remove the stored login.
     Logout,
+    /// Run a command in Codex's sandbox (Landlock, seccomp; read-only unless told otherwise).
+    #[command(
+        after_help = "The mode is --mode, else --full-auto (workspace-write), else `sandbox_mode` in\n\
+        config, else read-only. workspace-write makes the working directory, writable_roots\n\
+        ([sandbox_workspace_write] and --writable-root), /tmp and $TMPDIR writable; .git and\n\
+        .codex inside them stay read-only. Without network access no IP socket can be made\n\
+        (Unix sockets work). When the kernel cannot enforce the policy, nothing runs unless\n\
+        --allow-weaker-sandbox is given. The command's exit status passes through.\n\n\
+        Examples:\n  \
+        codex sandbox -- cat /etc/hostname\n  \
+        codex sandbox --full-auto -- make test\n  \
+        codex sandbox --mode workspace-write --writable-root ../cache --network -- npm ci"
+    )]
+    Sandbox(SandboxArgs),
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub alias: Option<SandboxAlias>,
+    #[command(flatten)]
+    pub run: SandboxRunArgs,
+}
+
+/// Older names of `codex sandbox`.
+#[derive(Debug, Subcommand)]
+pub enum SandboxAlias {
+    /// `codex sandbox linux [OPTIONS] -- CMD`: the same as `codex sandbox`.
+    #[command(hide = true)]
+    Linux(SandboxRunArgs),
+}
+
+/// What to run in the sandbox, and how.
+#[derive(Debug, Args, Clone)]
+pub struct SandboxRunArgs {
+    /// The sandbox mode.
+    #[arg(long, value_name = "MODE", value_parser = ["read-only", "workspace-write", "danger-full-access"], conflicts_with = "full_auto")]
+    pub mode: Option<String>,
+    /// Shorthand for --mode workspace-write.
+    #[arg(long)]
+    pub full_auto: bool,
+    /// Run the command in DIR (the workspace of workspace-write).
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cd: Option<PathBuf>,
+    /// Another writable directory for workspace-write (repeatable; it must exist).
+    #[arg(long = "writable-root", value_name = "DIR")]
+    pub writable_roots: Vec<PathBuf>,
+    /// Allow network access (IP sockets).
+    #[arg(long)]
+    pub network: bool,
+    /// Run with what the kernel can enforce when it cannot enforce the whole policy.
+    #[arg(long)]
+    pub allow_weaker_sandbox: bool,
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum DebugCommand {
     /// Print this process's hardening state as JSON (dumpable, core limit, loader variables).
     ProcessState,
+    /// `codex debug landlock [OPTIONS] -- CMD`: the legacy name of `codex sandbox`.
+    Landlock(SandboxRunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,8 +203,52 @@ pub enum McpCommand {
     #[command(after_help = "Examples:\n  \
         codex mcp call demo echo --args '{\"message\":\"hello\"}'\n  \
         codex mcp call demo add --args '{\"a\":2,\"b\":3}' --json\n  \
-        codex mcp call --url http://127.0.0.1:3001/mcp get-sum --args '{\"a\":2,\"b\":3}'")]
+        codex mcp call --url http://127.0.0.1:3001/mcp get-sum --args '{\"a\":2,\"b\":3}'\n  \
+        codex mcp call everything get-tiny-image --output-dir ./images\n  \
+        codex mcp call everything trigger-elicitation-request --elicit '{\"name\":\"Ada\"}'\n  \
+        codex mcp call everything trigger-long-running-operation --log-level info")]
     Call(CallArgs),
+    /// List the resources of one server, or of every enabled server (all pages).
+    #[command(after_help = "Examples:\n  \
+        codex mcp resources\n  \
+        codex mcp resources everything --json")]
+    Resources(ListArgs),
+    /// List the resource templates of one server, or of every enabled server (all pages).
+    #[command(after_help = "Examples:\n  codex mcp templates everything")]
+    Templates(ListArgs),
+    /// Read one resource: text to stdout, binary contents to --output FILE.
+    #[command(
+        override_usage = "codex mcp read [OPTIONS] <NAME> <URI>\n       codex mcp read [OPTIONS] --url <URL> <URI>",
+        after_help = "Examples:\n  \
+            codex mcp read everything demo://resource/static/document/features.md\n  \
+            codex mcp read everything demo://resource/dynamic/blob/1 --output blob.bin"
+    )]
+    Read(ReadArgs),
+    /// List the prompts of one server, or of every enabled server (all pages).
+    #[command(after_help = "Examples:\n  codex mcp prompts everything --json")]
+    Prompts(ListArgs),
+    /// Get one prompt with its arguments filled in, and print its messages.
+    #[command(
+        override_usage = "codex mcp prompt [OPTIONS] <NAME> <PROMPT>\n       codex mcp prompt [OPTIONS] --url <URL> <PROMPT>",
+        after_help = "Examples:\n  \
+            codex mcp prompt everything simple-prompt\n  \
+            codex mcp prompt everything args-prompt --args '{\"city\":\"Paris\"}' --json"
+    )]
+    Prompt(PromptArgs),
+    /// Ask a server to complete an argument of a prompt or a resource template.
+    #[command(
+        override_usage = "codex mcp complete [OPTIONS] <NAME> (--prompt <PROMPT> | --template <URI>) --argument <NAME=PARTIAL>",
+        after_help = "Examples:\n  \
+            codex mcp complete everything --prompt completable-prompt --argument department=E\n  \
+            codex mcp complete everything --prompt completable-prompt --argument name=A --context department=Engineering\n  \
+            codex mcp complete everything --template 'demo://resource/dynamic/text/{resourceId}' --argument resourceId=1"
+    )]
+    Complete(CompleteArgs),
+    /// Connect to a server and measure one ping's round trip.
+    #[command(
+        after_help = "Examples:\n  codex mcp ping everything\n  codex mcp ping --url http://127.0.0.1:3001/mcp --json"
+    )]
+    Ping(PingArgs),
 }
 
 #[derive(Debug, Args)]
@@ -284,7 +397,133 @@ pub struct CallArgs {
     /// The tool's arguments: a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     pub args: String,
+    /// Save images and audio of the result in this directory (created if missing), each
+    /// file named in the output.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub session: SessionFlags,
     /// Print the whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How the client answers what a server asks during a session, and what it shows.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SessionFlags {
+    /// A directory offered to the server as a root (repeatable; default: `mcp_roots` in
+    /// config, else the working directory).
+    #[arg(long = "root", value_name = "DIR")]
+    pub roots: Vec<std::path::PathBuf>,
+    /// Answer the server's questions (elicitation) with this JSON object instead of asking on
+    /// the terminal; fields it leaves out take the form's defaults.
+    #[arg(long, value_name = "JSON")]
+    pub elicit: Option<String>,
+    /// Show the server's log messages at this level and above on stderr (asked for with
+    /// logging/setLevel).
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value = "warning",
+        value_parser = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+    )]
+    pub log_level: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The server; without it (and without --url), every enabled server.
+    #[arg(conflicts_with = "url")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    #[command(flatten)]
+    pub session: SessionFlags,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The server, then the resource's URI (with --url: only the URI).
+    #[arg(value_name = "NAME", required = true, num_args = 1..=2)]
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    #[command(flatten)]
+    pub session: SessionFlags,
+    /// Write the contents to this file instead of stdout (needed for binary contents on a
+    /// terminal).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Print the whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// The server, then the prompt's name (with --url: only the prompt).
+    #[arg(value_name = "NAME", required = true, num_args = 1..=2)]
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    #[command(flatten)]
+    pub session: SessionFlags,
+    /// The prompt's arguments: a JSON object of strings.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    pub args: String,
+    /// Print the whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("reference").args(["prompt", "template"]).required(true).multiple(false))]
+pub struct CompleteArgs {
+    /// The server (not with --url).
+    #[arg(conflicts_with = "url", required_unless_present = "url")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    #[command(flatten)]
+    pub session: SessionFlags,
+    /// Complete an argument of this prompt.
+    #[arg(long, value_name = "PROMPT")]
+    pub prompt: Option<String>,
+    /// Complete a variable of the resource template with this URI template.
+    #[arg(long, value_name = "URI")]
+    pub template: Option<String>,
+    /// The argument and what is typed of it so far: NAME=PARTIAL.
+    #[arg(long, value_name = "NAME=PARTIAL", required = true)]
+    pub argument: String,
+    /// The value of another argument already chosen: NAME=VALUE (repeatable).
+    #[arg(long = "context", value_name = "NAME=VALUE")]
+    pub context: Vec<String>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// The server (not with --url).
+    #[arg(conflicts_with = "url", required_unless_present = "url")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    /// Print machine-readable JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -2,8 +2,6 @@
 
 use std::io::{IsTerminal, Write};
 
-use codex_mcp_client::session::ProgressDisplay;
-
 /// Prints `error` and its causes, cargo style.
 pub fn print_error(error: &anyhow::Error) {
     let mut stderr = std::io::stderr().lock();
@@ -47,18 +45,6 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Whether progress lines may be drawn (standard error is a terminal).
 pub fn progress_enabled() -> bool {
     std::io::stderr().is_terminal()
-}
-
-/// How a server's progress is shown: live on a terminal, as lines with
-/// `--verbose` (logs, tests), else not at all.
-pub fn progress_display(verbose: bool) -> ProgressDisplay {
-    if progress_enabled() {
-        ProgressDisplay::Live
-    } else if verbose {
-        ProgressDisplay::Lines
-    } else {
-        ProgressDisplay::Hidden
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@
 //!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
 //! - [`mcp_oauth`]: `mcp_oauth_*`, the settings of MCP OAuth logins.
+//! - [`mcp_roots`]: `mcp_roots`, the directories offered to servers as roots.
 //! - [`plugin_policy`]: which plugin files may load (`[plugin_policy]`, `plugin_dirs`).
+//! - [`sandbox`]: `sandbox_mode`, `[sandbox_workspace_write]` and the default
+//!   sandbox of stdio servers (`mcp_servers_sandbox`).
 //! - [`credentials`]: which credential stores hold what
 //!   (`*_credentials_store`, `credential_chain`, `[credential_backends]`).
 //! - [`edit`]: changing the user's `config.toml` without disturbing its
@@ -39,11 +42,13 @@ pub mod load;
 pub mod mask;
 pub mod mcp;
 pub mod mcp_oauth;
+pub mod mcp_roots;
 pub mod overrides;
 pub mod plugin_policy;
 pub mod present;
 pub mod project;
 pub mod read;
+pub mod sandbox;
 pub mod show;
 pub mod span;
 pub mod toml_value;

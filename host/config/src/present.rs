@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::mask::MASK;
-use crate::mcp::{McpEnvVar, McpServerConfig, TransportKind};
+use crate::mcp::{McpEnvVar, McpServerConfig, ServerSandbox, TransportKind};
 
 /// Printed by `codex mcp list` when no server is configured (Codex's text).
 pub const EMPTY_LIST_MESSAGE: &str =
@@ -84,9 +84,13 @@ pub fn list_text(
     if servers.is_empty() {
         return format!("{EMPTY_LIST_MESSAGE}\n");
     }
-    let mut stdio = vec![row([
-        "Name", "Command", "Args", "Env", "Cwd", "Status", "Auth",
-    ])];
+    // Codex's columns, and a Sandbox column when a stdio server has one.
+    let sandboxed = servers.values().any(|server| server.sandbox.is_some());
+    let mut stdio_header = row(["Name", "Command", "Args", "Env", "Cwd", "Status", "Auth"]);
+    if sandboxed {
+        stdio_header.push("Sandbox".to_string());
+    }
+    let mut stdio = vec![stdio_header];
     let mut http = vec![row([
         "Name",
         "Url",
@@ -99,15 +103,26 @@ pub fn list_text(
         let status = status_text(server);
         let auth = auth_for(auth, name).to_string();
         match server.transport_kind() {
-            TransportKind::Stdio => stdio.push(vec![
-                name.clone(),
-                server.command.clone().unwrap_or_default(),
-                dash_if_empty(server.args.join(" ")),
-                env_display(server),
-                cwd_display(server),
-                status,
-                auth,
-            ]),
+            TransportKind::Stdio => {
+                let mut cells = vec![
+                    name.clone(),
+                    server.command.clone().unwrap_or_default(),
+                    dash_if_empty(server.args.join(" ")),
+                    env_display(server),
+                    cwd_display(server),
+                    status,
+                    auth,
+                ];
+                if sandboxed {
+                    cells.push(
+                        server
+                            .sandbox
+                            .as_ref()
+                            .map_or("-".into(), |s| s.mode.clone()),
+                    );
+                }
+                stdio.push(cells);
+            }
             TransportKind::StreamableHttp => http.push(vec![
                 name.clone(),
                 server.url.clone().unwrap_or_default(),
@@ -181,6 +196,9 @@ pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Strin
             lines.push(format!("  args: {}", dash_if_empty(server.args.join(" "))));
             lines.push(format!("  cwd: {}", cwd_display(server)));
             lines.push(format!("  env: {}", env_display(server)));
+            if let Some(sandbox) = &server.sandbox {
+                lines.push(format!("  sandbox: {}", sandbox_display(sandbox)));
+            }
         }
         TransportKind::StreamableHttp => {
             lines.push("  transport: streamable_http".to_string());
@@ -366,16 +384,49 @@ fn env_var_json(var: &McpEnvVar) -> Value {
     }
 }
 
+/// `workspace-write (writable: /a, /b; network: off; from mcp_servers_sandbox)`.
+fn sandbox_display(sandbox: &ServerSandbox) -> String {
+    let mut details = Vec::new();
+    if !sandbox.writable_roots.is_empty() {
+        let roots: Vec<String> = sandbox
+            .writable_roots
+            .iter()
+            .map(|root| root.display().to_string())
+            .collect();
+        details.push(format!("writable: {}", roots.join(", ")));
+    }
+    details.push(format!(
+        "network: {}",
+        if sandbox.network { "on" } else { "off" }
+    ));
+    if sandbox.from_default {
+        details.push(format!("from {}", crate::sandbox::SERVERS_DEFAULT_KEY));
+    }
+    format!("{} ({})", sandbox.mode, details.join("; "))
+}
+
 fn transport_json(server: &McpServerConfig) -> Value {
     match server.transport_kind() {
-        TransportKind::Stdio => json!({
-            "type": "stdio",
-            "command": server.command,
-            "args": server.args,
-            "env": masked_map(server.env.as_ref()),
-            "env_vars": server.env_vars.iter().map(env_var_json).collect::<Vec<_>>(),
-            "cwd": server.cwd.as_ref().map(|cwd| cwd.display().to_string()),
-        }),
+        TransportKind::Stdio => {
+            let mut transport = json!({
+                "type": "stdio",
+                "command": server.command,
+                "args": server.args,
+                "env": masked_map(server.env.as_ref()),
+                "env_vars": server.env_vars.iter().map(env_var_json).collect::<Vec<_>>(),
+                "cwd": server.cwd.as_ref().map(|cwd| cwd.display().to_string()),
+            });
+            // Only when there is one: a server without stays as Codex shows it.
+            if let Some(sandbox) = &server.sandbox {
+                transport["sandbox"] = json!({
+                    "mode": sandbox.mode,
+                    "writable_roots": sandbox.writable_roots,
+                    "network": sandbox.network,
+                    "from_default": sandbox.from_default,
+                });
+            }
+            transport
+        }
         TransportKind::StreamableHttp => json!({
             "type": "streamable_http",
             "url": server.url,

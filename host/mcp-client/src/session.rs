@@ -7,10 +7,7 @@ use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
 use rmcp::{
     ServiceError,
-    model::{
-        CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-        ProtocolVersion, RequestParamsMeta, Tool,
-    },
+    model::{CallToolRequestParams, CallToolResult, ProtocolVersion, Tool},
     service::RunningService,
     service::{ClientLifecycleMode, ClientServiceExt},
 };
@@ -21,6 +18,7 @@ use codex_plugin_host::transports::{
     self, HTTP_TRANSPORT, connect_request, find_named_transport, find_transport,
 };
 
+use crate::client::{ClientOptions, HostClient};
 use crate::headers_helper;
 use crate::oauth;
 use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
@@ -41,84 +39,37 @@ codex_feature_registry::declare_feature! {
 /// it saw itself.
 const REASON_WAIT: Duration = Duration::from_secs(2);
 
-/// The host's side of an MCP session: who it is, and what it does with
-/// notifications (progress goes to the user).
-struct HostClient {
-    server: String,
-    progress: ProgressDisplay,
-}
+/// How long a cancelled call waits for `notifications/cancelled` to reach
+/// the server before the session may be closed.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(500);
 
-/// How a front end shows the progress a server reports during a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressDisplay {
-    /// Not at all.
-    Hidden,
-    /// One line per notification on standard error (logs, tests).
-    Lines,
-    /// One line redrawn in place (standard error is a terminal).
-    Live,
-}
-
-impl rmcp::ClientHandler for HostClient {
-    fn get_info(&self) -> ClientConfig {
-        client_config()
-    }
-
-    async fn on_progress(
-        &self,
-        params: rmcp::model::ProgressNotificationParam,
-        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
-    ) {
-        let live = match self.progress {
-            ProgressDisplay::Hidden => return,
-            ProgressDisplay::Lines => false,
-            ProgressDisplay::Live => true,
-        };
-        let amount = match params.total {
-            Some(total) => format!("{}/{}", params.progress, total),
-            None => params.progress.to_string(),
-        };
-        let message = params.message.map(|m| format!(" {m}")).unwrap_or_default();
-        if live {
-            eprint!("\r\x1b[2K{}: progress {amount}{message}", self.server);
-        } else {
-            eprintln!("{}: progress {amount}{message}", self.server);
-        }
-    }
+/// How a call that could be cancelled ended.
+#[derive(Debug)]
+pub enum CallOutcome {
+    Done(CallToolResult),
+    Cancelled,
 }
 
 /// A connected, initialized MCP server.
 pub struct Session {
     pub name: String,
-    service: RunningService<rmcp::RoleClient, HostClient>,
+    pub(crate) service: RunningService<rmcp::RoleClient, HostClient>,
     calls: Arc<PluginCalls>,
     reason: Arc<CloseReason>,
-    tool_timeout: Duration,
+    pub(crate) tool_timeout: Duration,
     /// The plugin that provides the transport, named when it hangs.
     plugin: String,
-    progress: ProgressDisplay,
-}
-
-/// What the host says about itself in `initialize`. It asks for 2025-11-25,
-/// the newest revision that has an initialize handshake and what deployed
-/// servers speak; a server may answer with an older one.
-fn client_config() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
-    )
-    .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
 }
 
 impl Session {
     /// Connects to `name` and runs `initialize`, all within the server's
-    /// `startup_timeout_sec`.
+    /// `startup_timeout_sec`; then asks for `options.log_level`.
     pub async fn connect(
         name: &str,
         server: &McpServerConfig,
         plugins: &PluginSet,
         host: &Arc<HostContext>,
-        progress: ProgressDisplay,
+        options: ClientOptions,
     ) -> Result<Session> {
         let started = Instant::now();
         // A login may happen while connecting: give the person time for it.
@@ -171,9 +122,10 @@ impl Session {
         let reason = transport.close_reason();
         let calls = transport.plugin_calls();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
+        let log_level = options.log_level;
         let client = HostClient {
             server: name.to_string(),
-            progress,
+            options,
         };
         let lifecycle = if transports::transport_name(server) == HTTP_TRANSPORT
             && host.feature_enabled(&MCP_PROTOCOL_2026_07_28)
@@ -235,33 +187,62 @@ impl Session {
                 bail!(timeout_message(name, startup_timeout));
             }
         };
-        Ok(Session {
+        let session = Session {
             name: name.to_string(),
             service,
             calls,
             reason,
             tool_timeout: server.tool_timeout() + login_time,
             plugin,
-            progress,
-        })
+        };
+        if let Some(level) = log_level
+            && session.offers_logging()
+        {
+            let remaining = startup_timeout.saturating_sub(started.elapsed());
+            if let Err(error) = session.set_log_level(level, remaining).await {
+                session.close().await;
+                return Err(error);
+            }
+        }
+        Ok(session)
     }
 
     /// Every tool the server offers (all pages).
     pub async fn list_tools(&self, deadline: Duration) -> Result<Vec<Tool>> {
-        match tokio::time::timeout(deadline, self.service.list_all_tools()).await {
-            Ok(Ok(tools)) => Ok(tools),
-            Ok(Err(error)) => Err(self.describe(error, "tools/list")),
+        self.within(
+            "tools/list",
+            deadline,
+            "startup_timeout_sec",
+            self.service.list_all_tools(),
+        )
+        .await
+    }
+
+    /// Runs one request under `deadline` (named by `timeout_key` in the
+    /// error), with the errors said as the rest of the session says them.
+    pub(crate) async fn within<T>(
+        &self,
+        what: &str,
+        deadline: Duration,
+        timeout_key: &str,
+        request: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(deadline, request).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(self.describe(error, what)),
             Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
                 &self.name,
                 &self.plugin,
                 "send",
                 deadline,
-                "startup_timeout_sec"
+                timeout_key
             )),
             Err(_) => bail!(
-                "MCP server `{}` did not answer tools/list within {} s",
+                "MCP server `{}` did not answer {what} within {} s; \
+                 raise `{timeout_key}` under [mcp_servers.{}] if it needs longer",
                 self.name,
-                deadline.as_secs_f64()
+                deadline.as_secs_f64(),
+                self.name
             ),
         }
     }
@@ -272,18 +253,39 @@ impl Session {
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> Result<CallToolResult> {
-        let mut params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
-        // Ask for progress notifications; servers that support them report
-        // long operations, and the user sees it.
-        params.set_progress_token(rmcp::model::ProgressToken(
-            rmcp::model::NumberOrString::Number(1),
-        ));
-        let called = tokio::time::timeout(self.tool_timeout, self.service.call_tool(params)).await;
-        if self.progress == ProgressDisplay::Live {
-            eprint!("\r\x1b[2K");
+        match self
+            .call_tool_until(tool, arguments, std::future::pending())
+            .await?
+        {
+            CallOutcome::Done(result) => Ok(result),
+            CallOutcome::Cancelled => bail!("tool `{tool}` was cancelled"),
         }
+    }
+
+    /// Calls `tool` like [`Session::call_tool`], unless `cancel` completes
+    /// first: then the server is sent `notifications/cancelled` for the
+    /// call, given [`CANCEL_GRACE`] to read it, and the call is given up.
+    pub async fn call_tool_until(
+        &self,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<CallOutcome> {
+        // rmcp puts a progress token on every request, so servers that
+        // report progress do, and the front end shows it.
+        let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
+        let call = tokio::time::timeout(self.tool_timeout, self.service.call_tool(params));
+        let called = tokio::select! {
+            called = call => called,
+            () = cancel => {
+                // Dropping the request (the other branch) is what sends
+                // `notifications/cancelled`; it is queued by now.
+                tokio::time::sleep(CANCEL_GRACE).await;
+                return Ok(CallOutcome::Cancelled);
+            }
+        };
         match called {
-            Ok(Ok(result)) => Ok(result),
+            Ok(Ok(result)) => Ok(CallOutcome::Done(result)),
             Ok(Err(error)) => Err(self.describe(error, &format!("tool `{tool}`"))),
             Err(_) if self.calls.send_pending() => bail!(stuck_plugin_message(
                 &self.name,
@@ -318,7 +320,7 @@ impl Session {
         close_connection(&name, &plugin, &calls).await;
     }
 
-    fn describe(&self, error: ServiceError, what: &str) -> anyhow::Error {
+    pub(crate) fn describe(&self, error: ServiceError, what: &str) -> anyhow::Error {
         // When the server died, its exit status and stderr say more than
         // "transport closed".
         if let Some(reason) = self.reason.get() {

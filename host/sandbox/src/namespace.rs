@@ -452,12 +452,31 @@ impl MountPlan {
             return Err(Failure::last(Step::Unshare, 0));
         }
         if self.kind == NamespaceKind::UserAndMount {
-            write_proc(c"/proc/self/setgroups", b"deny")
-                .map_err(|errno| Failure::new(Step::Setgroups, 0, errno))?;
-            write_proc(c"/proc/self/uid_map", &self.uid_map)
-                .map_err(|errno| Failure::new(Step::UidMap, 0, errno))?;
-            write_proc(c"/proc/self/gid_map", &self.gid_map)
-                .map_err(|errno| Failure::new(Step::GidMap, 0, errno))?;
+            // A process that is not dumpable (the host makes itself so, to
+            // keep its memory from other processes) has its /proc/self files
+            // owned by root, so it cannot write its own id maps. Dumpable for
+            // the three writes only, then back as it was; `exec` resets it.
+            // SAFETY: prctl with integer arguments only.
+            let was_dumpable = unsafe { libc::prctl(libc::PR_GET_DUMPABLE) } == 1;
+            if !was_dumpable {
+                // SAFETY: as above.
+                unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
+            }
+            let written = write_proc(c"/proc/self/setgroups", b"deny")
+                .map_err(|errno| Failure::new(Step::Setgroups, 0, errno))
+                .and_then(|()| {
+                    write_proc(c"/proc/self/uid_map", &self.uid_map)
+                        .map_err(|errno| Failure::new(Step::UidMap, 0, errno))
+                })
+                .and_then(|()| {
+                    write_proc(c"/proc/self/gid_map", &self.gid_map)
+                        .map_err(|errno| Failure::new(Step::GidMap, 0, errno))
+                });
+            if !was_dumpable {
+                // SAFETY: as above.
+                unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
+            }
+            written?;
         }
         // Private, so that nothing mounted here propagates back out.
         // SAFETY: mount with NUL-terminated strings and null pointers only.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use codex_plugin_api::{PluginError, PluginResult};
+use codex_sandbox::SandboxPolicy;
 use serde_json::{Map, Value};
 
 /// How to start one stdio MCP server.
@@ -24,6 +25,9 @@ pub struct StdioConfig {
     pub env_vars: Vec<String>,
     /// The working directory; `None` inherits the host's.
     pub cwd: Option<PathBuf>,
+    /// The sandbox to start it in (`sandbox`, `sandbox_writable_roots`,
+    /// `sandbox_network`); `None` runs it unsandboxed, as Codex does.
+    pub sandbox: Option<SandboxPolicy>,
 }
 
 impl StdioConfig {
@@ -47,8 +51,15 @@ impl StdioConfig {
             env: env(&base, &table)?,
             env_vars: env_vars(&base, &table)?,
             cwd: cwd(&base, &table)?,
+            sandbox: sandbox(server, &table)?,
         })
     }
+}
+
+fn sandbox(server: &str, table: &Map<String, Value>) -> PluginResult<Option<SandboxPolicy>> {
+    // The policy's own reader names the keys (`mcp_servers.NAME.sandbox`...).
+    SandboxPolicy::from_server_json(server, &Value::Object(table.clone()))
+        .map_err(|error| PluginError::invalid_config(error.to_string()))
 }
 
 fn command(base: &str, table: &Map<String, Value>) -> PluginResult<String> {

@@ -67,6 +67,7 @@ mod tests {
                 .collect(),
             env_vars: env_vars.iter().map(|name| name.to_string()).collect(),
             cwd: None,
+            sandbox: None,
         }
     }
 

@@ -17,6 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use codex_plugin_api::{PluginError, PluginResult};
+use codex_sandbox::{ApplyOptions, Sandbox, SandboxError};
 
 use crate::config::StdioConfig;
 
@@ -60,13 +61,36 @@ pub fn spawn(
         check_cwd(server, cwd)?;
         command.current_dir(cwd);
     }
-    let mut child = command
-        .spawn()
-        .map_err(|error| spawn_error(server, &config.command, &error))?;
+    let (mut child, sandbox) = match &config.sandbox {
+        None => (
+            command
+                .spawn()
+                .map_err(|error| spawn_error(server, &config.command, &error))?,
+            None,
+        ),
+        Some(policy) => {
+            let cwd = match &config.cwd {
+                Some(cwd) => cwd.clone(),
+                None => std::env::current_dir().map_err(|error| {
+                    PluginError::io(format!(
+                        "failed to start MCP server `{server}` in its sandbox: no working directory ({error})"
+                    ))
+                })?,
+            };
+            // Fails closed: a policy the kernel cannot enforce is an error.
+            let sandbox = Sandbox::prepare(policy, &cwd, ApplyOptions::default())
+                .map_err(|error| sandbox_error(server, &config.command, error))?;
+            let child = sandbox
+                .spawn(command)
+                .map_err(|error| sandbox_error(server, &config.command, error))?;
+            (child, Some(sandbox))
+        }
+    };
     let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let pid = child.id() as libc::pid_t;
     let process = ServerProcess {
         pid,
+        _sandbox: sandbox,
         state: Mutex::new(ProcessState {
             child: Some(child),
             outcome: None,
@@ -106,6 +130,17 @@ fn check_cwd(server: &str, cwd: &std::path::Path) -> PluginResult<()> {
             "{key}: cannot use directory `{}`: {error}",
             cwd.display()
         ))),
+    }
+}
+
+fn sandbox_error(server: &str, program: &str, error: SandboxError) -> PluginError {
+    match error {
+        SandboxError::CommandNotFound { .. } => PluginError::not_found(format!(
+            "failed to start MCP server `{server}`: `{program}` not found (is it installed and on PATH?)"
+        )),
+        other => PluginError::invalid_config(format!(
+            "failed to start MCP server `{server}` in its sandbox (mcp_servers.{server}.sandbox): {other}"
+        )),
     }
 }
 
@@ -162,6 +197,9 @@ pub fn describe_status(status: Option<ExitStatus>) -> String {
 /// A running server's process group, led by the process started.
 pub struct ServerProcess {
     pid: libc::pid_t,
+    /// The server's sandbox, kept for as long as the server: dropping it
+    /// removes the placeholders of missing `.git`/`.codex` it mounted.
+    _sandbox: Option<Sandbox>,
     state: Mutex<ProcessState>,
 }
 
@@ -296,6 +334,7 @@ mod tests {
             env: BTreeMap::new(),
             env_vars: Vec::new(),
             cwd: None,
+            sandbox: None,
         }
     }
 

@@ -102,6 +102,11 @@ pub fn demo_server() -> PathBuf {
     )
 }
 
+/// The escape-matrix probe of the sandbox crate, built from its sources.
+pub fn sandbox_probe() -> PathBuf {
+    built(&target_dir().join("codex-sandbox-probe"), &["host/sandbox"])
+}
+
 /// `path`, after checking that it exists and is newer than every file under
 /// the workspace directories `sources`: a test must never pass on a stale
 /// build of what it tests.

@@ -1,20 +1,21 @@
-//! `codex mcp tools` and `codex mcp call`: real MCP sessions through transport plugins.
+//! `codex mcp tools`: real MCP sessions through transport plugins.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::Result;
 use codex_config::McpServerConfig;
-use rmcp::model::{CallToolResult, ContentBlock, Tool};
+use rmcp::model::Tool;
 use serde_json::{Value, json};
 
+use super::mcp_session::{one_line, selected_servers};
 use super::runtime;
-use crate::cli::{AdHocServer, CallArgs, ToolsArgs};
-use crate::output::{print_json, progress_display, progress_enabled, table, write_stdout};
+use crate::cli::ToolsArgs;
+use crate::output::{print_json, progress_enabled, table, write_stdout};
 use codex_host::App;
+use codex_mcp_client::client::ClientOptions;
 use codex_mcp_client::{names, session::Session};
 use codex_plugin_host::PluginSet;
 use codex_plugin_host::services::HostContext;
@@ -25,60 +26,8 @@ struct ServerTools {
     outcome: Result<Vec<Tool>>,
 }
 
-/// Looks up `name` among the configured servers; it must exist and be enabled.
-fn configured<'a>(
-    servers: &'a BTreeMap<String, McpServerConfig>,
-    name: &str,
-) -> Result<&'a McpServerConfig> {
-    let server = servers
-        .get(name)
-        .ok_or_else(|| anyhow!("No MCP server named '{name}' found.\nhelp: `codex mcp list` shows the configured servers"))?;
-    if !server.enabled {
-        bail!(
-            "MCP server `{name}` is disabled (`enabled = false` in config)\n\
-             help: run with `-c mcp_servers.{name}.enabled=true` to use it once"
-        );
-    }
-    Ok(server)
-}
-
-/// The name an ad-hoc `--url` server goes by in output and qualified names.
-const AD_HOC_NAME: &str = "url";
-
-/// A server table for `--url`, validated like one from config.
-fn ad_hoc_server(ad_hoc: &AdHocServer) -> Result<Option<McpServerConfig>> {
-    let Some(url) = &ad_hoc.url else {
-        return Ok(None);
-    };
-    let mut table = toml::Table::new();
-    table.insert("url".into(), url.clone().into());
-    if let Some(var) = &ad_hoc.bearer_token_env_var {
-        table.insert("bearer_token_env_var".into(), var.clone().into());
-    }
-    if !ad_hoc.headers.is_empty() {
-        let mut headers = toml::Table::new();
-        for raw in &ad_hoc.headers {
-            let (name, value) = codex_config::parse_header(raw)?;
-            headers.insert(name, value.into());
-        }
-        table.insert("http_headers".into(), headers.into());
-    }
-    let server = McpServerConfig::from_toml(AD_HOC_NAME, &toml::Value::Table(table))
-        .map_err(|error| anyhow!("--url: {error}"))?;
-    Ok(Some(server))
-}
-
 pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
-    let selected: Vec<(String, McpServerConfig)> = match (ad_hoc_server(&args.ad_hoc)?, &args.name)
-    {
-        (Some(server), _) => vec![(AD_HOC_NAME.to_string(), server)],
-        (None, Some(name)) => vec![(name.clone(), configured(&app.servers()?, name)?.clone())],
-        (None, None) => app
-            .servers()?
-            .into_iter()
-            .filter(|(_, server)| server.enabled)
-            .collect(),
-    };
+    let selected = selected_servers(app, args.name.as_deref(), &args.ad_hoc)?;
     if selected.is_empty() {
         if args.json {
             print_json(&json!({ "servers": [] }))?;
@@ -234,8 +183,7 @@ async fn list_one(
     host: &Arc<HostContext>,
 ) -> Result<Vec<Tool>> {
     let started = std::time::Instant::now();
-    let session =
-        Session::connect(name, server, plugins, host, progress_display(host.verbose)).await?;
+    let session = Session::connect(name, server, plugins, host, ClientOptions::quiet()).await?;
     // Codex's start-up timeout covers initialize and the first tools/list.
     let remaining = server
         .startup_timeout()
@@ -247,136 +195,4 @@ async fn list_one(
         .into_iter()
         .filter(|tool| server.tool_allowed(&tool.name))
         .collect())
-}
-
-pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
-    let arguments = match serde_json::from_str::<Value>(&args.args) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            eprintln!(
-                "error: --args must be a JSON object, got {}\nhelp: for example --args '{{\"message\":\"hi\"}}'",
-                json_kind(&other)
-            );
-            return Ok(ExitCode::from(2));
-        }
-        Err(error) => {
-            eprintln!(
-                "error: --args is not valid JSON: {error}\nhelp: pass a JSON object, for example --args '{{\"message\":\"hi\"}}'"
-            );
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let (name, tool, server) = match (ad_hoc_server(&args.ad_hoc)?, args.target.as_slice()) {
-        (Some(server), [tool]) => (AD_HOC_NAME.to_string(), tool.clone(), server),
-        (Some(_), _) => {
-            eprintln!("error: with --url, give only the tool: `codex mcp call --url URL TOOL`");
-            return Ok(ExitCode::from(2));
-        }
-        (None, [name, tool]) => (
-            name.clone(),
-            tool.clone(),
-            configured(&app.servers()?, name)?.clone(),
-        ),
-        (None, _) => {
-            eprintln!(
-                "error: give the server and the tool: `codex mcp call NAME TOOL` (or `--url URL TOOL`)"
-            );
-            return Ok(ExitCode::from(2));
-        }
-    };
-    if !server.tool_allowed(&tool) {
-        bail!(
-            "tool `{tool}` of MCP server `{name}` is turned off by `enabled_tools`/`disabled_tools` in config"
-        );
-    }
-    let host = app.host_context()?;
-    super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
-    let plugins = app.plugins()?;
-    let result = runtime()?.block_on(async {
-        let session = Session::connect(
-            &name,
-            &server,
-            plugins,
-            &host,
-            progress_display(host.verbose),
-        )
-        .await?;
-        let result = session.call_tool(&tool, arguments).await;
-        session.close().await;
-        result
-    })?;
-    if args.json {
-        print_json(&serde_json::to_value(&result).context("cannot encode the tool result")?)?;
-    } else {
-        let text = render_result(&result);
-        if result.is_error == Some(true) {
-            eprint!("{text}");
-        } else {
-            write_stdout(&text)?;
-        }
-    }
-    if result.is_error == Some(true) {
-        eprintln!("error: tool `{tool}` of MCP server `{name}` reported an error");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A tool result for a person: text as is, other content described.
-fn render_result(result: &CallToolResult) -> String {
-    let mut text = String::new();
-    for content in &result.content {
-        match content {
-            ContentBlock::Text(item) => text.push_str(&item.text),
-            ContentBlock::Image(image) => text.push_str(&format!(
-                "[image: {}, {} bytes of base64]",
-                image.mime_type,
-                image.data.len()
-            )),
-            ContentBlock::Audio(audio) => text.push_str(&format!(
-                "[audio: {}, {} bytes of base64]",
-                audio.mime_type,
-                audio.data.len()
-            )),
-            ContentBlock::Resource(resource) => text.push_str(&format!(
-                "[resource: {}]",
-                serde_json::to_string(&resource.resource).unwrap_or_default()
-            )),
-            ContentBlock::ResourceLink(link) => {
-                text.push_str(&format!("[resource link: {}]", link.uri))
-            }
-            // The enum is non-exhaustive: newer content kinds print as JSON.
-            other => text.push_str(&serde_json::to_string(other).unwrap_or_default()),
-        }
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-    }
-    if result.content.is_empty()
-        && let Some(structured) = &result.structured_content
-    {
-        text.push_str(&serde_json::to_string_pretty(structured).unwrap_or_default());
-        text.push('\n');
-    }
-    text
-}
-
-fn one_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    if line.chars().count() > 80 {
-        format!("{}…", line.chars().take(79).collect::<String>())
-    } else {
-        line.to_string()
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

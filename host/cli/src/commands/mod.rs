@@ -4,9 +4,16 @@ mod config;
 mod features;
 mod login;
 mod mcp_auth;
+mod mcp_call;
 mod mcp_config;
+mod mcp_content;
+mod mcp_events;
+mod mcp_prompts;
+mod mcp_resources;
+mod mcp_session;
 mod mcp_tools;
 mod plugin;
+mod sandbox;
 
 use std::process::ExitCode;
 
@@ -14,14 +21,15 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand, McpCommand, PluginCommand,
+    SandboxAlias,
 };
 use codex_host::App;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     // Diagnostics work even when the config does not load.
-    if let Command::Debug(command) = &cli.command {
-        return debug(command);
+    if let Command::Debug(DebugCommand::ProcessState) = &cli.command {
+        return debug();
     }
     let creates_profile = matches!(
         cli.command,
@@ -40,7 +48,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Login(args)) => mcp_auth::login(&app, args),
         Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
-        Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
+        Command::Mcp(McpCommand::Call(args)) => mcp_call::call(&app, args),
+        Command::Mcp(McpCommand::Resources(args)) => mcp_resources::resources(&app, args),
+        Command::Mcp(McpCommand::Templates(args)) => mcp_resources::templates(&app, args),
+        Command::Mcp(McpCommand::Read(args)) => mcp_resources::read(&app, args),
+        Command::Mcp(McpCommand::Prompts(args)) => mcp_prompts::prompts(&app, args),
+        Command::Mcp(McpCommand::Prompt(args)) => mcp_prompts::prompt(&app, args),
+        Command::Mcp(McpCommand::Complete(args)) => mcp_prompts::complete(&app, args),
+        Command::Mcp(McpCommand::Ping(args)) => mcp_prompts::ping(&app, args),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
         Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),
@@ -55,14 +70,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Login(args) => login::login(&app, args),
         Command::Logout => login::logout(&app),
-        Command::Debug(command) => debug(&command),
+        Command::Sandbox(args) => match args.alias {
+            Some(SandboxAlias::Linux(run)) => sandbox::run(&app, run),
+            None => sandbox::run(&app, args.run),
+        },
+        Command::Debug(DebugCommand::Landlock(run)) => sandbox::run(&app, run),
+        Command::Debug(DebugCommand::ProcessState) => debug(),
     }
 }
 
-fn debug(command: &DebugCommand) -> Result<ExitCode> {
-    match command {
-        DebugCommand::ProcessState => crate::output::print_json(&crate::hardening::state())?,
-    }
+fn debug() -> Result<ExitCode> {
+    crate::output::print_json(&crate::hardening::state())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -38,7 +38,12 @@ fn run_scenarios(scenarios: &[&str]) {
 
 #[test]
 fn streamable_http_client_scenarios_pass() {
-    run_scenarios(&["initialize", "tools_call", "sse-retry"]);
+    run_scenarios(&[
+        "initialize",
+        "tools_call",
+        "sse-retry",
+        "elicitation-sep1034-client-defaults",
+    ]);
 }
 
 /// Every scenario of `--suite auth` at 2025-11-25 (metadata discovery,

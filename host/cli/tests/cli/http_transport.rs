@@ -15,7 +15,7 @@ use serde_json::Value;
 use server::{Request, Responder, TestServer, echo_mcp};
 
 /// A server process on 127.0.0.1, killed when dropped.
-struct Peer {
+pub(crate) struct Peer {
     child: Child,
     port: u16,
 }
@@ -44,7 +44,7 @@ impl Peer {
         Peer { child, port }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
@@ -65,7 +65,7 @@ fn free_port() -> u16 {
 }
 
 /// server-everything in `mode` (`streamableHttp` or `sse`).
-fn everything(mode: &str) -> Peer {
+pub(crate) fn everything(mode: &str) -> Peer {
     let (node, script) = server_everything();
     let port = free_port();
     let mut command = Command::new(node);
@@ -92,7 +92,7 @@ fn python_server(extra: &[&str]) -> Peer {
 }
 
 /// A home whose `codex` finds the HTTP plugin next to itself, with `config`.
-fn home_with(config: &str) -> Home {
+pub(crate) fn home_with(config: &str) -> Home {
     built_library("codex_streamable_http");
     let home = Home::new();
     home.write_config(config);

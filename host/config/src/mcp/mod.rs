@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub use parse::SchemaError;
 pub use schema::{
     DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOOL_TIMEOUT, EnvVarSource, ExperimentalEnvironment,
-    McpEnvVar, McpServerConfig, McpToolConfig, ToolApprovalMode, TransportKind,
+    McpEnvVar, McpServerConfig, McpToolConfig, ServerSandbox, ToolApprovalMode, TransportKind,
 };
 
 use crate::error::ConfigError;
@@ -73,8 +73,9 @@ pub fn load_mcp_servers(
         }
     }
     let mut out = BTreeMap::new();
+    let default_sandbox = crate::sandbox::servers_default_sandbox(config)?;
     for (name, server) in servers {
-        let parsed = McpServerConfig::from_toml(name, server).map_err(|err| {
+        let mut parsed = McpServerConfig::from_toml(name, server).map_err(|err| {
             let location = config.locate(&err.path, err.target);
             if err.names_key {
                 ConfigError::Rejected {
@@ -89,6 +90,9 @@ pub fn load_mcp_servers(
                 }
             }
         })?;
+        if let Some(mode) = &default_sandbox {
+            parsed.apply_default_sandbox(mode);
+        }
         out.insert(name.clone(), parsed);
     }
     Ok(out)

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::key_path::KeyPath;
 use crate::mcp::schema::{
     EnvVarSource, ExperimentalEnvironment, McpEnvVar, McpServerConfig, McpToolConfig,
-    ToolApprovalMode,
+    ServerSandbox, ToolApprovalMode,
 };
 use crate::span::SpanTarget;
 use crate::toml_value::describe;
@@ -39,8 +39,17 @@ impl fmt::Display for SchemaError {
 
 impl std::error::Error for SchemaError {}
 
-/// Keys that only a stdio server may have, in Codex's checking order.
-const STDIO_ONLY: [&str; 4] = ["args", "env", "env_vars", "cwd"];
+/// Keys that only a stdio server may have, in Codex's checking order, then
+/// this host's sandbox keys.
+const STDIO_ONLY: [&str; 7] = [
+    "args",
+    "env",
+    "env_vars",
+    "cwd",
+    "sandbox",
+    "sandbox_writable_roots",
+    "sandbox_network",
+];
 /// Keys that only a streamable HTTP server may have, in Codex's order.
 const HTTP_ONLY: [&str; 6] = [
     "url",
@@ -96,6 +105,7 @@ impl McpServerConfig {
             http_headers: fields.string_map("http_headers")?,
             env_http_headers: fields.string_map("env_http_headers")?,
             http_headers_helper: fields.headers_helper()?,
+            sandbox: fields.sandbox()?,
             startup_timeout_sec: fields.seconds("startup_timeout_sec")?,
             startup_timeout_ms: fields.millis("startup_timeout_ms")?,
             tool_timeout_sec: fields.seconds("tool_timeout_sec")?,
@@ -171,6 +181,51 @@ impl Fields<'_> {
             ));
         }
         Ok(helper)
+    }
+
+    /// `sandbox` (a mode), `sandbox_writable_roots` (with `workspace-write`)
+    /// and `sandbox_network`; settings without a mode would be silently
+    /// ignored, so they are an error instead.
+    fn sandbox(&self) -> Result<Option<ServerSandbox>, SchemaError> {
+        let roots = self.strings("sandbox_writable_roots")?;
+        let network = self.bool("sandbox_network")?;
+        let Some(value) = self.table.get("sandbox") else {
+            for key in ["sandbox_writable_roots", "sandbox_network"] {
+                if self.table.contains_key(key) {
+                    return Err(self.error(
+                        self.path.key(key),
+                        SpanTarget::Key,
+                        format!(
+                            "set without `sandbox`; add sandbox = \"read-only\" or \"workspace-write\""
+                        ),
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        let mode = crate::sandbox::check_mode(value)
+            .map_err(|message| self.error(self.path.key("sandbox"), SpanTarget::Value, message))?;
+        let roots = roots.unwrap_or_default();
+        if mode != "workspace-write" && !roots.is_empty() {
+            return Err(self.error(
+                self.path.key("sandbox_writable_roots"),
+                SpanTarget::Key,
+                format!("only used with sandbox = \"workspace-write\", and sandbox is \"{mode}\""),
+            ));
+        }
+        if roots.iter().any(String::is_empty) {
+            return Err(self.error(
+                self.path.key("sandbox_writable_roots"),
+                SpanTarget::Value,
+                "expected directory paths, found an empty string".into(),
+            ));
+        }
+        Ok(Some(ServerSandbox {
+            mode,
+            writable_roots: roots.into_iter().map(PathBuf::from).collect(),
+            network: network.unwrap_or(false),
+            from_default: false,
+        }))
     }
 
     fn bool(&self, key: &str) -> Result<Option<bool>, SchemaError> {

@@ -103,6 +103,20 @@ pub enum ExperimentalEnvironment {
     Remote,
 }
 
+/// The sandbox of a stdio server: `sandbox`, `sandbox_writable_roots` and
+/// `sandbox_network` of its table, or `mcp_servers_sandbox` for all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerSandbox {
+    /// One of Codex's sandbox modes.
+    pub mode: String,
+    /// More writable directories (`workspace-write` only).
+    pub writable_roots: Vec<PathBuf>,
+    /// Whether IP sockets are allowed.
+    pub network: bool,
+    /// Set by `mcp_servers_sandbox`, not by the server's own table.
+    pub from_default: bool,
+}
+
 /// One `[mcp_servers.NAME]` table, checked against Codex's schema.
 ///
 /// Built by [`crate::mcp::load_mcp_servers`] or
@@ -132,6 +146,8 @@ pub struct McpServerConfig {
     /// streamable HTTP: a shell command run before connecting that prints a
     /// JSON object of more headers (secrets; never print it or its output).
     pub http_headers_helper: Option<String>,
+    /// stdio: the sandbox the server runs in (`None`: unsandboxed, as in Codex).
+    pub sandbox: Option<ServerSandbox>,
     /// Startup timeout in seconds.
     pub startup_timeout_sec: Option<f64>,
     /// Legacy startup timeout in milliseconds (`startup_timeout_sec` wins).
@@ -236,6 +252,23 @@ impl McpServerConfig {
     /// the public fields are not reflected.
     pub fn to_json(&self) -> serde_json::Value {
         crate::toml_value::table_to_json(&self.raw)
+    }
+
+    /// Gives a stdio server without a `sandbox` of its own the policy
+    /// `mode` of `mcp_servers_sandbox`, in the table the transport sees too.
+    pub fn apply_default_sandbox(&mut self, mode: &str) {
+        let stdio = self.command.is_some() && self.transport.is_none();
+        if !stdio || self.sandbox.is_some() {
+            return;
+        }
+        self.sandbox = Some(ServerSandbox {
+            mode: mode.to_string(),
+            writable_roots: Vec::new(),
+            network: false,
+            from_default: true,
+        });
+        self.raw
+            .insert("sandbox".into(), toml::Value::String(mode.to_string()));
     }
 
     /// The table as read (after merging the layers).

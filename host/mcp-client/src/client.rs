@@ -1,0 +1,257 @@
+//! The host's side of an MCP session: what it tells a server about itself,
+//! how it answers the server's requests (`roots/list`, `elicitation/create`,
+//! `sampling/createMessage`), and where the server's notifications go.
+//!
+//! Nothing here talks to a terminal: a front end hands in [`ClientOptions`]
+//! with its own [`ClientEvents`], and decides how progress, log messages and
+//! questions for the user are shown.
+
+// Logging is deprecated by MCP 2026-07-28 (SEP-2577); servers of 2025-11-25
+// still send `notifications/message`, and those are the servers deployed.
+#![allow(deprecated)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ListRootsResult,
+    LoggingMessageNotificationParam, ProgressNotificationParam,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleClient};
+use serde_json::{Map, Value, json};
+
+use crate::logging::LogLevel;
+
+/// What a front end decides for one session.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// The directories answered to `roots/list` (as `file://` URIs).
+    pub roots: Vec<PathBuf>,
+    /// Where notifications and questions for the user go.
+    pub events: Arc<dyn ClientEvents>,
+    /// Sent with `logging/setLevel` right after the handshake, to servers
+    /// that offer logging; `None` leaves the server's own default.
+    pub log_level: Option<LogLevel>,
+}
+
+impl ClientOptions {
+    /// No roots, no log level, and notifications and questions ignored
+    /// (elicitations declined).
+    pub fn quiet() -> ClientOptions {
+        ClientOptions {
+            roots: Vec::new(),
+            events: Arc::new(Quiet),
+            log_level: None,
+        }
+    }
+}
+
+/// A progress notification of a request in flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// A `notifications/message` from a server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMessage {
+    pub level: LogLevel,
+    pub logger: Option<String>,
+    /// Any JSON value; usually a string.
+    pub data: Value,
+}
+
+/// What a server asked the user for in a form elicitation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElicitationRequest {
+    pub message: String,
+    /// The requested schema as JSON: an object of flat, primitive properties.
+    pub schema: Value,
+}
+
+/// The user's answer to an elicitation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElicitationAnswer {
+    /// Accepted, with the content (checked against the schema by the front end).
+    Accept(Map<String, Value>),
+    /// Declined; the reason is for the user, the server only learns "decline".
+    Decline,
+    /// Dismissed without a choice.
+    Cancel,
+}
+
+/// What a session reports to its front end. Every method has a default that
+/// ignores the event, so a front end implements only what it shows.
+pub trait ClientEvents: Send + Sync + 'static {
+    /// A server reported progress of a request of this session.
+    fn progress(&self, _server: &str, _progress: &Progress) {}
+
+    /// A server sent a log message at or above the level asked for.
+    fn log_message(&self, _server: &str, _message: &LogMessage) {}
+
+    /// A server asks the user for input. Runs on a blocking thread, so it
+    /// may read a terminal.
+    fn elicit(&self, _server: &str, _request: &ElicitationRequest) -> ElicitationAnswer {
+        ElicitationAnswer::Decline
+    }
+
+    /// A server asked for something this host does not do (a URL
+    /// elicitation, sampling); `what` says what and why it was refused.
+    fn refused(&self, _server: &str, _what: &str) {}
+}
+
+struct Quiet;
+
+impl ClientEvents for Quiet {}
+
+/// What the host says about itself in `initialize`. It asks for 2025-11-25,
+/// the newest revision that has an initialize handshake and what deployed
+/// servers speak; a server may answer with an older one. It offers roots
+/// and form elicitation; not sampling (it runs no model).
+pub(crate) fn client_config() -> ClientConfig {
+    let capabilities: ClientCapabilities = serde_json::from_value(json!({
+        "roots": {},
+        "elicitation": { "form": {} },
+    }))
+    .unwrap_or_default();
+    ClientConfig::new(
+        capabilities,
+        Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
+    )
+    .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
+}
+
+/// The rmcp handler of one session.
+pub(crate) struct HostClient {
+    pub(crate) server: String,
+    pub(crate) options: ClientOptions,
+}
+
+/// Why sampling is refused, to the server and to the user.
+const NO_SAMPLING: &str =
+    "sampling/createMessage is not supported: this client runs no model and offers no sampling";
+
+impl rmcp::ClientHandler for HostClient {
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+
+    async fn list_roots(
+        &self,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, McpError> {
+        let roots: Vec<Value> = self
+            .options
+            .roots
+            .iter()
+            .filter_map(|dir| {
+                let uri = url::Url::from_directory_path(dir).ok()?;
+                let name = dir
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| dir.display().to_string());
+                Some(json!({ "uri": uri.as_str(), "name": name }))
+            })
+            .collect();
+        serde_json::from_value(json!({ "roots": roots }))
+            .map_err(|error| McpError::internal_error(format!("roots: {error}"), None))
+    }
+
+    async fn create_message(
+        &self,
+        _params: CreateMessageRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, McpError> {
+        self.options.events.refused(&self.server, NO_SAMPLING);
+        Err(McpError::new(
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+            NO_SAMPLING,
+            None,
+        ))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, McpError> {
+        let (message, schema) = match request {
+            ElicitRequestParams::FormElicitationParams {
+                message,
+                requested_schema,
+                ..
+            } => (message, requested_schema),
+            ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
+                self.options.events.refused(
+                    &self.server,
+                    &format!("a URL elicitation ({message}: {url}) was declined: this client offers form elicitation only"),
+                );
+                return Ok(ElicitResult::new(ElicitationAction::Decline));
+            }
+            other => {
+                self.options.events.refused(
+                    &self.server,
+                    &format!(
+                        "an elicitation of a kind this client does not know was declined: {}",
+                        serde_json::to_string(&other).unwrap_or_default()
+                    ),
+                );
+                return Ok(ElicitResult::new(ElicitationAction::Decline));
+            }
+        };
+        let request = ElicitationRequest {
+            message,
+            schema: serde_json::to_value(&schema).unwrap_or(Value::Null),
+        };
+        let events = self.options.events.clone();
+        let server = self.server.clone();
+        // The front end may wait for a person at a terminal.
+        let answer = tokio::task::spawn_blocking(move || events.elicit(&server, &request))
+            .await
+            .map_err(|error| McpError::internal_error(format!("elicitation: {error}"), None))?;
+        Ok(match answer {
+            ElicitationAnswer::Accept(content) => {
+                ElicitResult::new(ElicitationAction::Accept).with_content(Value::Object(content))
+            }
+            ElicitationAnswer::Decline => ElicitResult::new(ElicitationAction::Decline),
+            ElicitationAnswer::Cancel => ElicitResult::new(ElicitationAction::Cancel),
+        })
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let progress = Progress {
+            progress: params.progress,
+            total: params.total,
+            message: params.message,
+        };
+        self.options.events.progress(&self.server, &progress);
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let message = LogMessage {
+            level: LogLevel::from(params.level),
+            logger: params.logger,
+            data: params.data,
+        };
+        // A server may ignore `logging/setLevel`: the filter is applied here too.
+        if self
+            .options
+            .log_level
+            .is_none_or(|floor| message.level >= floor)
+        {
+            self.options.events.log_message(&self.server, &message);
+        }
+    }
+}
