@@ -86,6 +86,11 @@ impl Drop for Placeholders {
     }
 }
 
+/// What stays read-only at the top of every writable root, as in Codex
+/// 0.169: git's hooks and config, Codex's config, agent settings and AWS
+/// credentials, all of which a later unsandboxed program would trust.
+const PROTECTED_NAMES: [&str; 4] = [".git", ".codex", ".agents", ".aws"];
+
 /// The protected paths of `roots` that exist or are missing, with the
 /// `.git`-file targets; a symbolic link is an error.
 fn protected_paths(roots: &[WritableRoot]) -> Result<Vec<PathBuf>, SandboxError> {
@@ -96,7 +101,7 @@ fn protected_paths(roots: &[WritableRoot]) -> Result<Vec<PathBuf>, SandboxError>
         }
     };
     for root in roots {
-        for name in [".git", ".codex"] {
+        for name in PROTECTED_NAMES {
             let path = root.path.join(name);
             match fs::symlink_metadata(&path) {
                 Ok(meta) if meta.file_type().is_symlink() => {
@@ -676,13 +681,25 @@ mod tests {
                 main.join(".git/worktrees/wt"),
                 worktree.join(".git"),
                 worktree.join(".codex"),
+                worktree.join(".agents"),
+                worktree.join(".aws"),
                 main.join(".git"),
                 main.join(".codex"),
+                main.join(".agents"),
+                main.join(".aws"),
             ]
         );
         // Outside every root, the target is Landlock's business alone.
         let paths = protected_paths(&roots[..1]).unwrap();
-        assert_eq!(paths, vec![worktree.join(".git"), worktree.join(".codex")]);
+        assert_eq!(
+            paths,
+            vec![
+                worktree.join(".git"),
+                worktree.join(".codex"),
+                worktree.join(".agents"),
+                worktree.join(".aws")
+            ]
+        );
     }
 
     #[test]
@@ -699,11 +716,15 @@ mod tests {
     fn placeholders_are_created_and_removed_when_unused() {
         let dir = tempfile::tempdir().unwrap();
         let (plan, placeholders) = plan(&[root(dir.path())], NamespaceKind::UserAndMount).unwrap();
-        let git = dir.path().canonicalize().unwrap().join(".git");
-        assert_eq!(plan.protected.len(), 2);
-        assert!(is_placeholder(&git));
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(plan.protected.len(), PROTECTED_NAMES.len());
+        for name in PROTECTED_NAMES {
+            assert!(is_placeholder(&root.join(name)), "{name}");
+        }
         drop(placeholders);
-        assert!(!git.exists());
+        for name in PROTECTED_NAMES {
+            assert!(!root.join(name).exists(), "{name}");
+        }
     }
 
     #[test]

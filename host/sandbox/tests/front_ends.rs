@@ -148,7 +148,12 @@ fn protected_paths_cover_git_codex_and_placeholders() {
     let root = dir.path().canonicalize().unwrap();
     assert_eq!(
         sandbox.protected_paths(),
-        vec![root.join(".git"), root.join(".codex")]
+        vec![
+            root.join(".git"),
+            root.join(".codex"),
+            root.join(".agents"),
+            root.join(".aws")
+        ]
     );
     assert!(
         root.join(".codex").is_dir(),

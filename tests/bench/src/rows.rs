@@ -121,7 +121,7 @@ fn rsses(samples: &[procs::Sample]) -> Vec<f64> {
 }
 
 /// Every row id, in order.
-pub const ROWS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
+pub const ROWS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 
 /// Runs the rows in `wanted` (3 and 5 run together, as do 6 and 8).
 pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
@@ -158,6 +158,14 @@ pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
     if wants("7") {
         eprintln!("bench: row 7 (plugin list vs --version)");
         attempt("7", row7(setup));
+    }
+    if wants("9") {
+        eprintln!("bench: row 9 (codex sandbox -- true vs Codex CLI, and the sandbox's own cost)");
+        attempt("9", row9(setup));
+    }
+    if wants("10") {
+        eprintln!("bench: row 10 (a sandboxed stdio server's start vs an unsandboxed one)");
+        attempt("10", row10(setup));
     }
     // Table order: by row number ("1 wall" before "1 rss" as measured).
     results.sort_by_key(|row| {
@@ -780,6 +788,148 @@ fn row7(setup: &Setup) -> Result<Vec<RowResult>> {
         spread_ms(&pair.a),
         spread_ms(&pair.b)
     );
+    row.commands = vec![a.display(), b.display()];
+    Ok(vec![row])
+}
+
+fn expect_nothing(_: bool, _: &str) -> Result<()> {
+    Ok(())
+}
+
+/// `codex sandbox -- true` (read-only) against the Codex CLI's own, and
+/// against ours without a sandbox (`danger-full-access`: the same process
+/// minus the sandbox), whose difference is the sandbox's own cost.
+fn row9(setup: &Setup) -> Result<Vec<RowResult>> {
+    let codex_home = home(setup, "row9", "")?;
+    let ours = cmd(setup, &setup.codex, &["sandbox", "--", "true"], &codex_home);
+    let theirs = cmd(
+        setup,
+        &setup.codex_cli,
+        &["sandbox", "--", "true"],
+        &codex_home,
+    );
+    let bare = cmd(
+        setup,
+        &setup.codex,
+        &["sandbox", "--mode", "danger-full-access", "--", "true"],
+        &codex_home,
+    );
+    let n = runs(setup, 21);
+    let out = setup.work.join("row9-out");
+    let vs_codex = procs::alternate(
+        &setup.bench_exe,
+        &ours,
+        &theirs,
+        n,
+        !setup.smoke,
+        &out,
+        &expect_nothing,
+    )?;
+    let mut wall = RowResult::ratio(
+        "9 wall",
+        "`codex sandbox -- true` (read-only)",
+        ("codex", "Codex CLI"),
+        procs::median_ms(&vs_codex.a),
+        procs::median_ms(&vs_codex.b),
+        "ms",
+        0.5,
+        false,
+        n,
+    )
+    .paired(&walls(&vs_codex.a), &walls(&vs_codex.b));
+    wall.detail = format!("A {}, B {}", spread_ms(&vs_codex.a), spread_ms(&vs_codex.b));
+    wall.commands = vec![ours.display(), theirs.display()];
+
+    let cost = procs::alternate(
+        &setup.bench_exe,
+        &ours,
+        &bare,
+        n,
+        !setup.smoke,
+        &out,
+        &expect_nothing,
+    )?;
+    let sandboxed = walls(&cost.a);
+    let unsandboxed = walls(&cost.b);
+    let differences: Vec<f64> = sandboxed
+        .iter()
+        .zip(&unsandboxed)
+        .map(|(a, b)| (a - b) * 1e3)
+        .collect();
+    let own_cost = median(&differences);
+    let a = procs::median_ms(&cost.a);
+    let b = procs::median_ms(&cost.b);
+    let row = RowResult {
+        id: "9 cost".into(),
+        what: "the sandbox's own cost: `codex sandbox -- true` minus the same without a sandbox"
+            .into(),
+        a_label: "read-only".into(),
+        b_label: "danger-full-access".into(),
+        a,
+        b,
+        unit: "ms".into(),
+        figure: own_cost,
+        ratio_of_medians: a / b,
+        figure_unit: "ms".into(),
+        target: 2.0,
+        aim: true,
+        met: own_cost <= 2.0,
+        samples: n,
+        detail: format!(
+            "median of the per-pair differences; A {}, B {}",
+            spread_ms(&cost.a),
+            spread_ms(&cost.b)
+        ),
+        commands: vec![ours.display(), bare.display()],
+    };
+    Ok(vec![wall, row])
+}
+
+/// `codex mcp tools` of one stdio server started in a workspace-write
+/// sandbox, against the same server unsandboxed.
+fn row10(setup: &Setup) -> Result<Vec<RowResult>> {
+    let server = |sandbox: &str| {
+        format!(
+            "[mcp_servers.demo]\ncommand = {}\n{sandbox}\n",
+            toml_string(&setup.demo_server.display().to_string())
+        )
+    };
+    let sandboxed = home(
+        setup,
+        "row10-sandboxed",
+        &server("sandbox = \"workspace-write\""),
+    )?;
+    let plain = home(setup, "row10-plain", &server(""))?;
+    let a = cmd(setup, &setup.codex, &["mcp", "tools"], &sandboxed);
+    let b = cmd(setup, &setup.codex, &["mcp", "tools"], &plain);
+    let n = runs(setup, 21);
+    let pair = procs::alternate(
+        &setup.bench_exe,
+        &a,
+        &b,
+        n,
+        !setup.smoke,
+        &setup.work.join("row10-out"),
+        &|_, stdout| {
+            if !stdout.contains("echo") {
+                bail!("the server did not list its `echo` tool");
+            }
+            Ok(())
+        },
+    )?;
+    let mut row = RowResult::ratio(
+        "10",
+        "start and list tools of a stdio server in a workspace-write sandbox",
+        ("sandboxed", "unsandboxed"),
+        procs::median_ms(&pair.a),
+        procs::median_ms(&pair.b),
+        "ms",
+        1.10,
+        false,
+        n,
+    )
+    .paired(&walls(&pair.a), &walls(&pair.b));
+    row.detail = format!("A {}, B {}", spread_ms(&pair.a), spread_ms(&pair.b));
     row.commands = vec![a.display(), b.display()];
     Ok(vec![row])
 }

@@ -51,13 +51,19 @@ impl Fixture {
         self.base.path().join(name)
     }
 
+    /// A file in /tmp of this fixture alone (the matrices run at once).
+    fn tmp_file(&self) -> PathBuf {
+        let unique = self.base.path().file_name().unwrap().to_string_lossy();
+        PathBuf::from(format!("/tmp/codex-cli-sandbox{unique}"))
+    }
+
     /// A fresh `work`, `more`, `outside` and `home` for one attempt.
     fn reset(&self, owner: Option<&str>) {
         for dir in ["work", "more", "outside", "home"] {
             let _ = fs::remove_dir_all(self.path(dir));
         }
         let work = self.path("work");
-        for dir in [".git/hooks", ".codex", "decoy"] {
+        for dir in [".git/hooks", ".codex", ".aws", "decoy"] {
             fs::create_dir_all(work.join(dir)).unwrap();
         }
         fs::write(work.join(".git/config"), "[core]\n").unwrap();
@@ -120,7 +126,7 @@ const ATTEMPTS: &[Attempt] = &[
     },
     Attempt {
         name: "write in /tmp",
-        args: |_| vec!["write".into(), "/tmp/codex-cli-sandbox-probe".into()],
+        args: |f| vec!["write".into(), p(f.tmp_file())],
         allowed: [false, true, true],
         codex_same: SAME,
     },
@@ -175,6 +181,18 @@ const ATTEMPTS: &[Attempt] = &[
     Attempt {
         name: "create a missing .codex in a root",
         args: |f| vec!["create-dir-and-hook".into(), p(f.path("more/.codex"))],
+        allowed: [false, false, false],
+        codex_same: SAME,
+    },
+    Attempt {
+        name: "write .aws inside a root",
+        args: |f| vec!["write".into(), p(f.path("work/.aws/credentials"))],
+        allowed: [false, false, false],
+        codex_same: SAME,
+    },
+    Attempt {
+        name: "create a missing .agents in a root",
+        args: |f| vec!["create-dir-and-hook".into(), p(f.path("more/.agents"))],
         allowed: [false, false, false],
         codex_same: SAME,
     },
@@ -385,7 +403,7 @@ fn run_matrix(runner: Runner) {
                 continue;
             }
             fixture.reset(owner);
-            let _ = fs::remove_file("/tmp/codex-cli-sandbox-probe");
+            let _ = fs::remove_file(fixture.tmp_file());
             let args = (attempt.args)(&fixture);
             let allowed = verdict(runner, &installed, &fixture, policy, &args);
             if allowed != attempt.allowed[index] {
@@ -402,7 +420,7 @@ fn run_matrix(runner: Runner) {
             }
         }
     }
-    let _ = fs::remove_file("/tmp/codex-cli-sandbox-probe");
+    let _ = fs::remove_file(fixture.tmp_file());
     assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
 }
 
