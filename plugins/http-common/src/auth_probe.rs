@@ -1,20 +1,24 @@
-//! Finding out, without opening a session, whether a server asks for OAuth
-//! (for `codex mcp list`).
+//! Finding out, without logging in, whether a server asks for OAuth (for
+//! `codex mcp list` and the login `codex mcp add` starts).
 //!
-//! - A 401 whose `WWW-Authenticate: Bearer` challenge names
-//!   `resource_metadata` settles it with one request: that is how a server
-//!   using MCP authorization answers (RFC 9728 section 5.1). The documents it
-//!   names are not fetched, so a slow authorization server does not slow the
-//!   listing; `codex mcp login` reads them when it needs them.
+//! - The server is asked the way a session starts: an unauthenticated POST
+//!   of `initialize`. A 401 whose `WWW-Authenticate: Bearer` challenge names
+//!   `resource_metadata` settles it with that one request: that is how a
+//!   server using MCP authorization answers (RFC 9728 section 5.1), and some
+//!   name their metadata nowhere else (a GET may just be 404 or 405). The
+//!   documents it names are not fetched, so a slow authorization server
+//!   does not slow the listing; `codex mcp login` reads them when it needs
+//!   them. A session the server opens instead is closed again.
 //! - Otherwise RFC 9728 protected-resource metadata at the well-known paths,
 //!   then RFC 8414 / OpenID authorization-server metadata at the server's
 //!   origin.
+//! - A server that cannot be reached at all is an error, not "no OAuth".
 
 use std::time::Duration;
 
 use codex_plugin_api::abi_stable::std_types::{RString, RVec};
 use codex_plugin_api::{AuthProbe, PluginError, PluginResult};
-use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -36,7 +40,7 @@ pub fn probe(server: &str, config: &HttpConfig, timeout: Duration) -> PluginResu
         })?;
     runtime.block_on(async {
         match tokio::time::timeout(timeout, discover(&http, &config.url)).await {
-            Ok(found) => Ok(found),
+            Ok(found) => found,
             Err(_) => Err(PluginError::new(
                 codex_plugin_api::ErrorKind::Timeout,
                 format!("MCP server `{server}` did not answer the authorization probe in time"),
@@ -45,14 +49,36 @@ pub fn probe(server: &str, config: &HttpConfig, timeout: Duration) -> PluginResu
     })
 }
 
-async fn discover(http: &Http, url: &Url) -> AuthProbe {
+/// The `initialize` request of a client that has not logged in, as the
+/// first message of a session (the probes of the host and of the oauth
+/// plugin send it).
+pub fn initialize_request() -> String {
+    serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "codex", "version": env!("CARGO_PKG_VERSION")}
+        }
+    })
+    .to_string()
+}
+
+async fn discover(http: &Http, url: &Url) -> PluginResult<AuthProbe> {
     // 1. The challenge on the endpoint itself.
-    if challenge_names_resource_metadata(http, url).await {
-        return AuthProbe {
+    if challenge_names_resource_metadata(http, url).await? {
+        return Ok(AuthProbe {
             oauth: true,
             ..AuthProbe::default()
-        };
+        });
     }
+    Ok(discover_documents(http, url).await)
+}
+
+/// Steps 2 and 3: the well-known documents.
+async fn discover_documents(http: &Http, url: &Url) -> AuthProbe {
     // 2. RFC 9728 well-known locations: path-specific first, then the root.
     for candidate in well_known(url, "oauth-protected-resource") {
         if let Some(resource) = fetch_json(http, &candidate).await
@@ -112,28 +138,38 @@ fn strings(values: &[Value]) -> RVec<RString> {
         .collect()
 }
 
-/// Whether an unauthenticated GET of the endpoint (a GET creates no
-/// session) answers 401 with a `Bearer` challenge naming the server's
-/// protected-resource metadata.
-async fn challenge_names_resource_metadata(http: &Http, url: &Url) -> bool {
-    let Ok(accept) = "accept".parse() else {
-        return false;
-    };
-    let request = http.request(
-        Method::GET,
-        url,
-        vec![(accept, HeaderValue::from_static("text/event-stream"))],
-    );
-    let Ok(response) = request.send().await else {
-        return false;
-    };
-    response.status() == StatusCode::UNAUTHORIZED
+/// Whether an unauthenticated POST of `initialize` answers 401 with a
+/// `Bearer` challenge naming the server's protected-resource metadata; an
+/// error when the server cannot be reached.
+async fn challenge_names_resource_metadata(http: &Http, url: &Url) -> PluginResult<bool> {
+    let request = http
+        .request(
+            Method::POST,
+            url,
+            vec![
+                (
+                    ACCEPT,
+                    HeaderValue::from_static("application/json, text/event-stream"),
+                ),
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            ],
+        )
+        .body(initialize_request());
+    let response = http.send(request, url).await?;
+    let named = response.status() == StatusCode::UNAUTHORIZED
         && response
             .headers()
             .get_all(WWW_AUTHENTICATE)
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .any(|challenge| names_resource_metadata(challenge, url))
+            .any(|challenge| names_resource_metadata(challenge, url));
+    if let Some(session) = response.headers().get("mcp-session-id").cloned() {
+        drop(response);
+        let header = (HeaderName::from_static("mcp-session-id"), session);
+        // A courtesy to the server; the probe does not depend on it.
+        let _ = http.request(Method::DELETE, url, vec![header]).send().await;
+    }
+    Ok(named)
 }
 
 /// Whether `challenge` is a `Bearer` challenge whose `resource_metadata`
@@ -283,14 +319,18 @@ mod tests {
                 let mut request_line = String::new();
                 let _ = reader.read_line(&mut request_line);
                 let mut line = String::new();
+                let mut length = 0;
                 while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
                     line.clear();
                 }
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("/")
-                    .to_owned();
+                let mut body = vec![0; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let mut words = request_line.split_whitespace();
+                let method = words.next().unwrap_or("?").to_owned();
+                let path = format!("{method} {}", words.next().unwrap_or("/"));
                 // Recorded before answering, so the probe cannot return first.
                 seen.lock().unwrap().push(path.clone());
                 let _ = stream.write_all(answer(&path).as_bytes());
@@ -309,29 +349,64 @@ mod tests {
     const NOT_FOUND: &str =
         "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
-    fn probe_of(url: &Url) -> AuthProbe {
+    fn try_probe(url: &Url) -> PluginResult<AuthProbe> {
         let config = HttpConfig::parse("web", &format!(r#"{{"url":"{url}"}}"#)).unwrap();
-        probe("web", &config, Duration::from_secs(10)).unwrap()
+        probe("web", &config, Duration::from_secs(10))
+    }
+
+    fn probe_of(url: &Url) -> AuthProbe {
+        try_probe(url).unwrap()
+    }
+
+    /// A server that answers GET with 404 and names its metadata only in
+    /// the challenge to a POST (the conformance suite's `auth/metadata-var3`).
+    #[test]
+    fn the_challenge_comes_from_the_post_a_session_starts_with() {
+        let (url, paths) = serve(|path| {
+            match path {
+            "POST /mcp" => "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/custom/metadata/location.json\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+            _ => NOT_FOUND.to_owned(),
+        }
+        });
+        assert!(probe_of(&url).oauth);
+        assert_eq!(*paths.lock().unwrap(), ["POST /mcp"]);
+    }
+
+    #[test]
+    fn a_session_opened_by_the_probe_is_closed_and_an_unreachable_server_is_an_error() {
+        let (url, paths) = serve(|path| {
+            match path {
+            "POST /mcp" => "HTTP/1.1 200 OK\r\nmcp-session-id: s1\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_owned(),
+            _ => NOT_FOUND.to_owned(),
+        }
+        });
+        assert!(!probe_of(&url).oauth);
+        assert_eq!(paths.lock().unwrap()[..2], ["POST /mcp", "DELETE /mcp"]);
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/mcp", closed.local_addr().unwrap())).unwrap();
+        drop(closed);
+        assert!(try_probe(&url).is_err());
     }
 
     #[test]
     fn a_challenge_naming_metadata_is_enough_and_nothing_more_is_fetched() {
         let (url, paths) = serve(|path| {
             match path {
-            "/mcp" => "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+            "POST /mcp" => "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer resource_metadata=\"/.well-known/oauth-protected-resource/mcp\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
             _ => json_answer(r#"{"resource":"x","authorization_servers":["http://as"]}"#),
         }
         });
         let found = probe_of(&url);
         assert!(found.oauth);
         assert!(found.authorization_servers.is_empty());
-        assert_eq!(*paths.lock().unwrap(), ["/mcp"]);
+        assert_eq!(*paths.lock().unwrap(), ["POST /mcp"]);
     }
 
     #[test]
     fn without_a_challenge_the_well_known_documents_decide() {
         let (url, paths) = serve(|path| match path {
-            "/.well-known/oauth-protected-resource" => json_answer(
+            "GET /.well-known/oauth-protected-resource" => json_answer(
                 r#"{"resource":"x","authorization_servers":["http://as"],"scopes_supported":["read"]}"#,
             ),
             _ => NOT_FOUND.to_owned(),
@@ -346,9 +421,9 @@ mod tests {
         assert_eq!(
             *paths.lock().unwrap(),
             [
-                "/mcp",
-                "/.well-known/oauth-protected-resource/mcp",
-                "/.well-known/oauth-protected-resource"
+                "POST /mcp",
+                "GET /.well-known/oauth-protected-resource/mcp",
+                "GET /.well-known/oauth-protected-resource"
             ]
         );
 
