@@ -93,6 +93,7 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
     // writing next to a file the next command cannot read.
     app.servers()?;
     let is_http = args.url.is_some();
+    let mut callback_url = None;
     let server = if let Some(url) = args.url {
         if !args.env.is_empty() {
             bail!(
@@ -104,10 +105,46 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
             let (name, value) = codex_config::parse_header(raw)?;
             http_headers.insert(name, value);
         }
+        let oauth = match args.oauth_client_id {
+            Some(client_id) => {
+                let client_secret = if args.oauth_client_secret_stdin {
+                    let example = format!(
+                        "codex mcp add {} --url URL --oauth-client-id ID --oauth-client-secret-stdin",
+                        args.name
+                    );
+                    Some(
+                        super::mcp_auth::read_client_secret(
+                            "--oauth-client-secret-stdin",
+                            &example,
+                        )?
+                        .to_string(),
+                    )
+                } else {
+                    if args.oauth_client_secret.is_some() {
+                        eprintln!(
+                            "warning: a secret given as --oauth-client-secret shows in the process list; next time pipe it to --oauth-client-secret-stdin"
+                        );
+                    }
+                    args.oauth_client_secret
+                };
+                let settings = codex_config::mcp_oauth::mcp_oauth_settings(&app.config)?;
+                let registered = codex_config::mcp_oauth::client_callback_url(&settings, &url);
+                callback_url = Some(registered.clone());
+                Some(codex_config::mcp::McpOAuthClient {
+                    client_id: Some(client_id),
+                    client_secret,
+                    callback_port: None,
+                    callback_url: Some(registered),
+                })
+            }
+            None => None,
+        };
         NewMcpServer::StreamableHttp {
             url,
             bearer_token_env_var: args.bearer_token_env_var,
             http_headers,
+            oauth_resource: args.oauth_resource,
+            oauth,
         }
     } else {
         let mut words = args.command.into_iter();
@@ -129,14 +166,16 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         }
     };
     codex_config::add_mcp_server(&app.codex_home, &args.name, server)?;
-    write_stdout(&format!(
-        "{}\n",
-        codex_config::present::added_message(&args.name)
-    ))?;
+    let mut message = format!("{}\n", codex_config::present::added_message(&args.name));
+    if let Some(url) = callback_url {
+        // The redirect URI to register with the authorization server.
+        message.push_str(&format!("OAuth callback URL: {url}\n"));
+    }
+    write_stdout(&message)?;
     if is_http && !args.no_login {
         // The login reads the server from the config, which now has it.
         let reloaded = App::load(app.options.clone())?;
-        super::mcp_auth::login_after_add(&reloaded, &args.name)?;
+        super::mcp_auth::login_after_add(&reloaded, &args.name, args.oauth_client_registration)?;
     }
     Ok(ExitCode::SUCCESS)
 }
