@@ -7,6 +7,7 @@
 //! reports every failing row by name, not just the first.
 
 mod basics;
+mod oauth;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
