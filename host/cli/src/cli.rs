@@ -261,7 +261,7 @@ pub struct AdHocServer {
 #[derive(Debug, Args, Clone, Default)]
 pub struct LoginFlag {
     /// Log in through the browser when a server asks for it, also without a
-    /// terminal (on a terminal that is the default).
+    /// terminal or $BROWSER (with either, that is the default).
     #[arg(long)]
     pub login: bool,
 }
