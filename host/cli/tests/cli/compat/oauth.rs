@@ -61,6 +61,8 @@ fn read_alike(shared: &Shared) {
     for name in ["corp", "pub", "res"] {
         shared.same_mcp_get(name);
     }
+    // Ours takes the `[oauth]` table without a word.
+    shared.quiet(Ours, &["config", "show"]);
     for args in [
         &["mcp", "get", "corp", "--json"][..],
         &["mcp", "list", "--json"],
