@@ -29,26 +29,42 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
         "$codex" mcp call --url "$url" test_client_elicitation_defaults --elicit '{}'
         ;;
     auth/*)
-        # The whole user flow against the scenario's protected server: add
-        # it (which logs in through $BROWSER), list its tools, call the first
-        # (a step-up may log in again: --login).
+        # The whole user flow against the scenario's protected server, with
+        # a $BROWSER and no terminal: add it (which logs in through
+        # $BROWSER, with the scenario's pre-registered client when it has
+        # one), list its tools, call the first (a step-up logs in again
+        # through $BROWSER: no --login anywhere).
         here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
         export BROWSER="$here/browser.py"
         config=(-c mcp_oauth_credentials_store=file
             -c mcp_oauth_client_metadata_url=https://conformance-test.local/client-metadata.json)
         context=${MCP_CONFORMANCE_CONTEXT:-"{}"}
-        client_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("client_id", ""))' "$context")
-        if [ -n "$client_id" ]; then
-            "$codex" "${config[@]}" mcp add conformance --url "$url" --no-login
-            python3 -c 'import json,sys; sys.stdout.write(json.loads(sys.argv[1]).get("client_secret", ""))' "$context" |
-                "$codex" "${config[@]}" mcp login conformance --client-id "$client_id" --client-secret-stdin
+        field() {
+            python3 -c 'import json,sys; sys.stdout.write(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$context" "$1"
+        }
+        client_id=$(field client_id)
+        if [ -n "$client_id" ] && [ -n "$(field client_secret)" ]; then
+            field client_secret | "$codex" "${config[@]}" mcp add conformance --url "$url" \
+                --oauth-client-id "$client_id" --oauth-client-secret-stdin
+        elif [ -n "$client_id" ]; then
+            "$codex" "${config[@]}" mcp add conformance --url "$url" --oauth-client-id "$client_id" </dev/null
         else
-            "$codex" "${config[@]}" mcp add conformance --url "$url"
+            "$codex" "${config[@]}" mcp add conformance --url "$url" </dev/null
         fi
-        tool=$("$codex" "${config[@]}" mcp tools conformance --login --json |
+        # Every metadata scenario must be found by `mcp add` itself (in
+        # auth/metadata-var3 only the challenge to a POST names the metadata).
+        case "$MCP_CONFORMANCE_SCENARIO" in
+            auth/metadata-*)
+                if [ ! -s "$CODEX_HOME/.credentials.json" ]; then
+                    echo "client.sh: \`codex mcp add\` did not detect OAuth and log in" >&2
+                    exit 1
+                fi
+                ;;
+        esac
+        tool=$("$codex" "${config[@]}" mcp tools conformance --json </dev/null |
             python3 -c 'import json,sys; tools=[t["name"] for s in json.load(sys.stdin)["servers"] for t in s.get("tools", [])]; print(tools[0] if tools else "")')
         if [ -n "$tool" ]; then
-            "$codex" "${config[@]}" mcp call conformance "$tool" --login
+            "$codex" "${config[@]}" mcp call conformance "$tool" </dev/null
         fi
         ;;
     *)

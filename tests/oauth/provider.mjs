@@ -27,6 +27,12 @@
 //                      http://127.0.0.1:PORT/mcp)
 //   OAUTH_INTROSPECTION_SECRET  the resource server's client secret
 //                      (default `resource-server-secret`)
+//   OAUTH_PRE_REGISTERED  a client registered beforehand, as JSON
+//                      `{"client_id", "client_secret", "redirect_uri"}` (a
+//                      confidential native client: client_secret_basic, a
+//                      loopback redirect URI whose port may vary)
+//   OAUTH_NO_REGISTRATION  `1`: no dynamic client registration (as many
+//                      identity providers)
 
 import { Provider, errors } from 'oidc-provider';
 
@@ -46,6 +52,8 @@ if (!Number.isInteger(accessTtl) || accessTtl <= 0) {
 const onlyResource = process.env.OAUTH_RESOURCE;
 const introspectionSecret = process.env.OAUTH_INTROSPECTION_SECRET ?? 'resource-server-secret';
 const MCP_SCOPE = 'mcp:tools';
+const preRegistered = process.env.OAUTH_PRE_REGISTERED ? JSON.parse(process.env.OAUTH_PRE_REGISTERED) : null;
+const dynamicRegistration = process.env.OAUTH_NO_REGISTRATION !== '1';
 
 function isMcpResource(indicator) {
   if (onlyResource) {
@@ -78,13 +86,26 @@ const configuration = {
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    ...(preRegistered
+      ? [
+          {
+            client_id: preRegistered.client_id,
+            client_secret: preRegistered.client_secret,
+            application_type: 'native',
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            redirect_uris: [preRegistered.redirect_uri],
+            token_endpoint_auth_method: 'client_secret_basic',
+          },
+        ]
+      : []),
   ],
   cookies: { keys: ['codex-oauth-test-cookie-key'] },
   scopes: ['openid', 'offline_access', MCP_SCOPE],
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: true },
-    registration: { enabled: true },
+    registration: { enabled: dynamicRegistration },
     revocation: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {

@@ -43,6 +43,25 @@ pub fn cli_auth_account(codex_home: &Path) -> String {
     format!("cli|{}", hex16(&digest))
 }
 
+/// The last segment of the OAuth redirect path Codex uses for a
+/// pre-registered client of the server at `url`: the first 9 bytes of the
+/// SHA-256 of the URL, base64url (12 characters, no padding). Codex's
+/// redirect URI is `http://127.0.0.1:{port}/callback/{this}`, and
+/// `codex mcp add --oauth-client-id` writes it (without the port) to
+/// `[mcp_servers.NAME.oauth] callback_url` for the user to register.
+pub fn mcp_callback_id(url: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let digest = Sha256::digest(url.as_bytes());
+    let mut out = String::with_capacity(12);
+    for chunk in digest[..9].chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        for shift in [18, 12, 6, 0] {
+            out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+        }
+    }
+    out
+}
+
 /// Lower-case hex of the first 8 bytes.
 fn hex16(digest: &[u8]) -> String {
     digest
@@ -74,6 +93,13 @@ mod tests {
             mcp_account("local", "http://127.0.0.1:8080/mcp?a=\"b\""),
             "local|c16512f6d7628638"
         );
+    }
+
+    #[test]
+    fn callback_ids_are_the_ones_codex_writes() {
+        // What Codex 0.169 wrote for `mcp add --url U --oauth-client-id ...`.
+        assert_eq!(mcp_callback_id("http://127.0.0.1:1/mcp"), "4ncvuG_qJEiw");
+        assert_eq!(mcp_callback_id("http://127.0.0.1:1/other"), "WJIaW17uZwrJ");
     }
 
     #[test]

@@ -182,7 +182,8 @@ pub enum McpCommand {
         after_help = "Examples:\n  \
             codex mcp add demo -- codex-demo-server --name demo\n  \
             codex mcp add docs --env API_KEY=... -- npx -y @acme/docs-mcp\n  \
-            codex mcp add remote --url https://mcp.example.com/mcp --bearer-token-env-var EXAMPLE_TOKEN"
+            codex mcp add remote --url https://mcp.example.com/mcp --bearer-token-env-var EXAMPLE_TOKEN\n  \
+            printf %s \"$SECRET\" | codex mcp add corp --url https://mcp.corp.example/mcp --oauth-client-id codex-cli --oauth-client-secret-stdin"
     )]
     Add(AddArgs),
     /// Remove a global MCP server from $CODEX_HOME/config.toml.
@@ -273,6 +274,8 @@ pub struct NameAndJson {
     pub json: bool,
 }
 
+// The HTTP-only flags conflict with a command rather than require `url`:
+// clap waives a requirement whose target conflicts with a present argument.
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("transport").args(["command", "url"]).required(true).multiple(false))]
 pub struct AddArgs {
@@ -280,7 +283,7 @@ pub struct AddArgs {
     pub name: String,
 
     /// An environment variable for a stdio server: KEY=VALUE (repeatable).
-    #[arg(long = "env", value_name = "KEY=VALUE")]
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_entry)]
     pub env: Vec<String>,
 
     /// The URL of a streamable HTTP server.
@@ -291,21 +294,60 @@ pub struct AddArgs {
     #[arg(
         long = "bearer-token-env-var",
         value_name = "ENV_VAR",
-        requires = "url"
+        conflicts_with = "command"
     )]
     pub bearer_token_env_var: Option<String>,
 
     /// A header sent on every request to an HTTP server: 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE", requires = "url")]
+    #[arg(
+        long = "header",
+        value_name = "NAME: VALUE",
+        conflicts_with = "command"
+    )]
     pub headers: Vec<String>,
 
     /// Do not start an OAuth login, even when the server asks for one.
-    #[arg(long, requires = "url")]
+    #[arg(long, conflicts_with = "command")]
     pub no_login: bool,
+
+    /// An OAuth client ID registered with the server's authorization server
+    /// beforehand (written to `[mcp_servers.NAME.oauth]`; no dynamic registration).
+    #[arg(long, value_name = "CLIENT_ID", conflicts_with = "command")]
+    pub oauth_client_id: Option<String>,
+
+    /// That client's secret. It shows in the process list: prefer --oauth-client-secret-stdin.
+    #[arg(
+        long,
+        value_name = "CLIENT_SECRET",
+        requires = "oauth_client_id",
+        conflicts_with = "oauth_client_secret_stdin"
+    )]
+    pub oauth_client_secret: Option<String>,
+
+    /// Read that client's secret from stdin.
+    #[arg(long, requires = "oauth_client_id")]
+    pub oauth_client_secret_stdin: bool,
+
+    /// How the client gets registered for the login `add` starts (not saved).
+    #[arg(long, value_name = "AUTO|CIMD|DCR", value_parser = ["auto", "cimd", "dcr"], conflicts_with = "command")]
+    pub oauth_client_registration: Option<String>,
+
+    /// The RFC 8707 resource to ask OAuth tokens for (saved as `oauth_resource`).
+    #[arg(long, value_name = "RESOURCE", conflicts_with = "command")]
+    pub oauth_resource: Option<String>,
 
     /// The command (and its arguments) that starts a stdio server, after `--`.
     #[arg(trailing_var_arg = true, num_args = 0.., value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `--env KEY=VALUE`: without `=` it is a usage error, as in Codex.
+fn env_entry(raw: &str) -> Result<String, String> {
+    if raw.contains('=') {
+        Ok(raw.to_owned())
+    } else {
+        Err("environment entries must be in KEY=VALUE form".to_owned())
+    }
 }
 
 /// A server given on the command line instead of by name from config.
@@ -332,7 +374,7 @@ pub struct AdHocServer {
 #[derive(Debug, Args, Clone, Default)]
 pub struct LoginFlag {
     /// Log in through the browser when a server asks for it, also without a
-    /// terminal (on a terminal that is the default).
+    /// terminal or $BROWSER (with either, that is the default).
     #[arg(long)]
     pub login: bool,
 }

@@ -53,6 +53,23 @@ pub fn mcp_oauth_settings(config: &LoadedConfig) -> Result<McpOAuthSettings, Con
     })
 }
 
+/// The redirect URI `codex mcp add --oauth-client-id` writes to
+/// `[mcp_servers.NAME.oauth] callback_url` for the user to register with
+/// the authorization server, as Codex makes it: `mcp_oauth_callback_url`
+/// (default `http://127.0.0.1/callback`, a loopback URI whose port the
+/// login fills in) followed by `/` and the server URL's callback ID.
+pub fn client_callback_url(settings: &McpOAuthSettings, server_url: &str) -> String {
+    let base = settings
+        .callback_url
+        .as_deref()
+        .unwrap_or("http://127.0.0.1/callback");
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        codex_credential_names::mcp_callback_id(server_url)
+    )
+}
+
 fn url(config: &LoadedConfig, key: &str) -> Result<Option<String>, ConfigError> {
     match config.get(&[key]) {
         None => Ok(None),
@@ -77,6 +94,23 @@ mod tests {
         let layer = ConfigLayer::from_file(LayerKind::User, &path).unwrap();
         let paths = ConfigPaths::with_defaults(dir.path().to_path_buf());
         mcp_oauth_settings(&LoadedConfig::from_layers(paths, vec![layer]))
+    }
+
+    #[test]
+    fn client_callback_urls_are_the_ones_codex_writes() {
+        let url = "http://127.0.0.1:1/mcp";
+        assert_eq!(
+            client_callback_url(&McpOAuthSettings::default(), url),
+            "http://127.0.0.1/callback/4ncvuG_qJEiw"
+        );
+        let configured = McpOAuthSettings {
+            callback_url: Some("http://localhost:9999/cb".into()),
+            ..McpOAuthSettings::default()
+        };
+        assert_eq!(
+            client_callback_url(&configured, url),
+            "http://localhost:9999/cb/4ncvuG_qJEiw"
+        );
     }
 
     #[test]

@@ -91,6 +91,8 @@ fn add_to_a_file_without_servers_appends_a_table_and_remove_takes_it_away() {
             url: "http://127.0.0.1:3845/mcp".into(),
             bearer_token_env_var: Some("FIGMA_TOKEN".into()),
             http_headers: BTreeMap::from([("X-Team".to_string(), "t1".to_string())]),
+            oauth_resource: None,
+            oauth: None,
         },
     )
     .unwrap();
@@ -328,6 +330,8 @@ fn add_checks_its_input_before_touching_the_file() {
             url: "http://127.0.0.1:1/".into(),
             bearer_token_env_var: None,
             http_headers: BTreeMap::from([("Bad Name".to_string(), "secret".to_string())]),
+            oauth_resource: None,
+            oauth: None,
         },
     )
     .unwrap_err();
@@ -405,5 +409,53 @@ fn set_value_and_remove_value_edit_one_key() {
             "{}:2:9: model: expected a table, found a string; cannot set `model.inner`",
             config.display()
         )
+    );
+}
+
+/// `--oauth-resource` and `--oauth-client-*` write what Codex 0.169 writes.
+#[test]
+fn an_oauth_client_is_written_as_codex_writes_it() {
+    let home = tempfile::tempdir().unwrap();
+    let config = user_config_path(home.path());
+    add_mcp_server(
+        home.path(),
+        "corp",
+        NewMcpServer::StreamableHttp {
+            url: "http://127.0.0.1:1/mcp".into(),
+            bearer_token_env_var: None,
+            http_headers: BTreeMap::new(),
+            oauth_resource: Some("https://res.example".into()),
+            oauth: Some(codex_config::mcp::McpOAuthClient {
+                client_id: Some("cid".into()),
+                client_secret: Some("s3cret".into()),
+                callback_port: None,
+                callback_url: Some("http://127.0.0.1/callback/4ncvuG_qJEiw".into()),
+            }),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        read(&config),
+        "[mcp_servers.corp]\nurl = \"http://127.0.0.1:1/mcp\"\noauth_resource = \"https://res.example\"\n\n[mcp_servers.corp.oauth]\nclient_id = \"cid\"\nclient_secret = \"s3cret\"\ncallback_url = \"http://127.0.0.1/callback/4ncvuG_qJEiw\"\n"
+    );
+    let empty_id = add_mcp_server(
+        home.path(),
+        "other",
+        NewMcpServer::StreamableHttp {
+            url: "http://127.0.0.1:1/mcp".into(),
+            bearer_token_env_var: None,
+            http_headers: BTreeMap::new(),
+            oauth_resource: None,
+            oauth: Some(codex_config::mcp::McpOAuthClient {
+                client_id: Some(" ".into()),
+                ..Default::default()
+            }),
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        empty_id.contains("--oauth-client-id is empty"),
+        "{empty_id}"
     );
 }

@@ -38,6 +38,33 @@ pub fn status_from_config(server: &McpServerConfig) -> Option<AuthStatus> {
     None
 }
 
+/// Probes one server through its transport plugin within
+/// [`PROBE_DEADLINE`]: whether it asks for OAuth, or why the probe failed
+/// (the server could not be reached, say).
+pub fn probe_one(
+    name: &str,
+    server: &McpServerConfig,
+    plugins: &PluginSet,
+    host: &Arc<HostContext>,
+) -> Result<bool, String> {
+    let found = find_transport(name, server, plugins).map_err(|error| error.to_string())?;
+    let request = connect_request(name, server, PROBE_DEADLINE);
+    let services = host.services();
+    let (sender, receiver) = mpsc::channel();
+    // On a thread of its own, so a plugin that hangs costs only the thread.
+    std::thread::spawn(move || {
+        let outcome = found
+            .create(services)
+            .and_then(|transport| transport.probe_auth(request).into_result());
+        let _ = sender.send(outcome);
+    });
+    match receiver.recv_timeout(PROBE_DEADLINE) {
+        Ok(Ok(probe)) => Ok(probe.oauth),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", PROBE_DEADLINE.as_secs())),
+    }
+}
+
 /// Probes every server in `servers` at once, each through its transport
 /// plugin, all within [`PROBE_DEADLINE`]. A server whose probe fails (its
 /// discovery went wrong) or does not answer in time is `Unknown`, as in

@@ -39,14 +39,19 @@ pub struct LoginFlags {
 }
 
 /// The options of a login as the plugin reads them (see
-/// [`LoginRequest::options_json`]): the flags, over the top-level config keys
-/// `mcp_oauth_callback_port`, `mcp_oauth_callback_url` and
+/// [`LoginRequest::options_json`]): the flags, and the top-level config keys
+/// `mcp_oauth_callback_port` (as `config_callback_port`: a server's own
+/// `[oauth] callback_port` wins over it), `mcp_oauth_callback_url` and
 /// `mcp_oauth_client_metadata_url`.
 pub fn login_options(config: &LoadedConfig, flags: &LoginFlags) -> Result<Zeroizing<String>> {
     let settings = codex_config::mcp_oauth::mcp_oauth_settings(config)?;
     let mut options = Map::new();
-    if let Some(port) = flags.callback_port.or(settings.callback_port) {
+    if let Some(port) = flags.callback_port {
         options.insert("callback_port".into(), port.into());
+    }
+    // Below a server's own `[oauth] callback_port`, which the plugin reads.
+    if let Some(port) = settings.callback_port {
+        options.insert("config_callback_port".into(), port.into());
     }
     if let Some(url) = settings.callback_url {
         options.insert("callback_url".into(), url.into());
@@ -228,6 +233,7 @@ mod tests {
             json,
             serde_json::json!({
                 "callback_port": 6000,
+                "config_callback_port": 5555,
                 "callback_url": "http://127.0.0.1:5555/cb",
                 "scopes": ["a", "b"],
                 "client_secret": "s3cret"

@@ -1,22 +1,27 @@
-//! Finding out, without opening a session, whether a server asks for OAuth
-//! (for `codex mcp list`), as Codex 0.169 does:
+//! Finding out, without logging in, whether a server asks for OAuth (for
+//! `codex mcp list` and the login `codex mcp add` starts), as Codex 0.169
+//! does:
 //!
-//! - RFC 9728 protected-resource metadata: the document a 401's
+//! - The server is asked the way a session starts: an unauthenticated POST
+//!   of `initialize` (some servers answer a GET with 404 and name their
+//!   metadata only in the challenge to it). A session the server opens
+//!   instead is closed again.
+//! - RFC 9728 protected-resource metadata: the document the 401's
 //!   `WWW-Authenticate: Bearer` challenge names, else the well-known paths;
 //!   then the metadata (RFC 8414 / OpenID) of the first authorization server
 //!   it names, whose `issuer` must be that server.
 //! - Otherwise RFC 8414 / OpenID authorization-server metadata at the
 //!   server's origin (servers that are their own authorization server).
 //! - No metadata anywhere: no OAuth. A discovery that goes wrong (the server
-//!   does not answer, a 5xx, protected-resource metadata whose authorization
-//!   server has no metadata or another issuer) is an error, which `mcp list`
-//!   shows as `Unknown`.
+//!   cannot be reached, a 5xx, protected-resource metadata whose
+//!   authorization server has no metadata or another issuer) is an error,
+//!   which `mcp list` shows as `Unknown`.
 
 use std::time::Duration;
 
 use codex_plugin_api::abi_stable::std_types::{RString, RVec};
 use codex_plugin_api::{AuthProbe, ErrorKind, PluginError, PluginResult};
-use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -50,6 +55,23 @@ pub fn probe(server: &str, config: &HttpConfig, timeout: Duration) -> PluginResu
             )),
         }
     })
+}
+
+/// The `initialize` request of a client that has not logged in, as the
+/// first message of a session (the probes of the host and of the oauth
+/// plugin send it).
+pub fn initialize_request() -> String {
+    serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "codex", "version": env!("CARGO_PKG_VERSION")}
+        }
+    })
+    .to_string()
 }
 
 async fn discover(http: &Http, url: &Url) -> Result<AuthProbe, String> {
@@ -175,17 +197,22 @@ fn strings(values: &[Value]) -> RVec<RString> {
 }
 
 /// The protected-resource metadata URL that the 401 `Bearer` challenge of
-/// an unauthenticated GET of the endpoint names (a GET creates no session).
-/// A server that cannot be reached or answers 5xx is an error.
+/// an unauthenticated POST of `initialize` names. A server that cannot be
+/// reached or answers 5xx is an error.
 async fn challenge_resource_metadata(http: &Http, url: &Url) -> Result<Option<Url>, String> {
-    let Ok(accept) = "accept".parse() else {
-        return Ok(None);
-    };
-    let request = http.request(
-        Method::GET,
-        url,
-        vec![(accept, HeaderValue::from_static("text/event-stream"))],
-    );
+    let request = http
+        .request(
+            Method::POST,
+            url,
+            vec![
+                (
+                    ACCEPT,
+                    HeaderValue::from_static("application/json, text/event-stream"),
+                ),
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            ],
+        )
+        .body(initialize_request());
     let response = request
         .send()
         .await
@@ -193,17 +220,25 @@ async fn challenge_resource_metadata(http: &Http, url: &Url) -> Result<Option<Ur
     if response.status().is_server_error() {
         return Err(format!("{url} answered {}", response.status()));
     }
-    if response.status() != StatusCode::UNAUTHORIZED {
-        return Ok(None);
+    let named = (response.status() == StatusCode::UNAUTHORIZED)
+        .then(|| {
+            response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .find(|challenge| names_resource_metadata(challenge, url))
+                .and_then(|challenge| parameter(challenge, "resource_metadata"))
+                .and_then(|named| url.join(&named).ok())
+        })
+        .flatten();
+    if let Some(session) = response.headers().get("mcp-session-id").cloned() {
+        drop(response);
+        let header = (HeaderName::from_static("mcp-session-id"), session);
+        // A courtesy to the server; the probe does not depend on it.
+        let _ = http.request(Method::DELETE, url, vec![header]).send().await;
     }
-    Ok(response
-        .headers()
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|challenge| names_resource_metadata(challenge, url))
-        .and_then(|challenge| parameter(challenge, "resource_metadata"))
-        .and_then(|named| url.join(&named).ok()))
+    Ok(named)
 }
 
 /// Whether `challenge` is a `Bearer` challenge whose `resource_metadata`
@@ -365,16 +400,23 @@ mod tests {
                 let mut request_line = String::new();
                 let _ = reader.read_line(&mut request_line);
                 let mut line = String::new();
+                let mut length = 0;
                 while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
                     line.clear();
                 }
+                let mut body = vec![0; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let method = request_line.split_whitespace().next().unwrap_or("?");
                 let path = request_line
                     .split_whitespace()
                     .nth(1)
                     .unwrap_or("/")
                     .to_owned();
                 // Recorded before answering, so the probe cannot return first.
-                seen.lock().unwrap().push(path.clone());
+                seen.lock().unwrap().push(format!("{method} {path}"));
                 let _ = stream.write_all(answer(&path, &origin).as_bytes());
             }
         });
@@ -430,9 +472,9 @@ mod tests {
         assert_eq!(
             *paths.lock().unwrap(),
             [
-                "/mcp",
-                "/.well-known/oauth-protected-resource/mcp",
-                "/.well-known/oauth-authorization-server/as"
+                "POST /mcp",
+                "GET /.well-known/oauth-protected-resource/mcp",
+                "GET /.well-known/oauth-authorization-server/as"
             ]
         );
     }
@@ -498,15 +540,27 @@ mod tests {
         assert_eq!(
             *paths.lock().unwrap(),
             [
-                "/mcp",
-                "/.well-known/oauth-protected-resource/mcp",
-                "/.well-known/oauth-protected-resource",
-                "/.well-known/oauth-authorization-server"
+                "POST /mcp",
+                "GET /.well-known/oauth-protected-resource/mcp",
+                "GET /.well-known/oauth-protected-resource",
+                "GET /.well-known/oauth-authorization-server"
             ]
         );
 
         let (url, _) = serve(|_, _| NOT_FOUND.to_owned());
         assert_eq!(probe_of(&url), AuthProbe::default());
+    }
+
+    #[test]
+    fn a_session_the_probe_opens_is_closed() {
+        let (url, paths) = serve(|path, _| {
+            match path {
+            "/mcp" => "HTTP/1.1 200 OK\r\nmcp-session-id: s1\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_owned(),
+            _ => NOT_FOUND.to_owned(),
+        }
+        });
+        assert!(!probe_of(&url).oauth);
+        assert_eq!(paths.lock().unwrap()[..2], ["POST /mcp", "DELETE /mcp"]);
     }
 
     #[test]

@@ -121,6 +121,12 @@ pub fn judge_pasted(text: &str, redirect_uri: &str, expected: &Expected<'_>) -> 
     judge(pasted.query().unwrap_or_default(), expected)
 }
 
+/// A configured redirect URI: as written, or with the listener's port.
+enum FixedUri {
+    Verbatim(String),
+    WithPort(Url),
+}
+
 /// The loopback listener of one login.
 pub struct Listener {
     listener: TcpListener,
@@ -132,31 +138,41 @@ pub struct Listener {
 impl Listener {
     /// Listens where the options say: on the port and path of
     /// `callback_url` when given (on every interface when its host is not
-    /// loopback, as the redirect then comes from elsewhere), else on
-    /// 127.0.0.1 at `callback_port`, else at `reuse_port` when it is free
-    /// (the port of an earlier login, whose registered client then still
-    /// fits), else any free port, path `/callback`.
+    /// loopback, as the redirect then comes from elsewhere; a loopback one
+    /// without a port, such as the `http://127.0.0.1/callback/ID` that
+    /// `codex mcp add` writes, gets `callback_port` or any free port, as
+    /// RFC 8252 lets native clients do), else on 127.0.0.1 at
+    /// `callback_port`, else at `reuse_port` when it is free (the port of
+    /// an earlier login, whose registered client then still fits), else any
+    /// free port, path `/callback`.
     pub async fn bind(options: &LoginOptions, reuse_port: Option<u16>) -> PluginResult<Listener> {
         let (address, path, fixed_uri) = match &options.callback_url {
             Some(text) => {
                 let url = Url::parse(text).map_err(|_| {
                     PluginError::invalid_config(format!(
-                        "`mcp_oauth_callback_url` is `{text}`, which is not a URL"
+                        "the OAuth callback URL `{text}` is not a URL; fix `callback_url` in `[mcp_servers.NAME.oauth]` or `mcp_oauth_callback_url`"
                     ))
                 })?;
+                let loopback = is_loopback(&url);
                 let port = options
                     .callback_port
-                    .or_else(|| url.port_or_known_default())
+                    .or_else(|| url.port())
+                    .or_else(|| url.port_or_known_default().filter(|_| !loopback))
                     .unwrap_or(0);
                 let ip = match url.host() {
                     Some(url::Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
-                    _ if is_loopback(&url) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    _ if loopback => IpAddr::V4(Ipv4Addr::LOCALHOST),
                     _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                };
+                let fixed = if loopback && url.port().is_none() {
+                    FixedUri::WithPort(url.clone())
+                } else {
+                    FixedUri::Verbatim(text.clone())
                 };
                 (
                     SocketAddr::new(ip, port),
                     url.path().to_owned(),
-                    Some(text.clone()),
+                    Some(fixed),
                 )
             }
             None => (
@@ -197,7 +213,15 @@ impl Listener {
             .local_addr()
             .map_err(|error| PluginError::io(format!("cannot read the callback address: {error}")))?
             .port();
-        let redirect_uri = fixed_uri.unwrap_or_else(|| format!("http://127.0.0.1:{port}{path}"));
+        let redirect_uri = match fixed_uri {
+            Some(FixedUri::Verbatim(text)) => text,
+            Some(FixedUri::WithPort(mut url)) => {
+                // Setting the port of an http URL cannot fail.
+                let _ = url.set_port(Some(port));
+                url.to_string()
+            }
+            None => format!("http://127.0.0.1:{port}{path}"),
+        };
         Ok(Listener {
             listener,
             path,
@@ -423,6 +447,44 @@ mod tests {
         assert!(pages[0].starts_with("HTTP/1.1 404"), "{}", pages[0]);
         assert!(pages[1].starts_with("HTTP/1.1 400") && pages[1].contains("state does not match"));
         assert!(pages[2].starts_with("HTTP/1.1 200") && pages[2].contains(SUCCESS_PAGE));
+    }
+
+    #[tokio::test]
+    async fn a_loopback_callback_url_without_a_port_gets_the_listeners() {
+        let options = LoginOptions {
+            callback_url: Some("http://127.0.0.1/callback/4ncvuG_qJEiw".into()),
+            ..LoginOptions::default()
+        };
+        let listener = Listener::bind(&options, None).await.unwrap();
+        let port = listener.listener.local_addr().unwrap().port();
+        assert_eq!(
+            listener.redirect_uri,
+            format!("http://127.0.0.1:{port}/callback/4ncvuG_qJEiw")
+        );
+        assert_eq!(listener.path, "/callback/4ncvuG_qJEiw");
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fixed = free.local_addr().unwrap().port();
+        drop(free);
+        let options = LoginOptions {
+            callback_port: Some(fixed),
+            ..options
+        };
+        let listener = Listener::bind(&options, None).await.unwrap();
+        assert_eq!(
+            listener.redirect_uri,
+            format!("http://127.0.0.1:{fixed}/callback/4ncvuG_qJEiw")
+        );
+        drop(listener);
+        // A URL with a port is used as written.
+        let options = LoginOptions {
+            callback_url: Some(format!("http://127.0.0.1:{fixed}/cb")),
+            ..LoginOptions::default()
+        };
+        let listener = Listener::bind(&options, None).await.unwrap();
+        assert_eq!(
+            listener.redirect_uri,
+            format!("http://127.0.0.1:{fixed}/cb")
+        );
     }
 
     /// A bare HTTP/1.1 GET, the whole answer as text.

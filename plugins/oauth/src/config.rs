@@ -1,6 +1,8 @@
-//! What a login reads: the server's table (the HTTP keys plus `scopes` and
-//! `oauth_resource`) and the login options the host hands over (flags over
-//! config, see `LoginRequest::options_json`).
+//! What a login reads: the server's table (the HTTP keys plus `scopes`,
+//! `oauth_resource` and Codex's `[oauth]` pre-registered client) and the
+//! login options the host hands over (flags and the `mcp_oauth_*` config,
+//! see `LoginRequest::options_json`); [`LoginOptions::for_server`] puts
+//! the two together.
 
 use codex_http_common::HttpConfig;
 use codex_plugin_api::{PluginError, PluginResult};
@@ -21,6 +23,66 @@ pub struct ServerConfig {
     pub scopes: Option<Vec<String>>,
     /// `oauth_resource`: the RFC 8707 resource to request tokens for.
     pub oauth_resource: Option<String>,
+    /// `[oauth]`: a client registered beforehand.
+    pub client: PreRegistered,
+}
+
+/// `[mcp_servers.NAME.oauth]`, Codex's keys.
+#[derive(Clone, Default)]
+pub struct PreRegistered {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Zeroizing<String>>,
+    pub callback_port: Option<u16>,
+    pub callback_url: Option<String>,
+}
+
+impl std::fmt::Debug for PreRegistered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreRegistered")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "****"),
+            )
+            .field("callback_port", &self.callback_port)
+            .field("callback_url", &self.callback_url)
+            .finish()
+    }
+}
+
+impl PreRegistered {
+    fn parse(table: &Map<String, Value>, base: &str) -> PluginResult<PreRegistered> {
+        let Some(value) = table.get("oauth") else {
+            return Ok(PreRegistered::default());
+        };
+        let base = format!("{base}.oauth");
+        let Value::Object(oauth) = value else {
+            return Err(PluginError::invalid_config(format!(
+                "{base} must be a table"
+            )));
+        };
+        let callback_port = match oauth.get("callback_port") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(
+                value
+                    .as_u64()
+                    .and_then(|port| u16::try_from(port).ok())
+                    .ok_or_else(|| {
+                        PluginError::invalid_config(format!(
+                            "{base}.callback_port must be a port number"
+                        ))
+                    })?,
+            ),
+        };
+        Ok(PreRegistered {
+            client_id: string(oauth, "client_id", &base)?.filter(|id| !id.trim().is_empty()),
+            client_secret: string(oauth, "client_secret", &base)?
+                .filter(|secret| !secret.is_empty())
+                .map(Zeroizing::new),
+            callback_port,
+            callback_url: string(oauth, "callback_url", &base)?,
+        })
+    }
 }
 
 impl ServerConfig {
@@ -37,6 +99,7 @@ impl ServerConfig {
             scopes: string_list(&table, "scopes", &base)?,
             oauth_resource: string(&table, "oauth_resource", &base)?
                 .filter(|resource| !resource.trim().is_empty()),
+            client: PreRegistered::parse(&table, &base)?,
         })
     }
 
@@ -72,9 +135,12 @@ pub struct LoginOptions {
     /// `--oauth-resource`.
     pub resource: Option<String>,
     pub registration: Registration,
-    /// The loopback port to listen on (0 or none: any free port).
+    /// The loopback port to listen on (`--callback-port`; none: any free port).
     pub callback_port: Option<u16>,
-    /// A redirect URI used verbatim (`mcp_oauth_callback_url`).
+    /// `mcp_oauth_callback_port`, below the server's own `callback_port`.
+    pub config_callback_port: Option<u16>,
+    /// The redirect URI (`mcp_oauth_callback_url`); a loopback one without
+    /// a port gets the listener's.
     pub callback_url: Option<String>,
     /// The URL of this client's metadata document (`mcp_oauth_client_metadata_url`).
     pub client_metadata_url: Option<String>,
@@ -97,6 +163,44 @@ impl std::fmt::Debug for LoginOptions {
 }
 
 impl LoginOptions {
+    /// These options with the server's `[oauth]` client filled in where the
+    /// flags name none, as Codex uses it: its `client_id` and
+    /// `client_secret` (no registration), its `callback_port` over
+    /// `mcp_oauth_callback_port`, and its `callback_url` (by default Codex's
+    /// `{mcp_oauth_callback_url or http://127.0.0.1/callback}/{callback ID}`,
+    /// the URI `codex mcp add` tells the user to register).
+    pub fn for_server(&self, server: &ServerConfig) -> PluginResult<LoginOptions> {
+        let mut options = self.clone();
+        let table = &server.client;
+        if table.callback_port == Some(0) {
+            return Err(PluginError::invalid_config(
+                "invalid MCP OAuth callback port `0`: port must be between 1 and 65535",
+            ));
+        }
+        options.callback_port = self
+            .callback_port
+            .or(table.callback_port)
+            .or(self.config_callback_port);
+        if self.client_id.is_none()
+            && let Some(client_id) = &table.client_id
+        {
+            options.client_id = Some(client_id.clone());
+            options.client_secret = table.client_secret.clone();
+            let base = self
+                .callback_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1/callback")
+                .trim_end_matches('/');
+            options.callback_url = Some(table.callback_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{base}/{}",
+                    codex_credential_names::mcp_callback_id(server.url())
+                )
+            }));
+        }
+        Ok(options)
+    }
+
     /// Reads the options JSON; unknown keys are ignored, wrong types are errors.
     pub fn parse(json: &str) -> PluginResult<LoginOptions> {
         let base = "login options";
@@ -118,18 +222,17 @@ impl LoginOptions {
                 )));
             }
         };
-        let callback_port = match table.get("callback_port") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(
-                value
-                    .as_u64()
-                    .and_then(|port| u16::try_from(port).ok())
-                    .ok_or_else(|| {
-                        PluginError::invalid_config(
-                            "the callback port must be a number between 0 and 65535",
-                        )
-                    })?,
-            ),
+        let port = |key: &str| match table.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_u64()
+                .and_then(|port| u16::try_from(port).ok())
+                .map(Some)
+                .ok_or_else(|| {
+                    PluginError::invalid_config(
+                        "the callback port must be a number between 0 and 65535",
+                    )
+                }),
         };
         Ok(LoginOptions {
             scopes: string_list(&table, "scopes", base)?,
@@ -143,7 +246,8 @@ impl LoginOptions {
                 .map(Zeroizing::new),
             resource: string(&table, "resource", base)?.filter(|r| !r.trim().is_empty()),
             registration,
-            callback_port: callback_port.filter(|port| *port != 0),
+            callback_port: port("callback_port")?.filter(|port| *port != 0),
+            config_callback_port: port("config_callback_port")?.filter(|port| *port != 0),
             callback_url: string(&table, "callback_url", base)?,
             client_metadata_url: string(&table, "client_metadata_url", base)?,
         })
@@ -208,6 +312,52 @@ mod tests {
         assert_eq!(
             error.message.as_str(),
             "mcp_servers.docs: `scopes` must be a list of strings"
+        );
+    }
+
+    #[test]
+    fn the_oauth_table_names_the_client_unless_a_flag_does() {
+        let server = ServerConfig::parse(
+            "corp",
+            r#"{"url":"http://127.0.0.1:1/mcp","oauth":{"client_id":"cid","client_secret":"s3cret","callback_port":5555}}"#,
+        )
+        .unwrap();
+        assert!(!format!("{:?}", server.client).contains("s3cret"));
+        let config = LoginOptions::parse(r#"{"config_callback_port":7000}"#).unwrap();
+        let merged = config.for_server(&server).unwrap();
+        assert_eq!(merged.client_id.as_deref(), Some("cid"));
+        assert_eq!(
+            merged.client_secret.as_deref().map(String::as_str),
+            Some("s3cret")
+        );
+        // The server's port over `mcp_oauth_callback_port`; Codex's path.
+        assert_eq!(merged.callback_port, Some(5555));
+        assert_eq!(
+            merged.callback_url.as_deref(),
+            Some("http://127.0.0.1/callback/4ncvuG_qJEiw")
+        );
+        let flagged = LoginOptions::parse(r#"{"client_id":"other","callback_port":6000}"#)
+            .unwrap()
+            .for_server(&server)
+            .unwrap();
+        assert_eq!(flagged.client_id.as_deref(), Some("other"));
+        assert!(flagged.client_secret.is_none());
+        assert_eq!(flagged.callback_port, Some(6000));
+        assert_eq!(flagged.callback_url, None);
+        let plain = ServerConfig::parse("p", r#"{"url":"http://127.0.0.1:1/mcp"}"#).unwrap();
+        let unchanged = config.for_server(&plain).unwrap();
+        assert_eq!(unchanged.client_id, None);
+        assert_eq!(unchanged.callback_port, Some(7000));
+        let zero = ServerConfig::parse(
+            "z",
+            r#"{"url":"http://127.0.0.1:1/mcp","oauth":{"client_id":"c","callback_port":0}}"#,
+        )
+        .unwrap();
+        let error = config.for_server(&zero).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("invalid MCP OAuth callback port `0`")
         );
     }
 

@@ -50,6 +50,7 @@ pub async fn login(
     trigger: Trigger<'_>,
     previous: Option<&StoredTokens>,
 ) -> PluginResult<StoredTokens> {
+    let options = &options.for_server(server)?;
     let net = Net::new(server, REQUEST_TIMEOUT)?;
     let challenge = match trigger {
         Trigger::Challenged(challenge) => Some(challenge.clone()),
@@ -82,9 +83,11 @@ struct Scopes {
     discovered: bool,
 }
 
-/// The scopes to ask for, the first that applies: `--scopes`; the scopes
-/// a challenge names (with what the earlier login had, for a step-up); the
-/// server's `scopes`; the protected resource's `scopes_supported`; none.
+/// The scopes to ask for, the first that applies: `--scopes`; for a
+/// step-up, what the earlier login had and what the challenge names; the
+/// server's `scopes`; else, as Codex does, the protected resource's
+/// `scopes_supported`, after the scopes the challenge names (the scopes of
+/// this request first); none.
 fn choose_scopes(
     options: &LoginOptions,
     server: &ServerConfig,
@@ -99,40 +102,39 @@ fn choose_scopes(
     if let Some(scopes) = &options.scopes {
         return given(scopes.clone());
     }
-    if let Some(challenge) = challenge.filter(|challenge| !challenge.scopes().is_empty()) {
-        let mut scopes = match previous {
-            Some(previous) if challenge.insufficient_scope() => previous.granted_scopes(),
-            _ => Vec::new(),
-        };
-        for scope in challenge.scopes() {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
-        return given(scopes);
+    let challenged = challenge.map(BearerChallenge::scopes).unwrap_or_default();
+    if let (Some(previous), Some(challenge)) = (previous, challenge)
+        && challenge.insufficient_scope()
+        && !challenged.is_empty()
+    {
+        return given(merged(previous.granted_scopes(), challenged));
     }
     if let Some(scopes) = &server.scopes {
         return given(scopes.clone());
     }
+    let advertised = !discovered.resource_scopes.is_empty();
+    let scopes = merged(challenged, discovered.resource_scopes.clone());
     Scopes {
-        requested: Some(discovered.resource_scopes.clone()).filter(|scopes| !scopes.is_empty()),
-        discovered: true,
+        requested: Some(scopes).filter(|scopes| !scopes.is_empty()),
+        // A provider may refuse what is only advertised: then one more try
+        // without scopes (see `login`).
+        discovered: advertised,
     }
+}
+
+/// `first`, then what `more` adds to it, each scope once.
+fn merged(mut first: Vec<String>, more: Vec<String>) -> Vec<String> {
+    for scope in more {
+        if !first.contains(&scope) {
+            first.push(scope);
+        }
+    }
+    first
 }
 
 /// The challenge of the server to an unauthenticated `initialize`, when it
 /// refuses one. A session it opens instead is closed again.
 async fn probe_challenge(net: &Net, url: &Url) -> Option<BearerChallenge> {
-    let initialize = serde_json::json!({
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "codex", "version": env!("CARGO_PKG_VERSION")}
-        }
-    });
     let headers = vec![
         (
             ACCEPT,
@@ -141,7 +143,12 @@ async fn probe_challenge(net: &Net, url: &Url) -> Option<BearerChallenge> {
         (CONTENT_TYPE, HeaderValue::from_static("application/json")),
     ];
     let response = net
-        .send(Method::POST, url, headers, Some(initialize.to_string()))
+        .send(
+            Method::POST,
+            url,
+            headers,
+            Some(codex_http_common::auth_probe::initialize_request()),
+        )
         .await
         .ok()?;
     if let Some(refused) = codex_http_common::Challenge::of(&response) {
@@ -450,13 +457,8 @@ mod tests {
         let found = discovered(&["s1", "s2"]);
         let cases = [
             (&flagged, &configured, Some(&asked), None, ("x", false)),
-            (
-                &options,
-                &configured,
-                Some(&asked),
-                None,
-                ("mcp:basic", false),
-            ),
+            // Configured scopes win over a first challenge, as in Codex.
+            (&options, &configured, Some(&asked), None, ("c1 c2", false)),
             (
                 &options,
                 &plain,
@@ -464,15 +466,32 @@ mod tests {
                 Some(&old),
                 ("mcp:basic mcp:write", false),
             ),
+            (
+                &options,
+                &configured,
+                Some(&step_up),
+                Some(&old),
+                ("mcp:basic mcp:write", false),
+            ),
             (&options, &configured, None, None, ("c1 c2", false)),
             (&options, &plain, None, None, ("s1 s2", true)),
+            // The challenge's scope first, then what is advertised.
+            (
+                &options,
+                &plain,
+                Some(&asked),
+                None,
+                ("mcp:basic s1 s2", true),
+            ),
         ];
         for (options, server, challenge, previous, (expected, discovered)) in cases {
             let scopes = choose_scopes(options, server, challenge, previous, &found);
             assert_eq!(chosen(scopes), (Some(expected.to_owned()), discovered));
         }
+        let only_challenge = choose_scopes(&options, &plain, Some(&asked), None, &discovered(&[]));
+        assert_eq!(chosen(only_challenge), (Some("mcp:basic".into()), false));
         let none = choose_scopes(&options, &plain, None, None, &discovered(&[]));
-        assert_eq!(chosen(none), (None, true));
+        assert_eq!(chosen(none), (None, false));
         let empty_flag = LoginOptions {
             scopes: Some(Vec::new()),
             ..LoginOptions::default()

@@ -49,7 +49,10 @@ fn http_server(app: &App, name: &str) -> Result<McpServerConfig> {
 pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
     let server = http_server(app, &args.name)?;
     let client_secret = if args.client_secret_stdin {
-        Some(read_client_secret()?)
+        Some(read_client_secret(
+            "--client-secret-stdin",
+            "codex mcp login NAME --client-id ID --client-secret-stdin",
+        )?)
     } else {
         None
     };
@@ -76,8 +79,9 @@ pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The client secret, one line from stdin (a terminal gets a prompt).
-fn read_client_secret() -> Result<Zeroizing<String>> {
+/// The client secret, one line from stdin (a terminal gets a prompt), for
+/// `flag`; `example` shows how to pipe it in.
+pub(crate) fn read_client_secret(flag: &str, example: &str) -> Result<Zeroizing<String>> {
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("Client secret: ");
@@ -89,7 +93,7 @@ fn read_client_secret() -> Result<Zeroizing<String>> {
     let trimmed = Zeroizing::new(secret.trim_end_matches(['\r', '\n']).to_owned());
     if trimmed.is_empty() {
         bail!(
-            "--client-secret-stdin: stdin was empty; pipe the secret in, e.g. `printf %s \"$SECRET\" | codex mcp login NAME --client-id ID --client-secret-stdin`"
+            "{flag}: stdin was empty; pipe the secret in, e.g. `printf %s \"$SECRET\" | {example}`"
         );
     }
     Ok(trimmed)
@@ -146,9 +150,10 @@ fn person_or_browser() -> bool {
 
 /// After `codex mcp add NAME --url ...`: when the server asks for OAuth and
 /// no token is configured, logs in (feature `mcp_oauth_auto_login`, with a
-/// terminal or `$BROWSER`), else says which command does it. The server
-/// stays added whatever happens here.
-pub fn login_after_add(app: &App, name: &str) -> Result<()> {
+/// terminal or `$BROWSER`; `registration` is `--oauth-client-registration`),
+/// else says which command does it, also when the server could not be asked
+/// (Codex's words). The server stays added whatever happens here.
+pub fn login_after_add(app: &App, name: &str, registration: Option<String>) -> Result<()> {
     let servers = app.servers()?;
     let Some(server) = servers.get(name) else {
         return Ok(());
@@ -158,10 +163,19 @@ pub fn login_after_add(app: &App, name: &str) -> Result<()> {
     }
     let host = app.host_context()?;
     let plugins = app.plugins()?;
-    let probed =
-        codex_mcp_client::auth::probe_all(&[(name.to_owned(), server.clone())], plugins, &host);
-    if probed.get(name) != Some(&codex_config::AuthStatus::NotLoggedIn) {
-        return Ok(());
+    match codex_mcp_client::auth::probe_one(name, server, plugins, &host) {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
+        Err(error) => {
+            host.log(
+                codex_plugin_api::LogLevel::Debug,
+                &format!("auth probe of `{name}`: {error}"),
+            );
+            eprintln!(
+                "MCP server may or may not require login. Run `codex mcp login {name}` to login."
+            );
+            return Ok(());
+        }
     }
     let auto = host.feature_enabled(&MCP_OAUTH_AUTO_LOGIN);
     if !auto || !person_or_browser() {
@@ -169,7 +183,11 @@ pub fn login_after_add(app: &App, name: &str) -> Result<()> {
         return Ok(());
     }
     eprintln!("MCP server `{name}` asks for OAuth; logging in.");
-    let options = oauth::login_options(&app.config, &LoginFlags::default())?;
+    let flags = LoginFlags {
+        registration,
+        ..LoginFlags::default()
+    };
+    let options = oauth::login_options(&app.config, &flags)?;
     host.allow_login(options.clone());
     match runtime()?.block_on(oauth::login(name, server, plugins, &host, options)) {
         Ok(answer) => eprintln!("{}", oauth::message(&answer)),
@@ -181,9 +199,10 @@ pub fn login_after_add(app: &App, name: &str) -> Result<()> {
 }
 
 /// For `mcp tools/call`: lets transports log in by themselves when the user
-/// asked for it (`--login`) or a person is at a terminal.
+/// asked for it (`--login`) or can complete a login now (a terminal or
+/// `$BROWSER`, the same rule as the login `mcp add` starts).
 pub fn allow_login_while_connecting(app: &App, host: &Arc<HostContext>, asked: bool) -> Result<()> {
-    if asked || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    if asked || person_or_browser() {
         host.allow_login(oauth::login_options(&app.config, &LoginFlags::default())?);
     }
     Ok(())

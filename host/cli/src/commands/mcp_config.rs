@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use codex_config::mcp::McpOAuthClient;
 use codex_config::{AuthStatus, McpServerConfig, NewMcpServer};
 
 use crate::cli::AddArgs;
@@ -113,10 +114,23 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
             let (name, value) = codex_config::parse_header(raw)?;
             http_headers.insert(name, value);
         }
+        let oauth = match args.oauth_client_id {
+            Some(client_id) => Some(preregistered_client(
+                app,
+                &args.name,
+                &url,
+                client_id,
+                args.oauth_client_secret,
+                args.oauth_client_secret_stdin,
+            )?),
+            None => None,
+        };
         NewMcpServer::StreamableHttp {
             url,
             bearer_token_env_var: args.bearer_token_env_var,
             http_headers,
+            oauth_resource: args.oauth_resource,
+            oauth,
         }
     } else {
         let mut words = args.command.into_iter();
@@ -137,17 +151,59 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
             env,
         }
     };
+    let callback_url = match &server {
+        NewMcpServer::StreamableHttp {
+            oauth: Some(oauth), ..
+        } => oauth.callback_url.clone(),
+        _ => None,
+    };
     codex_config::add_mcp_server(&app.codex_home, &args.name, server)?;
-    write_stdout(&format!(
-        "{}\n",
-        codex_config::present::added_message(&args.name)
-    ))?;
+    let mut message = format!("{}\n", codex_config::present::added_message(&args.name));
+    if let Some(url) = callback_url {
+        // The redirect URI to register with the authorization server.
+        message.push_str(&format!("OAuth callback URL: {url}\n"));
+    }
+    write_stdout(&message)?;
     if is_http && !args.no_login {
         // The login reads the server from the config, which now has it.
         let reloaded = App::load(app.options.clone())?;
-        super::mcp_auth::login_after_add(&reloaded, &args.name)?;
+        super::mcp_auth::login_after_add(&reloaded, &args.name, args.oauth_client_registration)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[mcp_servers.NAME.oauth]` for `--oauth-client-id`: the secret from the
+/// flag (with a warning: it is in the process list) or stdin, and Codex's
+/// redirect URI for the user to register.
+fn preregistered_client(
+    app: &App,
+    name: &str,
+    url: &str,
+    client_id: String,
+    secret: Option<String>,
+    secret_from_stdin: bool,
+) -> Result<McpOAuthClient> {
+    let client_secret = if secret_from_stdin {
+        let example = format!(
+            "codex mcp add {name} --url URL --oauth-client-id ID --oauth-client-secret-stdin"
+        );
+        let secret = super::mcp_auth::read_client_secret("--oauth-client-secret-stdin", &example)?;
+        Some(secret.as_str().to_owned())
+    } else {
+        if secret.is_some() {
+            eprintln!(
+                "warning: a secret given as --oauth-client-secret shows in the process list; next time pipe it to --oauth-client-secret-stdin"
+            );
+        }
+        secret
+    };
+    let settings = codex_config::mcp_oauth::mcp_oauth_settings(&app.config)?;
+    Ok(McpOAuthClient {
+        client_id: Some(client_id),
+        client_secret,
+        callback_port: None,
+        callback_url: Some(codex_config::mcp_oauth::client_callback_url(&settings, url)),
+    })
 }
 
 pub fn remove(app: &App, name: &str) -> Result<ExitCode> {

@@ -1,7 +1,9 @@
 //! The official MCP conformance suite's client scenarios, driving the real
 //! `codex` binary through tests/conformance/run.sh (auth scenarios run the
-//! user's flow: `mcp add` logging in through a scripted `$BROWSER`, `mcp
-//! tools`, `mcp call --login`; see tests/conformance/client.sh).
+//! user's flow with a scripted `$BROWSER` and no terminal: `mcp add`
+//! logging in by itself, with `--oauth-client-id` where the scenario
+//! pre-registers a client, then `mcp tools` and `mcp call`, never
+//! `--login`; see tests/conformance/client.sh).
 
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
@@ -44,6 +46,16 @@ fn streamable_http_client_scenarios_pass() {
         "sse-retry",
         "elicitation-sep1034-client-defaults",
     ]);
+}
+
+/// `mcp add` finds OAuth where only the challenge to the POST of
+/// `initialize` names the metadata (GET is 404; client.sh fails the
+/// scenario when `mcp add` did not log in), and logs in with the client
+/// the scenario pre-registered, given as `--oauth-client-id` and
+/// `--oauth-client-secret-stdin`.
+#[test]
+fn mcp_add_detects_oauth_from_the_post_challenge_and_uses_a_preregistered_client() {
+    run_scenarios(&["auth/metadata-var3", "auth/pre-registration"]);
 }
 
 /// Every scenario of `--suite auth` at 2025-11-25 (metadata discovery,

@@ -182,7 +182,7 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     fails_without_changes(
         &home,
         &["mcp", "add", "e", "--env", "NOEQUALS", "--", "x"],
-        1,
+        2,
         "environment entries must be in KEY=VALUE form",
     );
     fails_without_changes(

@@ -198,6 +198,12 @@ struct Stack {
 impl Stack {
     /// Starts both, with access tokens living `access_ttl` seconds.
     fn start(access_ttl: u64) -> Stack {
+        Stack::start_with(access_ttl, 0, &[])
+    }
+
+    /// Starts both: the resource server on `resource_port` (0: any free
+    /// port), the provider with `provider_env` (see tests/oauth/provider.mjs).
+    fn start_with(access_ttl: u64, resource_port: u16, provider_env: &[(&str, &str)]) -> Stack {
         let node = node();
         let python = python();
         let logs = tempfile::tempdir().expect("log dir");
@@ -207,6 +213,7 @@ impl Stack {
                 .arg(oauth_dir().join("provider.mjs"))
                 .args(["0", "--exit-with-stdin"])
                 .env("OAUTH_ACCESS_TTL", access_ttl.to_string())
+                .envs(provider_env.iter().copied())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(log("provider.log")),
@@ -231,7 +238,11 @@ impl Stack {
         let mut resource = Guard::spawn(
             Command::new(&python)
                 .arg(oauth_dir().join("resource_server.py"))
-                .args([issuer.as_str(), "0", "--exit-with-stdin"])
+                .args([
+                    issuer.as_str(),
+                    &resource_port.to_string(),
+                    "--exit-with-stdin",
+                ])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(log("resource_server.log")),
@@ -599,6 +610,91 @@ fn mcp_add_logs_in_through_the_browser_by_itself() {
     );
     assert!(session.stored().is_some(), "mcp add stored no login");
     session.whoami();
+    session.assert_no_token_shown();
+}
+
+/// A client registered with the provider beforehand, at an identity
+/// provider without dynamic registration: `mcp add --oauth-client-id
+/// --oauth-client-secret-stdin` prints the redirect URI to register (as
+/// Codex does), and the login uses that client and that URI (its port the
+/// listener's), never registering one.
+#[test]
+fn a_preregistered_client_logs_in_where_there_is_no_dynamic_registration() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = free.local_addr().expect("port").port();
+    drop(free);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    // First the user adds the server (not running yet) with the client the
+    // identity provider's administrator gave them.
+    let home = Home::new();
+    let mut add = assert_cmd::Command::new(codex_bin());
+    add.env("CODEX_HOME", home.path())
+        .env(
+            "CODEX_SYSTEM_CONFIG",
+            home.path().join("no-system-config.toml"),
+        )
+        .env(
+            "CODEX_MANAGED_CONFIG",
+            home.path().join("no-managed-config.toml"),
+        )
+        .args([
+            "mcp",
+            "add",
+            NAME,
+            "--url",
+            &url,
+            "--oauth-client-id",
+            "codex-preregistered",
+            "--oauth-client-secret-stdin",
+            "--no-login",
+        ])
+        .write_stdin("pre-registered-secret\n");
+    let output = add.output().expect("run codex mcp add");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let redirect_uri = stdout(&output)
+        .lines()
+        .find_map(|line| line.strip_prefix("OAuth callback URL: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no callback URL in:\n{}", stdout(&output)));
+    assert!(
+        redirect_uri.starts_with("http://127.0.0.1/callback/"),
+        "{redirect_uri}"
+    );
+    // The administrator registers that URI for the client.
+    let client = serde_json::json!({
+        "client_id": "codex-preregistered",
+        "client_secret": "pre-registered-secret",
+        "redirect_uri": redirect_uri,
+    })
+    .to_string();
+    let stack = Stack::start_with(
+        3600,
+        port,
+        &[
+            ("OAUTH_PRE_REGISTERED", client.as_str()),
+            ("OAUTH_NO_REGISTRATION", "1"),
+        ],
+    );
+    assert_eq!(stack.url, url);
+    let mut session = Session::new(&stack);
+    session.home = home;
+    let stored = session.login_with_browser();
+    assert_eq!(stored.client_id, "codex-preregistered");
+    let provider_log = stack.logs();
+    assert!(
+        !provider_log.contains("registration_create"),
+        "{provider_log}"
+    );
+    session.whoami();
+    let text = stdout(&session.call("whoami", "{}"));
+    assert!(text.contains("client=codex-preregistered"), "{text}");
+    assert!(
+        session
+            .outputs
+            .iter()
+            .all(|output| !output.contains("pre-registered-secret")),
+        "the client secret was shown"
+    );
     session.assert_no_token_shown();
 }
 

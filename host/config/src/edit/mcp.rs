@@ -10,7 +10,7 @@ use crate::edit::file::edit_config_file;
 use crate::error::ConfigError;
 use crate::key_path::KeyPath;
 use crate::layers::CONFIG_FILE_NAME;
-use crate::mcp::validate_server_name;
+use crate::mcp::{McpOAuthClient, validate_server_name};
 use crate::span::{SpanTarget, locate_in_text};
 
 /// The fields `codex mcp add` sets; everything else keeps its default.
@@ -25,7 +25,8 @@ pub enum NewMcpServer {
         /// Literal environment values (written to the file; never printed).
         env: BTreeMap<String, String>,
     },
-    /// `codex mcp add NAME --url URL [--bearer-token-env-var VAR] [--header K:V]...`
+    /// `codex mcp add NAME --url URL [--bearer-token-env-var VAR] [--header K:V]...
+    /// [--oauth-resource R] [--oauth-client-id ID [--oauth-client-secret ...]]`
     StreamableHttp {
         /// The endpoint.
         url: String,
@@ -33,6 +34,11 @@ pub enum NewMcpServer {
         bearer_token_env_var: Option<String>,
         /// Static headers (written to the file; never printed).
         http_headers: BTreeMap<String, String>,
+        /// The RFC 8707 resource of its OAuth tokens.
+        oauth_resource: Option<String>,
+        /// A pre-registered OAuth client (`[oauth]`; the secret is written
+        /// to the file, as Codex does, and never printed).
+        oauth: Option<McpOAuthClient>,
     },
 }
 
@@ -50,11 +56,15 @@ impl std::fmt::Debug for NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                oauth_resource,
+                oauth,
             } => f
                 .debug_struct("StreamableHttp")
                 .field("url", url)
                 .field("bearer_token_env_var", bearer_token_env_var)
                 .field("http_headers", &http_headers.keys().collect::<Vec<_>>())
+                .field("oauth_resource", oauth_resource)
+                .field("oauth", oauth)
                 .finish(),
         }
     }
@@ -88,6 +98,8 @@ impl NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                oauth,
+                ..
             } => {
                 if url.trim().is_empty() {
                     return Err(invalid("the URL is empty"));
@@ -103,14 +115,28 @@ impl NewMcpServer {
                 for (header, value) in http_headers {
                     check_header(header, value)?;
                 }
+                if let Some(oauth) = oauth {
+                    if oauth
+                        .client_id
+                        .as_ref()
+                        .is_none_or(|id| id.trim().is_empty())
+                    {
+                        return Err(invalid(
+                            "--oauth-client-id is empty; give the client ID registered with the authorization server",
+                        ));
+                    }
+                    if oauth.client_secret.as_ref().is_some_and(String::is_empty) {
+                        return Err(invalid("--oauth-client-secret must not be empty"));
+                    }
+                }
             }
         }
         Ok(())
     }
 
     /// The table Codex writes for this server: `command`, `args`, `[env]`
-    /// for stdio; `url`, `bearer_token_env_var`, `[http_headers]` for HTTP.
-    /// Empty lists and maps are left out.
+    /// for stdio; `url`, `bearer_token_env_var`, `[http_headers]`,
+    /// `oauth_resource`, `[oauth]` for HTTP. Empty lists and maps are left out.
     fn to_table(&self) -> Table {
         let mut table = Table::new();
         match self {
@@ -128,6 +154,8 @@ impl NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                oauth_resource,
+                oauth,
             } => {
                 table.insert("url", value(url.as_str()));
                 if let Some(var) = bearer_token_env_var {
@@ -135,6 +163,28 @@ impl NewMcpServer {
                 }
                 if !http_headers.is_empty() {
                     table.insert("http_headers", Item::Table(string_table(http_headers)));
+                }
+                if let Some(resource) = oauth_resource {
+                    table.insert("oauth_resource", value(resource.as_str()));
+                }
+                if let Some(oauth) = oauth {
+                    let mut client = Table::new();
+                    let port = oauth.callback_port.map(i64::from);
+                    for (key, text) in [
+                        ("client_id", &oauth.client_id),
+                        ("client_secret", &oauth.client_secret),
+                    ] {
+                        if let Some(text) = text {
+                            client.insert(key, value(text.as_str()));
+                        }
+                    }
+                    if let Some(port) = port {
+                        client.insert("callback_port", value(port));
+                    }
+                    if let Some(url) = &oauth.callback_url {
+                        client.insert("callback_url", value(url.as_str()));
+                    }
+                    table.insert("oauth", Item::Table(client));
                 }
             }
         }

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 pub use parse::SchemaError;
 pub use schema::{
     DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOOL_TIMEOUT, EnvVarSource, ExperimentalEnvironment,
-    McpEnvVar, McpServerConfig, McpToolConfig, ServerSandbox, ToolApprovalMode, TransportKind,
+    McpEnvVar, McpOAuthClient, McpServerConfig, McpToolConfig, ServerSandbox, ToolApprovalMode,
+    TransportKind,
 };
 
 use crate::error::ConfigError;
@@ -212,6 +213,46 @@ mod tests {
         assert!(http.enabled);
         assert_eq!(http.startup_timeout(), DEFAULT_STARTUP_TIMEOUT);
         assert_eq!(http.tool_timeout(), DEFAULT_TOOL_TIMEOUT);
+    }
+
+    #[test]
+    fn an_oauth_table_is_read_as_codex_reads_it() {
+        let s = server(
+            "url = 'http://h/mcp'\n[oauth]\nclient_id = 'cid'\nclient_secret = 's3cret'\ncallback_port = 5555\ncallback_url = 'http://127.0.0.1/cb'\nother = 1",
+        )
+        .unwrap();
+        let oauth = s.oauth.clone().unwrap();
+        assert_eq!(oauth.client_id.as_deref(), Some("cid"));
+        assert_eq!(oauth.client_secret.as_deref(), Some("s3cret"));
+        assert_eq!(oauth.callback_port, Some(5555));
+        assert_eq!(oauth.callback_url.as_deref(), Some("http://127.0.0.1/cb"));
+        assert!(!format!("{oauth:?}").contains("s3cret"));
+        // The table reaches the transport plugin.
+        assert_eq!(s.to_json()["oauth"]["client_id"], "cid");
+        for (text, expected) in [
+            (
+                "url = 'http://h'\n[oauth]\nclient_secret = 's'",
+                "mcp_servers.demo.oauth.client_secret: oauth.client_secret requires oauth.client_id",
+            ),
+            (
+                "command = 'x'\n[oauth]\nclient_id = 'c'",
+                "mcp_servers.demo.oauth: oauth is not supported for stdio",
+            ),
+            (
+                "url = 'http://h'\n[oauth]\nclient_id = 5",
+                "mcp_servers.demo.oauth.client_id: expected a string, found an integer",
+            ),
+            (
+                "url = 'http://h'\n[oauth]\ncallback_port = 70000",
+                "mcp_servers.demo.oauth.callback_port: invalid MCP OAuth callback port `70000`: port must be between 1 and 65535",
+            ),
+            (
+                "url = 'http://h'\noauth = 'x'",
+                "mcp_servers.demo.oauth: expected a table such as `{ client_id = \"...\" }`, found a string",
+            ),
+        ] {
+            assert_eq!(error(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use crate::key_path::KeyPath;
 use crate::mcp::schema::{
-    EnvVarSource, ExperimentalEnvironment, McpEnvVar, McpServerConfig, McpToolConfig,
-    ServerSandbox, ToolApprovalMode,
+    EnvVarSource, ExperimentalEnvironment, McpEnvVar, McpOAuthClient, McpServerConfig,
+    McpToolConfig, ServerSandbox, ToolApprovalMode,
 };
 use crate::span::SpanTarget;
 use crate::toml_value::describe;
@@ -51,13 +51,14 @@ const STDIO_ONLY: [&str; 7] = [
     "sandbox_network",
 ];
 /// Keys that only a streamable HTTP server may have, in Codex's order.
-const HTTP_ONLY: [&str; 6] = [
+const HTTP_ONLY: [&str; 7] = [
     "url",
     "bearer_token_env_var",
     "http_headers",
     "env_http_headers",
     "http_headers_helper",
     "oauth_resource",
+    "oauth",
 ];
 
 /// Codex's load-time text for an inline `bearer_token`.
@@ -123,6 +124,7 @@ impl McpServerConfig {
             disabled_tools: fields.strings("disabled_tools")?,
             scopes: fields.strings("scopes")?,
             oauth_resource: fields.string("oauth_resource")?,
+            oauth: fields.oauth()?,
             experimental_environment: fields.environment()?,
             name: fields.string("name")?,
             transport: fields.transport()?,
@@ -437,6 +439,52 @@ impl Fields<'_> {
             out.insert(tool.clone(), McpToolConfig { approval_mode });
         }
         Ok(out)
+    }
+
+    /// `[oauth]`: Codex's keys, typed; a secret needs its client ID.
+    fn oauth(&self) -> Result<Option<McpOAuthClient>, SchemaError> {
+        let table = match self.table.get("oauth") {
+            None => return Ok(None),
+            Some(toml::Value::Table(table)) => table,
+            Some(other) => {
+                return Err(self.expected(
+                    "oauth",
+                    "a table such as `{ client_id = \"...\" }`",
+                    other,
+                ));
+            }
+        };
+        let inner = Fields {
+            table,
+            path: self.path.key("oauth"),
+        };
+        let callback_port = match table.get("callback_port") {
+            None => None,
+            Some(toml::Value::Integer(port)) => Some(u16::try_from(*port).map_err(|_| {
+                inner.error(
+                    inner.path.key("callback_port"),
+                    SpanTarget::Value,
+                    format!(
+                        "invalid MCP OAuth callback port `{port}`: port must be between 1 and 65535"
+                    ),
+                )
+            })?),
+            Some(other) => return Err(inner.expected("callback_port", "a port number", other)),
+        };
+        let client = McpOAuthClient {
+            client_id: inner.string("client_id")?,
+            client_secret: inner.string("client_secret")?,
+            callback_port,
+            callback_url: inner.string("callback_url")?,
+        };
+        if client.client_secret.is_some() && client.client_id.is_none() {
+            return Err(inner.error(
+                inner.path.key("client_secret"),
+                SpanTarget::Key,
+                "oauth.client_secret requires oauth.client_id".into(),
+            ));
+        }
+        Ok(Some(client))
     }
 
     fn environment(&self) -> Result<Option<ExperimentalEnvironment>, SchemaError> {

@@ -117,6 +117,32 @@ pub struct ServerSandbox {
     pub from_default: bool,
 }
 
+/// `[mcp_servers.NAME.oauth]`: a client registered with the server's
+/// authorization server beforehand (Codex's keys). Unknown keys are ignored.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct McpOAuthClient {
+    /// The client ID; without it the table names no client.
+    pub client_id: Option<String>,
+    /// Its secret, for a confidential client (a secret; never printed).
+    pub client_secret: Option<String>,
+    /// The loopback port of the redirect (over `mcp_oauth_callback_port`).
+    pub callback_port: Option<u16>,
+    /// The redirect URI registered for the client; a loopback one without a
+    /// port gets the listener's port.
+    pub callback_url: Option<String>,
+}
+
+impl fmt::Debug for McpOAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpOAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| MASK))
+            .field("callback_port", &self.callback_port)
+            .field("callback_url", &self.callback_url)
+            .finish()
+    }
+}
+
 /// One `[mcp_servers.NAME]` table, checked against Codex's schema.
 ///
 /// Built by [`crate::mcp::load_mcp_servers`] or
@@ -172,6 +198,8 @@ pub struct McpServerConfig {
     pub scopes: Option<Vec<String>>,
     /// RFC 8707 `resource` for OAuth.
     pub oauth_resource: Option<String>,
+    /// `[oauth]`: a pre-registered OAuth client.
+    pub oauth: Option<McpOAuthClient>,
     /// Where the server runs.
     pub experimental_environment: Option<ExperimentalEnvironment>,
     /// Legacy display name; accepted and ignored.

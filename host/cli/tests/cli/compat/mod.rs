@@ -9,6 +9,7 @@
 mod auth;
 mod basics;
 mod config;
+mod oauth;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
