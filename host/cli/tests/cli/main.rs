@@ -17,6 +17,7 @@ mod features;
 mod hardening;
 mod headers_helper;
 mod http_transport;
+mod install;
 mod login;
 mod mcp_config;
 mod mcp_session;
