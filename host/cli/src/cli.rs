@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
         codex mcp call demo echo --args '{\"message\":\"hi\"}'\n  \
         codex plugin list\n  \
         codex features list\n  \
-        codex config show --origin"
+        codex config show --origin\n  \
+        source <(codex completion bash)"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -90,9 +91,31 @@ pub enum Command {
     Login(LoginArgs),
     /// Remove the stored login.
     Logout,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        source <(codex completion bash)                # this shell; add it to ~/.bashrc to keep it\n  \
+        codex completion zsh > ~/.zfunc/_codex         # a directory on $fpath\n  \
+        codex completion fish > ~/.config/fish/completions/codex.fish")]
+    Completion(CompletionArgs),
+    /// Write the man pages (codex.1, codex-mcp.1, ...) into a directory.
+    #[command(hide = true)]
+    ManPages(ManPagesArgs),
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManPagesArgs {
+    /// The directory to write into (created if missing), e.g. PREFIX/share/man/man1.
+    pub dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! One function per command.
 
+mod completion;
 mod config;
 mod features;
 mod login;
@@ -19,9 +20,12 @@ use codex_host::App;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    // Diagnostics work even when the config does not load.
-    if let Command::Debug(command) = &cli.command {
-        return debug(command);
+    // Diagnostics and generated files work even when the config does not load.
+    match &cli.command {
+        Command::Debug(command) => return debug(command),
+        Command::Completion(args) => return completion::completion(args.shell),
+        Command::ManPages(args) => return completion::man_pages(&args.dir),
+        _ => {}
     }
     let creates_profile = matches!(
         cli.command,
@@ -56,6 +60,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Login(args) => login::login(&app, args),
         Command::Logout => login::logout(&app),
         Command::Debug(command) => debug(&command),
+        Command::Completion(args) => completion::completion(args.shell),
+        Command::ManPages(args) => completion::man_pages(&args.dir),
     }
 }
 
