@@ -91,6 +91,15 @@ pub enum Command {
     Login(LoginArgs),
     /// Remove the stored login.
     Logout,
+    /// Check the setup: config layers, plugins, credential stores, MCP servers, the sandbox.
+    #[command(
+        after_help = "Exits 1 when a check fails; each problem is listed at the end with its fix.
+
+Examples:
+  codex doctor
+  codex doctor --json | jq '.checks[] | select(.status != \"ok\")'"
+    )]
+    Doctor(JsonFlag),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  \
         source <(codex completion bash)                # this shell; add it to ~/.bashrc to keep it\n  \

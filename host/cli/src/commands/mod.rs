@@ -2,6 +2,7 @@
 
 mod completion;
 mod config;
+mod doctor;
 mod features;
 mod login;
 mod mcp_auth;
@@ -25,6 +26,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Debug(command) => return debug(command),
         Command::Completion(args) => return completion::completion(args.shell),
         Command::ManPages(args) => return completion::man_pages(&args.dir),
+        // It reports a config that does not load instead of failing on it.
+        Command::Doctor(args) => return doctor::doctor(cli.global.run_options(), args.json),
         _ => {}
     }
     let creates_profile = matches!(
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Debug(command) => debug(&command),
         Command::Completion(args) => completion::completion(args.shell),
         Command::ManPages(args) => completion::man_pages(&args.dir),
+        Command::Doctor(args) => doctor::doctor(cli.global.run_options(), args.json),
     }
 }
 

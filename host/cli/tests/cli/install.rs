@@ -355,6 +355,7 @@ fn bash_completion_loads_and_completes_subcommands() {
     ] {
         assert!(mcp.iter().any(|word| word == sub), "{sub} in {mcp:?}");
     }
+    assert_eq!(bash_complete(&["codex", "doc"]), ["doctor"]);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod config_layers;
 mod conformance;
 mod credential_stores;
 mod credentials;
+mod doctor;
 mod fault_matrix;
 mod features;
 mod hardening;
