@@ -168,6 +168,16 @@ pub enum McpCommand {
         codex mcp call demo add --args '{\"a\":2,\"b\":3}' --json\n  \
         codex mcp call --url http://127.0.0.1:3001/mcp get-sum --args '{\"a\":2,\"b\":3}'")]
     Call(CallArgs),
+    /// Turn a configured server back on (removes `enabled = false` from its table in
+    /// $CODEX_HOME/config.toml).
+    #[command(after_help = "Example:\n  codex mcp enable docs")]
+    Enable(NameArg),
+    /// Turn a configured server off (`enabled = false` in $CODEX_HOME/config.toml); its
+    /// settings stay.
+    #[command(
+        after_help = "Example:\n  codex mcp disable docs\n  codex mcp list    # shows it disabled"
+    )]
+    Disable(NameArg),
 }
 
 #[derive(Debug, Args)]

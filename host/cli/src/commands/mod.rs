@@ -7,6 +7,7 @@ mod features;
 mod login;
 mod mcp_auth;
 mod mcp_config;
+mod mcp_enable;
 mod mcp_tools;
 mod plugin;
 
@@ -48,6 +49,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),
         Command::Mcp(McpCommand::Call(args)) => mcp_tools::call(&app, args),
+        Command::Mcp(McpCommand::Enable(args)) => mcp_enable::set_enabled(&app, &args.name, true),
+        Command::Mcp(McpCommand::Disable(args)) => mcp_enable::set_enabled(&app, &args.name, false),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
         Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),

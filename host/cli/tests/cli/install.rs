@@ -387,3 +387,114 @@ fn completion_scripts_for_every_shell_name_the_subcommands() {
         stderr(&output)
     );
 }
+
+/// `enabled` of server `name` as the pinned Codex CLI reads the home.
+fn codex_sees_enabled(home: &Home, name: &str) -> bool {
+    let output = home
+        .real_codex()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let server = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == name)
+        .unwrap_or_else(|| panic!("Codex lists no `{name}`: {list:#}"));
+    server["enabled"].as_bool().unwrap()
+}
+
+#[test]
+fn mcp_disable_and_enable_edit_only_the_enabled_key_and_codex_reads_it() {
+    let home = Home::new();
+    let original = "# my servers\n[mcp_servers.docs]\ncommand = \"docs-server\" # the binary\nargs = [\"--port\", \"1\"]\n\n# keep me\n[mcp_servers.other]\ncommand = \"other\"\n";
+    home.write_config(original);
+
+    let disable = home
+        .codex()
+        .args(["mcp", "disable", "docs"])
+        .output()
+        .unwrap();
+    assert!(disable.status.success(), "{}", stderr(&disable));
+    assert!(stdout(&disable).starts_with("Disabled MCP server `docs` in "));
+    assert_eq!(
+        home.read_config(),
+        original.replace(
+            "args = [\"--port\", \"1\"]\n",
+            "args = [\"--port\", \"1\"]\nenabled = false\n"
+        )
+    );
+    assert!(!codex_sees_enabled(&home, "docs"));
+    assert!(codex_sees_enabled(&home, "other"));
+    let again = home
+        .codex()
+        .args(["mcp", "disable", "docs"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&again).contains("nothing changed"),
+        "{}",
+        stdout(&again)
+    );
+
+    let enable = home
+        .codex()
+        .args(["mcp", "enable", "docs"])
+        .output()
+        .unwrap();
+    assert!(enable.status.success(), "{}", stderr(&enable));
+    assert_eq!(
+        home.read_config(),
+        original,
+        "enable removes the key it wrote"
+    );
+    assert!(codex_sees_enabled(&home, "docs"));
+
+    let missing = home
+        .codex()
+        .args(["mcp", "enable", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("No MCP server named 'nope' found"));
+    assert_eq!(home.read_config(), original, "nothing written");
+}
+
+#[test]
+fn mcp_enable_over_a_system_layer_that_disables_writes_true_and_a_managed_pin_is_named() {
+    let home = Home::new();
+    let system = home.path().join("system.toml");
+    fs::write(
+        &system,
+        "[mcp_servers.docs]\ncommand = \"docs\"\nenabled = false\n",
+    )
+    .unwrap();
+    let enable = home
+        .codex()
+        .env("CODEX_SYSTEM_CONFIG", &system)
+        .args(["mcp", "enable", "docs"])
+        .output()
+        .unwrap();
+    assert!(enable.status.success(), "{}", stderr(&enable));
+    assert_eq!(home.read_config(), "[mcp_servers.docs]\nenabled = true\n");
+
+    let managed = home.path().join("managed.toml");
+    fs::write(&managed, "[mcp_servers.docs]\nenabled = true\n").unwrap();
+    let disable = home
+        .codex()
+        .env("CODEX_SYSTEM_CONFIG", &system)
+        .env("CODEX_MANAGED_CONFIG", &managed)
+        .args(["mcp", "disable", "docs"])
+        .output()
+        .unwrap();
+    assert!(disable.status.success(), "{}", stderr(&disable));
+    assert!(home.read_config().contains("enabled = false"));
+    let warning = stderr(&disable);
+    assert!(warning.contains("`docs` stays enabled"), "{warning}");
+    assert!(
+        warning.contains(&format!("{}:2:", managed.display())),
+        "{warning}"
+    );
+}
