@@ -54,6 +54,54 @@ pub struct GlobalArgs {
     /// Print debug detail (plugin logs, layout reports) on standard error.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+
+    /// When to colour output: `auto` colours a terminal unless NO_COLOR is set (CLICOLOR_FORCE
+    /// colours a pipe too); `always` and `never` win over both.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+}
+
+/// The values of `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// The choice for the output streams.
+    pub fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
+
+    /// `--color WHEN` or `--color=WHEN` among `args` before a `--`, read
+    /// before parsing so that clap's own help and errors follow it.
+    pub fn from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let value = match arg.to_str() {
+                Some("--") => break,
+                Some("--color") => args.next(),
+                Some(other) => other.strip_prefix("--color=").map(Into::into),
+                None => None,
+            };
+            if let Some(parsed) = value
+                .as_ref()
+                .and_then(|value| value.to_str())
+                .and_then(|value| <ColorWhen as clap::ValueEnum>::from_str(value, false).ok())
+            {
+                when = parsed;
+            }
+        }
+        when
+    }
 }
 
 impl GlobalArgs {

@@ -58,6 +58,8 @@ impl Home {
                 self.path().join("no-managed-config.toml"),
             )
             .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
             .timeout(std::time::Duration::from_secs(120));
         command
     }

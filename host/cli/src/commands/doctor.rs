@@ -17,7 +17,7 @@ use codex_mcp_client::session::{ProgressDisplay, Session};
 use codex_plugin_host::{PluginEntry, PluginState};
 use serde_json::{Value, json};
 
-use crate::output::{print_json, write_stdout};
+use crate::output::{Paint, print_json, write_stdout};
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,11 +36,11 @@ impl Status {
         }
     }
 
-    fn mark(self) -> &'static str {
+    fn mark(self, paint: Paint) -> String {
         match self {
-            Status::Ok => "✓",
-            Status::Warning => "!",
-            Status::Fail => "✗",
+            Status::Ok => paint.green("✓"),
+            Status::Warning => paint.yellow("!"),
+            Status::Fail => paint.red("✗"),
         }
     }
 }
@@ -506,6 +506,7 @@ fn sandbox_check() -> Check {
 }
 
 fn report(checks: &[Check], json_output: bool) -> Result<ExitCode> {
+    let paint = Paint::stdout();
     let worst = checks
         .iter()
         .map(|check| check.status)
@@ -534,9 +535,13 @@ fn report(checks: &[Check], json_output: bool) -> Result<ExitCode> {
             if in_category.is_empty() {
                 continue;
             }
-            text.push_str(&format!("\n{}\n", title));
+            text.push_str(&format!("\n{}\n", paint.bold(title)));
             for check in in_category {
-                text.push_str(&format!("  {} {}\n", check.status.mark(), check.summary));
+                text.push_str(&format!(
+                    "  {} {}\n",
+                    check.status.mark(paint),
+                    check.summary
+                ));
                 for (key, value) in &check.details {
                     text.push_str(&format!("      {key}: {value}\n"));
                 }
@@ -547,11 +552,11 @@ fn report(checks: &[Check], json_output: bool) -> Result<ExitCode> {
             .filter(|check| check.status != Status::Ok)
             .collect();
         if !problems.is_empty() {
-            text.push_str(&format!("\n{}\n", "To fix"));
+            text.push_str(&format!("\n{}\n", paint.bold("To fix")));
             for check in problems {
                 text.push_str(&format!(
                     "  {} {}: {}\n",
-                    check.status.mark(),
+                    check.status.mark(paint),
                     check.id,
                     check.summary
                 ));

@@ -498,3 +498,67 @@ fn mcp_enable_over_a_system_layer_that_disables_writes_true_and_a_managed_pin_is
         "{warning}"
     );
 }
+
+/// Whether `text` has an ANSI colour sequence.
+fn coloured(text: &str) -> bool {
+    text.contains("\x1b[")
+}
+
+/// `codex ARGS` on `home` with `env` set (stdout and stderr are pipes).
+fn run_with(home: &Home, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut command = home.codex();
+    command.args(args).current_dir(home.path());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// The environment, the flags, and whether output is coloured.
+type ColourCase = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    bool,
+);
+
+#[test]
+fn colour_follows_color_then_no_color_then_clicolor_force_everywhere() {
+    let home = Home::new();
+    let cases: [ColourCase; 7] = [
+        (&[("NO_COLOR", "")], &[], false),
+        (&[], &[], false),
+        (&[("CLICOLOR_FORCE", "1")], &[], true),
+        (&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], &[], false),
+        (&[("CLICOLOR_FORCE", "1")], &["--color", "never"], false),
+        (&[("NO_COLOR", "1")], &["--color=always"], true),
+        (&[], &["--color", "always"], true),
+    ];
+    for (env, flags, expected) in cases {
+        let case = format!("{env:?} {flags:?}");
+        // An error of ours, on standard error.
+        let error = run_with(&home, env, &[flags, &["mcp", "get", "nope"]].concat());
+        assert_eq!(error.status.code(), Some(1), "{case}");
+        assert_eq!(
+            coloured(&stderr(&error)),
+            expected,
+            "error, {case}: {}",
+            stderr(&error)
+        );
+        assert!(
+            stderr(&error).contains("No MCP server named 'nope'"),
+            "{case}"
+        );
+        // clap's help, on standard output (the flag read before parsing).
+        let help = run_with(&home, env, &[flags, &["--help"]].concat());
+        assert_eq!(coloured(&stdout(&help)), expected, "help, {case}");
+        // The doctor's report.
+        let doctor = run_with(&home, env, &[flags, &["doctor"]].concat());
+        assert_eq!(coloured(&stdout(&doctor)), expected, "doctor, {case}");
+        // JSON is never coloured.
+        let json = run_with(&home, env, &[flags, &["doctor", "--json"]].concat());
+        assert!(!coloured(&stdout(&json)), "json, {case}");
+    }
+    let bad = run_with(&home, &[], &["--color", "sometimes", "doctor"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("possible values"), "{}", stderr(&bad));
+}
