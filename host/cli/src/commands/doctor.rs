@@ -14,7 +14,8 @@ use codex_config::{AuthStatus, ConfigLayer, LayerKind, McpServerConfig};
 use codex_credentials::Purpose;
 use codex_host::{App, RunOptions};
 use codex_mcp_client::session::{ProgressDisplay, Session};
-use codex_plugin_host::{PluginEntry, PluginState};
+use codex_plugin_host::services::HostContext;
+use codex_plugin_host::{PluginEntry, PluginSet, PluginState};
 use serde_json::{Value, json};
 
 use crate::output::{Paint, print_json, write_stdout};
@@ -130,7 +131,7 @@ pub fn doctor(options: RunOptions, json_output: bool) -> Result<ExitCode> {
     report(&checks, json_output)
 }
 
-/// What `codex` is and where it finds its plugins.
+/// What `codex` is: its version, executable and plugin API.
 fn install_check() -> Check {
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
@@ -160,19 +161,22 @@ fn with_config(app: &App) -> Vec<Check> {
     };
     checks.extend(plugins.entries.iter().map(plugin_check));
     if !super::plugin::has_transport(plugins) {
-        let (problem, fix) = super::plugin::NO_TRANSPORT
-            .split_once("\nhelp: ")
-            .unwrap_or((super::plugin::NO_TRANSPORT, ""));
         checks.push(
-            Check::new("plugins.transport", "plugins", Status::Fail, problem.into()).fix(fix),
+            Check::new(
+                "plugins.transport",
+                "plugins",
+                Status::Fail,
+                super::plugin::NO_TRANSPORT.into(),
+            )
+            .fix(super::plugin::INSTALL_PLUGINS),
         );
     }
     match app.host_context() {
         Ok(host) => {
             for purpose in [Purpose::McpOAuth, Purpose::CliAuth] {
-                checks.push(store_check(app, &host, purpose));
+                checks.push(store_check(app, plugins, &host, purpose));
             }
-            checks.extend(server_checks(app, &host));
+            checks.extend(server_checks(app, plugins, &host));
         }
         Err(error) => checks.push(
             Check::new(
@@ -238,7 +242,7 @@ fn config_errors(options: &RunOptions, error: &anyhow::Error) -> Vec<Check> {
         Check::new(
             "config.skipped",
             "config",
-            Status::Fail,
+            Status::Warning,
             "plugins, credential stores and MCP servers were not checked: the configuration does not load".into(),
         )
         .fix("fix the configuration first"),
@@ -307,17 +311,9 @@ fn plugin_check(entry: &PluginEntry) -> Check {
 }
 
 /// Whether each store of `purpose` answers, and which one a chain uses.
-fn store_check(
-    app: &App,
-    host: &Arc<codex_plugin_host::services::HostContext>,
-    purpose: Purpose,
-) -> Check {
+fn store_check(app: &App, plugins: &PluginSet, host: &Arc<HostContext>, purpose: Purpose) -> Check {
     let key = purpose.config_key();
     let id = format!("credentials.{key}");
-    let plugins = match app.plugins() {
-        Ok(plugins) => plugins,
-        Err(error) => return Check::new(id, "credentials", Status::Fail, format!("{error:#}")),
-    };
     let store = match codex_credentials::open(&app.config, plugins, purpose, host) {
         Ok(store) => store,
         Err(error) => {
@@ -387,7 +383,7 @@ fn store_check(
 
 /// Each configured server: does it start and answer initialize, and how it
 /// authenticates. Every enabled server is connected at once.
-fn server_checks(app: &App, host: &Arc<codex_plugin_host::services::HostContext>) -> Vec<Check> {
+fn server_checks(app: &App, plugins: &PluginSet, host: &Arc<HostContext>) -> Vec<Check> {
     let servers = match app.servers() {
         Ok(servers) => servers,
         Err(error) => {
@@ -400,10 +396,6 @@ fn server_checks(app: &App, host: &Arc<codex_plugin_host::services::HostContext>
     if servers.is_empty() {
         return vec![Check::ok("mcp", "mcp", "no MCP servers configured".into())];
     }
-    let plugins = match app.plugins() {
-        Ok(plugins) => plugins,
-        Err(_) => return Vec::new(),
-    };
     let enabled: BTreeMap<String, McpServerConfig> = servers
         .iter()
         .filter(|(_, server)| server.enabled)

@@ -21,7 +21,7 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
         )?;
     }
     if !has_transport(set) {
-        eprintln!("warning: {NO_TRANSPORT}");
+        eprintln!("warning: {NO_TRANSPORT}\nhelp: {INSTALL_PLUGINS}");
     }
     if set.entries.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -54,11 +54,12 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What to do when no transport plugin is loaded (a `cargo install` of the
-/// binary alone, say): no MCP server can be reached.
-pub const NO_TRANSPORT: &str = "no transport plugin is loaded, so no MCP server can be reached\n\
-    help: install codex with its plugins: `./install.sh` in the source tree (PREFIX/bin/codex finds \
-    PREFIX/lib/codex/plugins), or copy the libcodex_*.so files into $CODEX_HOME/plugins";
+/// The problem when no transport plugin is loaded (a `cargo install` of the
+/// binary alone, say), and its fix.
+pub const NO_TRANSPORT: &str = "no transport plugin is loaded, so no MCP server can be reached";
+pub const INSTALL_PLUGINS: &str = "install codex with its plugins: `./install.sh` in the source tree \
+    (PREFIX/bin/codex finds PREFIX/lib/codex/plugins), or copy the libcodex_*.so files into \
+    $CODEX_HOME/plugins";
 
 /// Whether some loaded plugin provides a transport.
 pub fn has_transport(set: &codex_plugin_host::PluginSet) -> bool {
