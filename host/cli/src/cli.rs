@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand};
         codex mcp call demo echo --args '{\"message\":\"hi\"}'\n  \
         codex plugin list\n  \
         codex features list\n  \
-        codex config show --origin"
+        codex config show --origin\n  \
+        source <(codex completion bash)"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -56,6 +57,54 @@ pub struct GlobalArgs {
     /// Print debug detail (plugin logs, layout reports) on standard error.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+
+    /// When to colour output: `auto` colours a terminal unless NO_COLOR is set (CLICOLOR_FORCE
+    /// colours a pipe too); `always` and `never` win over both.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+}
+
+/// The values of `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// The choice for the output streams.
+    pub fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
+
+    /// `--color WHEN` or `--color=WHEN` among `args` before a `--`, read
+    /// before parsing so that clap's own help and errors follow it.
+    pub fn from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let value = match arg.to_str() {
+                Some("--") => break,
+                Some("--color") => args.next(),
+                Some(other) => other.strip_prefix("--color=").map(Into::into),
+                None => None,
+            };
+            if let Some(parsed) = value
+                .as_ref()
+                .and_then(|value| value.to_str())
+                .and_then(|value| <ColorWhen as clap::ValueEnum>::from_str(value, false).ok())
+            {
+                when = parsed;
+            }
+        }
+        when
+    }
 }
 
 impl GlobalArgs {
@@ -109,6 +158,24 @@ pub enum Command {
         codex sandbox --mode workspace-write --writable-root ../cache --network -- npm ci"
     )]
     Sandbox(SandboxArgs),
+    /// Check the setup: config layers, plugins, credential stores, MCP servers, the sandbox.
+    #[command(
+        after_help = "Exits 1 when a check fails; each problem is listed at the end with its fix.
+
+Examples:
+  codex doctor
+  codex doctor --json | jq '.checks[] | select(.status != \"ok\")'"
+    )]
+    Doctor(JsonFlag),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+        source <(codex completion bash)                # this shell; add it to ~/.bashrc to keep it\n  \
+        codex completion zsh > ~/.zfunc/_codex         # a directory on $fpath\n  \
+        codex completion fish > ~/.config/fish/completions/codex.fish")]
+    Completion(CompletionArgs),
+    /// Write the man pages (codex.1, codex-mcp.1, ...) into a directory.
+    #[command(hide = true)]
+    ManPages(ManPagesArgs),
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -160,6 +227,19 @@ pub struct SandboxRunArgs {
         value_name = "COMMAND"
     )]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManPagesArgs {
+    /// The directory to write into (created if missing), e.g. PREFIX/share/man/man1.
+    pub dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +330,16 @@ pub enum McpCommand {
         after_help = "Examples:\n  codex mcp ping everything\n  codex mcp ping --url http://127.0.0.1:3001/mcp --json"
     )]
     Ping(PingArgs),
+    /// Turn a configured server back on (removes `enabled = false` from its table in
+    /// $CODEX_HOME/config.toml).
+    #[command(after_help = "Example:\n  codex mcp enable docs")]
+    Enable(NameArg),
+    /// Turn a configured server off (`enabled = false` in $CODEX_HOME/config.toml); its
+    /// settings stay.
+    #[command(
+        after_help = "Example:\n  codex mcp disable docs\n  codex mcp list    # shows it disabled"
+    )]
+    Disable(NameArg),
 }
 
 #[derive(Debug, Args)]

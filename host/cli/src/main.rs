@@ -15,7 +15,9 @@ fn main() -> ExitCode {
         eprintln!("error: {error}");
         return ExitCode::from(error.exit_code);
     }
+    output::set_color(cli::ColorWhen::from_args(std::env::args_os()).choice());
     let cli = cli::Cli::parse();
+    output::set_color(cli.global.color.choice());
     match commands::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -2,10 +2,71 @@
 
 use std::io::{IsTerminal, Write};
 
+/// When output is coloured: `--color always|never`, or `auto`, which
+/// follows the environment (`NO_COLOR` non-empty: never; else
+/// `CLICOLOR_FORCE` non-empty: always; else `CLICOLOR=0`: never) and else
+/// colours a terminal, as cargo and clap do (anstream's rules). clap's
+/// help and errors follow the same choice. Colour marks only our own words
+/// (`error:`, the doctor's statuses and titles): data from servers and
+/// JSON are never touched.
+pub fn set_color(choice: anstream::ColorChoice) {
+    choice.write_global();
+}
+
+/// Styles text for one stream, or leaves it plain when that stream is not
+/// coloured (see [`set_color`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    /// For standard output.
+    pub fn stdout() -> Paint {
+        Paint::for_stream(&std::io::stdout())
+    }
+
+    /// For standard error.
+    pub fn stderr() -> Paint {
+        Paint::for_stream(&std::io::stderr())
+    }
+
+    fn for_stream<S: anstream::stream::RawStream>(stream: &S) -> Paint {
+        Paint {
+            on: anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
+        }
+    }
+
+    fn style(self, style: anstyle::Style, text: &str) -> String {
+        if self.on {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn red(self, text: &str) -> String {
+        self.style(anstyle::AnsiColor::Red.on_default().bold(), text)
+    }
+
+    pub fn green(self, text: &str) -> String {
+        self.style(anstyle::AnsiColor::Green.on_default(), text)
+    }
+
+    pub fn yellow(self, text: &str) -> String {
+        self.style(anstyle::AnsiColor::Yellow.on_default().bold(), text)
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.style(anstyle::Style::new().bold(), text)
+    }
+}
+
 /// Prints `error` and its causes, cargo style.
 pub fn print_error(error: &anyhow::Error) {
+    let prefix = Paint::stderr().red("error:");
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {error}");
+    let _ = writeln!(stderr, "{prefix} {error}");
     for cause in error.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
     }

@@ -209,6 +209,27 @@ impl CredentialStore {
         self.selection.is_chain()
     }
 
+    /// The config key and value that chose this store (`auto`, `file`, ...).
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// Whether each member answers a read of `(service, account)` (for
+    /// `codex doctor`; the secret read is dropped), in the selection's
+    /// order. The first member that answers is the one a chain uses.
+    pub fn probe(&self, service: &str, account: &str) -> Vec<(&str, PluginResult<()>)> {
+        self.members
+            .iter()
+            .map(|member| {
+                let answer = member
+                    .load(service, account)
+                    .map(|_| ())
+                    .map_err(|error| self.wrap(member, error));
+                (member.name.as_str(), answer)
+            })
+            .collect()
+    }
+
     /// `error` of `member`, with the store's name and the config key.
     fn wrap(&self, member: &Member, error: PluginError) -> PluginError {
         PluginError::new(

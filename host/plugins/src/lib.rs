@@ -30,11 +30,24 @@ const PLUGIN_FILE_PREFIX: &str = "codex_";
 pub enum DirOrigin {
     /// The directory of the `codex` executable (bundled plugins).
     Executable,
+    /// `../lib/codex/plugins` beside the executable: the plugins of an
+    /// installed tree (`PREFIX/bin/codex`, `PREFIX/lib/codex/plugins`).
+    Prefix,
     /// `$CODEX_HOME/plugins`.
     CodexHome,
     /// `plugin_dirs` in config.
     Config,
 }
+
+impl DirOrigin {
+    /// Whether plugins found here were built and shipped with `codex` itself.
+    pub fn ships_with_codex(self) -> bool {
+        matches!(self, DirOrigin::Executable | DirOrigin::Prefix)
+    }
+}
+
+/// Where an installed tree keeps its plugins, relative to its `bin/`.
+pub const PREFIX_PLUGIN_DIR: &str = "../lib/codex/plugins";
 
 /// A directory to search for plugins.
 #[derive(Debug, Clone)]
@@ -43,8 +56,10 @@ pub struct PluginDir {
     pub origin: DirOrigin,
 }
 
-/// The search path: the executable's directory, `$CODEX_HOME/plugins`, then
-/// the configured `plugin_dirs`.
+/// The search path: the executable's directory, `../lib/codex/plugins`
+/// beside it, `$CODEX_HOME/plugins`, then the configured `plugin_dirs`.
+/// The executable's path is resolved first, so a symlink to an installed
+/// `PREFIX/bin/codex` finds `PREFIX/lib/codex/plugins`.
 pub fn search_path(codex_home: &Path, policy: &PluginPolicy) -> Vec<PluginDir> {
     let mut dirs = Vec::new();
     if let Ok(exe) = std::env::current_exe()
@@ -55,6 +70,13 @@ pub fn search_path(codex_home: &Path, policy: &PluginPolicy) -> Vec<PluginDir> {
             path: dir.to_path_buf(),
             origin: DirOrigin::Executable,
         });
+        let prefix_dir = dir.join(PREFIX_PLUGIN_DIR);
+        if let Ok(prefix_dir) = fs::canonicalize(prefix_dir) {
+            dirs.push(PluginDir {
+                path: prefix_dir,
+                origin: DirOrigin::Prefix,
+            });
+        }
     }
     dirs.push(PluginDir {
         path: codex_home.join("plugins"),

@@ -11,7 +11,7 @@ use codex_plugin_api::{
     ConnectRequest, HostServicesBox, PluginError, PluginModuleRef, ServiceKind, TransportBox,
 };
 
-use crate::{DirOrigin, PluginSet};
+use crate::PluginSet;
 
 /// The name of the built-in transport for servers with a `command`.
 pub const STDIO_TRANSPORT: &str = "stdio";
@@ -105,7 +105,7 @@ pub fn find_named_transport(
         module,
         name: transport_name.to_string(),
         plugin: provider.name.clone(),
-        send_path: if provider.origin == DirOrigin::Executable {
+        send_path: if provider.origin.ships_with_codex() {
             SendPath::Inline
         } else {
             SendPath::Thread

@@ -40,7 +40,13 @@ impl Home {
 
     /// `codex` with this home and no system or managed layer.
     pub fn codex(&self) -> Command {
-        let mut command = Command::new(codex_bin());
+        self.codex_at(&codex_bin())
+    }
+
+    /// The `codex` binary at `binary` (an installed copy, say) with this
+    /// home and no system or managed layer.
+    pub fn codex_at(&self, binary: &Path) -> Command {
+        let mut command = Command::new(binary);
         command
             .env("CODEX_HOME", self.path())
             .env(
@@ -52,6 +58,8 @@ impl Home {
                 self.path().join("no-managed-config.toml"),
             )
             .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
             .timeout(std::time::Duration::from_secs(120));
         command
     }

@@ -15,7 +15,7 @@ use codex_mcp_client::auth;
 
 /// Each server's auth status: from config where it decides, else from a
 /// probe by the server's transport plugin (all servers at once).
-fn auth_statuses(
+pub(super) fn auth_statuses(
     app: &App,
     servers: &BTreeMap<String, McpServerConfig>,
 ) -> Result<BTreeMap<String, AuthStatus>> {

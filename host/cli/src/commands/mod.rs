@@ -1,12 +1,15 @@
 //! One function per command.
 
+mod completion;
 mod config;
+mod doctor;
 mod features;
 mod login;
 mod mcp_auth;
 mod mcp_call;
 mod mcp_config;
 mod mcp_content;
+mod mcp_enable;
 mod mcp_events;
 mod mcp_prompts;
 mod mcp_resources;
@@ -27,9 +30,14 @@ use codex_host::App;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    // Diagnostics work even when the config does not load.
-    if let Command::Debug(DebugCommand::ProcessState) = &cli.command {
-        return debug();
+    // Diagnostics and generated files work even when the config does not load.
+    match &cli.command {
+        Command::Debug(DebugCommand::ProcessState) => return debug(),
+        Command::Completion(args) => return completion::completion(args.shell),
+        Command::ManPages(args) => return completion::man_pages(&args.dir),
+        // It reports a config that does not load instead of failing on it.
+        Command::Doctor(args) => return doctor::doctor(cli.global.run_options(), args.json),
+        _ => {}
     }
     let creates_profile = matches!(
         cli.command,
@@ -56,6 +64,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Prompt(args)) => mcp_prompts::prompt(&app, args),
         Command::Mcp(McpCommand::Complete(args)) => mcp_prompts::complete(&app, args),
         Command::Mcp(McpCommand::Ping(args)) => mcp_prompts::ping(&app, args),
+        Command::Mcp(McpCommand::Enable(args)) => mcp_enable::set_enabled(&app, &args.name, true),
+        Command::Mcp(McpCommand::Disable(args)) => mcp_enable::set_enabled(&app, &args.name, false),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),
         Command::Plugin(PluginCommand::Info(args)) => plugin::info(&app, &args.name, args.json),
         Command::Features(FeaturesCommand::List(args)) => features::list(&app, args.json),
@@ -76,6 +86,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Debug(DebugCommand::Landlock(run)) => sandbox::run(&app, run),
         Command::Debug(DebugCommand::ProcessState) => debug(),
+        Command::Completion(args) => completion::completion(args.shell),
+        Command::ManPages(args) => completion::man_pages(&args.dir),
+        Command::Doctor(args) => doctor::doctor(cli.global.run_options(), args.json),
     }
 }
 

@@ -17,8 +17,13 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
     }
     if set.entries.is_empty() {
         write_stdout(
-            "No plugins found. Plugins are files named libcodex_NAME.so next to the codex binary, in $CODEX_HOME/plugins, or in `plugin_dirs`.\n",
+            "No plugins found. Plugins are files named libcodex_NAME.so next to the codex binary, in ../lib/codex/plugins beside it, in $CODEX_HOME/plugins, or in `plugin_dirs`.\n",
         )?;
+    }
+    if !has_transport(set) {
+        eprintln!("warning: {NO_TRANSPORT}\nhelp: {INSTALL_PLUGINS}");
+    }
+    if set.entries.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = set
@@ -47,6 +52,26 @@ pub fn list(app: &App, json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The problem when no transport plugin is loaded (a `cargo install` of the
+/// binary alone, say), and its fix.
+pub const NO_TRANSPORT: &str = "no transport plugin is loaded, so no MCP server can be reached";
+pub const INSTALL_PLUGINS: &str = "install codex with its plugins: `./install.sh` in the source tree \
+    (PREFIX/bin/codex finds PREFIX/lib/codex/plugins), or copy the libcodex_*.so files into \
+    $CODEX_HOME/plugins";
+
+/// Whether some loaded plugin provides a transport.
+pub fn has_transport(set: &codex_plugin_host::PluginSet) -> bool {
+    set.entries.iter().any(|entry| {
+        entry.is_loaded()
+            && entry.manifest().is_some_and(|manifest| {
+                manifest
+                    .services
+                    .iter()
+                    .any(|service| service.kind == codex_plugin_api::ServiceKind::Transport)
+            })
+    })
 }
 
 pub fn info(app: &App, name: &str, json: bool) -> Result<ExitCode> {
@@ -141,6 +166,7 @@ fn api_version(entry: &PluginEntry) -> &str {
 fn origin(entry: &PluginEntry) -> &'static str {
     match entry.origin {
         codex_plugin_host::DirOrigin::Executable => "the codex executable's directory",
+        codex_plugin_host::DirOrigin::Prefix => "lib/codex/plugins of the install prefix",
         codex_plugin_host::DirOrigin::CodexHome => "$CODEX_HOME/plugins",
         codex_plugin_host::DirOrigin::Config => "plugin_dirs in config",
     }
