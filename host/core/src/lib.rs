@@ -5,6 +5,7 @@
 //! MCP credential store attached.
 
 pub mod app;
+pub mod auth;
 pub mod features;
 
 pub use app::{App, RunOptions};

@@ -197,9 +197,8 @@ impl Fields<'_> {
                     return Err(self.error(
                         self.path.key(key),
                         SpanTarget::Key,
-                        format!(
-                            "set without `sandbox`; add sandbox = \"read-only\" or \"workspace-write\""
-                        ),
+                        "set without `sandbox`; add sandbox = \"read-only\" or \"workspace-write\""
+                            .to_owned(),
                     ));
                 }
             }
