@@ -256,18 +256,25 @@ pub enum McpCommand {
     List(JsonFlag),
     /// Show one configured MCP server.
     Get(NameAndJson),
-    /// Add a global MCP server to $CODEX_HOME/config.toml.
+    /// Add an MCP server to $CODEX_HOME/config.toml (or, with --scope project, to the
+    /// trusted project's .codex/config.toml).
     #[command(
         override_usage = "codex mcp add [OPTIONS] <NAME> (--url <URL> | -- <COMMAND>...)",
         after_help = "Examples:\n  \
             codex mcp add demo -- codex-demo-server --name demo\n  \
+            codex mcp add --scope project lint --startup-timeout 20 -- npx -y @acme/lint-mcp\n  \
+            codex mcp add api --url https://api.example/mcp --env-header X-Api-Key=API_KEY --enabled-tools search,fetch\n  \
             codex mcp add docs --env API_KEY=... -- npx -y @acme/docs-mcp\n  \
             codex mcp add remote --url https://mcp.example.com/mcp --bearer-token-env-var EXAMPLE_TOKEN\n  \
             printf %s \"$SECRET\" | codex mcp add corp --url https://mcp.corp.example/mcp --oauth-client-id codex-cli --oauth-client-secret-stdin"
     )]
     Add(AddArgs),
-    /// Remove a global MCP server from $CODEX_HOME/config.toml.
-    Remove(NameArg),
+    /// Remove an MCP server from $CODEX_HOME/config.toml (or, with --scope project, from
+    /// the project's .codex/config.toml).
+    #[command(
+        after_help = "Examples:\n  codex mcp remove docs\n  codex mcp remove --scope project lint"
+    )]
+    Remove(RemoveArgs),
     /// Log in to an HTTP server that asks for OAuth, and store the tokens.
     #[command(after_help = "Examples:\n  \
         codex mcp login docs\n  \
@@ -355,6 +362,35 @@ pub struct NameArg {
     pub name: String,
 }
 
+/// Which config file `mcp add` and `mcp remove` change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scope {
+    /// $CODEX_HOME/config.toml.
+    #[default]
+    User,
+    /// The trusted project's .codex/config.toml (at the project root).
+    Project,
+}
+
+impl Scope {
+    /// `user` or `project`, as the flag takes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Project => "project",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The server's name.
+    pub name: String,
+    /// The file to remove it from.
+    #[arg(long, value_enum, default_value_t = Scope::User)]
+    pub scope: Scope,
+}
+
 #[derive(Debug, Args)]
 pub struct NameAndJson {
     /// The server's name.
@@ -425,6 +461,43 @@ pub struct AddArgs {
     /// The RFC 8707 resource to ask OAuth tokens for (saved as `oauth_resource`).
     #[arg(long, value_name = "RESOURCE", conflicts_with = "command")]
     pub oauth_resource: Option<String>,
+
+    /// A header whose value an HTTP server reads from an environment variable at
+    /// connect time: NAME=ENV_VAR (repeatable; saved as `env_http_headers`).
+    #[arg(
+        long = "env-header",
+        value_name = "NAME=ENV_VAR",
+        conflicts_with = "command"
+    )]
+    pub env_headers: Vec<String>,
+
+    /// The file to add the server to.
+    #[arg(long, value_enum, default_value_t = Scope::User)]
+    pub scope: Scope,
+
+    /// How long the server may take to start, in seconds (`startup_timeout_sec`).
+    #[arg(long, value_name = "SECONDS")]
+    pub startup_timeout: Option<f64>,
+
+    /// How long one tool call may take, in seconds (`tool_timeout_sec`).
+    #[arg(long, value_name = "SECONDS")]
+    pub tool_timeout: Option<f64>,
+
+    /// Only these tools are offered (comma-separated raw names; `enabled_tools`).
+    #[arg(long, value_name = "TOOL,...", value_delimiter = ',')]
+    pub enabled_tools: Option<Vec<String>>,
+
+    /// These tools are never offered (comma-separated raw names; `disabled_tools`).
+    #[arg(long, value_name = "TOOL,...", value_delimiter = ',')]
+    pub disabled_tools: Option<Vec<String>>,
+
+    /// Add the server turned off (`enabled = false`); `codex mcp enable NAME` turns it on.
+    #[arg(long)]
+    pub disabled: bool,
+
+    /// Print the result as JSON (the server as `mcp get --json` shows it, and the file).
+    #[arg(long)]
+    pub json: bool,
 
     /// The command (and its arguments) that starts a stdio server, after `--`.
     #[arg(trailing_var_arg = true, num_args = 0.., value_name = "COMMAND")]

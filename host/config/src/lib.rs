@@ -54,9 +54,10 @@ pub mod span;
 pub mod toml_value;
 
 pub use edit::{
-    AddOutcome, FeatureChange, NewMcpServer, ProfileMigration, ProfileMove, add_mcp_server,
-    migrate_profiles, parse_env_pair, parse_header, remove_mcp_server, remove_value, set_feature,
-    set_value, user_config_path,
+    AddOutcome, FeatureChange, NewMcpServer, NewServerSettings, ProfileMigration, ProfileMove,
+    add_mcp_server, add_mcp_server_to, migrate_profiles, parse_env_pair, parse_header,
+    remove_mcp_server, remove_mcp_server_from, remove_value, set_feature, set_value,
+    user_config_path,
 };
 pub use error::{ConfigError, Location};
 pub use features::{FeatureSetting, FeatureSettings, SettingScope, feature_settings};

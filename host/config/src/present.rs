@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::layers::LayerKind;
 use crate::mask::MASK;
 use crate::mcp::{McpEnvVar, McpServerConfig, ServerSandbox, TransportKind};
 
@@ -84,25 +85,35 @@ pub fn list_text(
     if servers.is_empty() {
         return format!("{EMPTY_LIST_MESSAGE}\n");
     }
-    // Codex's columns, and a Sandbox column when a stdio server has one.
+    // Codex's columns, a Sandbox column when a stdio server has one, and a
+    // Layer column when a server comes from a file other than the user's.
     let sandboxed = servers.values().any(|server| server.sandbox.is_some());
-    let mut stdio_header = row(["Name", "Command", "Args", "Env", "Cwd", "Status", "Auth"]);
-    if sandboxed {
-        stdio_header.push("Sandbox".to_string());
-    }
-    let mut stdio = vec![stdio_header];
-    let mut http = vec![row([
-        "Name",
-        "Url",
-        "Bearer Token Env Var",
-        "Status",
-        "Auth",
-    ])];
-    let mut plugin = vec![row(["Name", "Transport", "Status", "Auth"])];
+    let layered = servers
+        .values()
+        .any(|server| server.layer.is_some_and(|layer| layer != LayerKind::User));
+    let header = |cells: &[&str], sandbox: bool| {
+        let mut header: Vec<String> = cells.iter().map(|cell| cell.to_string()).collect();
+        if sandbox {
+            header.push("Sandbox".to_string());
+        }
+        if layered {
+            header.push("Layer".to_string());
+        }
+        vec![header]
+    };
+    let mut stdio = header(
+        &["Name", "Command", "Args", "Env", "Cwd", "Status", "Auth"],
+        sandboxed,
+    );
+    let mut http = header(
+        &["Name", "Url", "Bearer Token Env Var", "Status", "Auth"],
+        false,
+    );
+    let mut plugin = header(&["Name", "Transport", "Status", "Auth"], false);
     for (name, server) in servers {
         let status = status_text(server);
         let auth = auth_for(auth, name).to_string();
-        match server.transport_kind() {
+        let (table, mut cells) = match server.transport_kind() {
             TransportKind::Stdio => {
                 let mut cells = vec![
                     name.clone(),
@@ -121,22 +132,29 @@ pub fn list_text(
                             .map_or("-".into(), |s| s.mode.clone()),
                     );
                 }
-                stdio.push(cells);
+                (&mut stdio, cells)
             }
-            TransportKind::StreamableHttp => http.push(vec![
-                name.clone(),
-                server.url.clone().unwrap_or_default(),
-                server
-                    .bearer_token_env_var
-                    .clone()
-                    .unwrap_or_else(|| "-".to_string()),
-                status,
-                auth,
-            ]),
+            TransportKind::StreamableHttp => (
+                &mut http,
+                vec![
+                    name.clone(),
+                    server.url.clone().unwrap_or_default(),
+                    server
+                        .bearer_token_env_var
+                        .clone()
+                        .unwrap_or_else(|| "-".to_string()),
+                    status,
+                    auth,
+                ],
+            ),
             TransportKind::Plugin(transport) => {
-                plugin.push(vec![name.clone(), transport, status, auth])
+                (&mut plugin, vec![name.clone(), transport, status, auth])
             }
+        };
+        if layered {
+            cells.push(layer_label(server).to_string());
         }
+        table.push(cells);
     }
     [stdio, http, plugin]
         .iter()
@@ -155,7 +173,7 @@ pub fn list_json(
         servers
             .iter()
             .map(|(name, server)| {
-                json!({
+                with_layer(server, json!({
                     "name": name,
                     "enabled": server.enabled,
                     "disabled_reason": server.disabled_reason,
@@ -163,7 +181,7 @@ pub fn list_json(
                     "startup_timeout_sec": server.startup_timeout_override().map(|d| d.as_secs_f64()),
                     "tool_timeout_sec": server.tool_timeout_override().map(|d| d.as_secs_f64()),
                     "auth_status": auth_for(auth, name),
-                })
+                }))
             })
             .collect(),
     )
@@ -240,7 +258,17 @@ pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Strin
         lines.push(format!("  default_tools_approval_mode: {}", mode.as_str()));
     }
     lines.push(format!("  auth: {auth}"));
-    lines.push(format!("  remove: codex mcp remove {name}"));
+    // Codex's lines stop here for a server of the user file.
+    match server.layer {
+        Some(LayerKind::User) | None => {
+            lines.push(format!("  remove: codex mcp remove {name}"));
+        }
+        Some(LayerKind::Project) => {
+            lines.push("  layer: project".to_string());
+            lines.push(format!("  remove: codex mcp remove --scope project {name}"));
+        }
+        Some(layer) => lines.push(format!("  layer: {layer}")),
+    }
     let mut text = lines.join("\n");
     text.push('\n');
     text
@@ -249,25 +277,43 @@ pub fn get_text(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Strin
 /// `codex mcp get NAME --json`: Codex's object shape, masked, plus
 /// `auth_status` as in `mcp list --json`.
 pub fn get_json(name: &str, server: &McpServerConfig, auth: AuthStatus) -> Value {
-    json!({
-        "name": name,
-        "enabled": server.enabled,
-        "disabled_reason": server.disabled_reason,
-        "transport": transport_json(server),
-        "enabled_tools": server.enabled_tools,
-        "disabled_tools": server.disabled_tools,
-        "startup_timeout_sec": server.startup_timeout_override().map(|d| d.as_secs_f64()),
-        "tool_timeout_sec": server.tool_timeout_override().map(|d| d.as_secs_f64()),
-        "auth_status": auth,
-    })
+    with_layer(
+        server,
+        json!({
+            "name": name,
+            "enabled": server.enabled,
+            "disabled_reason": server.disabled_reason,
+            "transport": transport_json(server),
+            "enabled_tools": server.enabled_tools,
+            "disabled_tools": server.disabled_tools,
+            "startup_timeout_sec": server.startup_timeout_override().map(|d| d.as_secs_f64()),
+            "tool_timeout_sec": server.tool_timeout_override().map(|d| d.as_secs_f64()),
+            "auth_status": auth,
+        }),
+    )
+}
+
+/// Adds `"layer"` to a server's JSON when it comes from a file other than
+/// the user's; for the user's, the object stays exactly Codex's.
+fn with_layer(server: &McpServerConfig, mut object: Value) -> Value {
+    if let (Some(layer), Some(fields)) = (server.layer, object.as_object_mut())
+        && layer != LayerKind::User
+    {
+        fields.insert(
+            "layer".to_string(),
+            Value::String(layer.label().to_string()),
+        );
+    }
+    object
+}
+
+/// The layer a server comes from, for the Layer column (`-` for none).
+fn layer_label(server: &McpServerConfig) -> &'static str {
+    server.layer.map_or("-", LayerKind::label)
 }
 
 fn auth_for(auth: &BTreeMap<String, AuthStatus>, name: &str) -> AuthStatus {
     auth.get(name).copied().unwrap_or(AuthStatus::Unsupported)
-}
-
-fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
-    cells.iter().map(|cell| cell.to_string()).collect()
 }
 
 /// Left-aligned columns as wide as their widest cell, two spaces apart;

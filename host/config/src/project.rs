@@ -99,6 +99,61 @@ pub(crate) fn project_layers(
     Ok(layers)
 }
 
+/// Where a project-scoped edit (`codex mcp add --scope project`) goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectConfigFile {
+    /// The project is trusted: its root's `.codex/config.toml`.
+    Trusted(PathBuf),
+    /// The project is not trusted, so a file written there would not be
+    /// read; `how_to_trust` says what to add, and where.
+    NotTrusted {
+        /// The file that would be written.
+        file: PathBuf,
+        /// What to add to trust the project, and where.
+        how_to_trust: String,
+    },
+}
+
+/// The `.codex/config.toml` at the root of the project that `config` was
+/// loaded for (its `project_dir`), and whether that project is trusted.
+pub fn project_config_file(config: &LoadedConfig) -> Result<ProjectConfigFile, ConfigError> {
+    let dir = config
+        .paths()
+        .project_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let cwd = canonical(&dir);
+    let root = project_root(&cwd, &root_markers(config)?);
+    let file = root.join(PROJECT_CONFIG_DIR).join(CONFIG_FILE_NAME);
+    if canonical(&root.join(PROJECT_CONFIG_DIR)) == canonical(&config.paths().codex_home) {
+        return Ok(ProjectConfigFile::NotTrusted {
+            file,
+            how_to_trust: "this directory's .codex is CODEX_HOME itself; run the command in \
+                           a project directory"
+                .to_string(),
+        });
+    }
+    Ok(match trust_of(config, &cwd, &root)? {
+        Trust::Trusted => ProjectConfigFile::Trusted(file),
+        Trust::Untrusted { key, location } => ProjectConfigFile::NotTrusted {
+            file,
+            how_to_trust: format!(
+                "the project {key} is marked as untrusted ({location}); set its `trust_level` \
+                 to \"trusted\" first"
+            ),
+        },
+        Trust::Unknown => ProjectConfigFile::NotTrusted {
+            file,
+            how_to_trust: format!(
+                "{} is not a trusted project; add these lines to {} first:\n\n[projects.{}]\ntrust_level = \"trusted\"",
+                root.display(),
+                config.paths().user_config().display(),
+                toml_edit::Key::new(root.display().to_string()).display_repr()
+            ),
+        },
+    })
+}
+
 /// `path` with symlinks and `..` resolved, or as given when that fails (it
 /// may not exist).
 fn canonical(path: &Path) -> PathBuf {

@@ -91,6 +91,7 @@ fn add_to_a_file_without_servers_appends_a_table_and_remove_takes_it_away() {
             url: "http://127.0.0.1:3845/mcp".into(),
             bearer_token_env_var: Some("FIGMA_TOKEN".into()),
             http_headers: BTreeMap::from([("X-Team".to_string(), "t1".to_string())]),
+            env_http_headers: BTreeMap::new(),
             oauth_resource: None,
             oauth: None,
         },
@@ -330,6 +331,7 @@ fn add_checks_its_input_before_touching_the_file() {
             url: "http://127.0.0.1:1/".into(),
             bearer_token_env_var: None,
             http_headers: BTreeMap::from([("Bad Name".to_string(), "secret".to_string())]),
+            env_http_headers: BTreeMap::new(),
             oauth_resource: None,
             oauth: None,
         },
@@ -424,6 +426,7 @@ fn an_oauth_client_is_written_as_codex_writes_it() {
             url: "http://127.0.0.1:1/mcp".into(),
             bearer_token_env_var: None,
             http_headers: BTreeMap::new(),
+            env_http_headers: BTreeMap::new(),
             oauth_resource: Some("https://res.example".into()),
             oauth: Some(codex_config::mcp::McpOAuthClient {
                 client_id: Some("cid".into()),
@@ -445,6 +448,7 @@ fn an_oauth_client_is_written_as_codex_writes_it() {
             url: "http://127.0.0.1:1/mcp".into(),
             bearer_token_env_var: None,
             http_headers: BTreeMap::new(),
+            env_http_headers: BTreeMap::new(),
             oauth_resource: None,
             oauth: Some(codex_config::mcp::McpOAuthClient {
                 client_id: Some(" ".into()),

@@ -1,13 +1,17 @@
-//! `codex mcp add|list|get|remove`: the `[mcp_servers]` table of the user's config.
+//! `codex mcp add|list|get|remove`: the `[mcp_servers]` table of the user's
+//! config (or, with `--scope project`, of the trusted project's).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use codex_config::mcp::McpOAuthClient;
-use codex_config::{AuthStatus, McpServerConfig, NewMcpServer};
+use codex_config::project::ProjectConfigFile;
+use codex_config::{AddOutcome, AuthStatus, McpServerConfig, NewMcpServer, NewServerSettings};
+use serde_json::json;
 
-use crate::cli::AddArgs;
+use crate::cli::{AddArgs, RemoveArgs, Scope};
 use crate::output::{print_json, write_stdout};
 use codex_credentials::StoredMcpTokens;
 use codex_host::App;
@@ -97,11 +101,26 @@ pub fn get(app: &App, name: &str, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The config file a `--scope` names: the user's, or the trusted project's
+/// (refused, with the lines that trust it, when the project is not trusted).
+fn scoped_file(app: &App, scope: Scope) -> Result<PathBuf> {
+    match scope {
+        Scope::User => Ok(codex_config::user_config_path(&app.codex_home)),
+        Scope::Project => match codex_config::project::project_config_file(&app.config)? {
+            ProjectConfigFile::Trusted(file) => Ok(file),
+            ProjectConfigFile::NotTrusted { file, how_to_trust } => {
+                bail!("cannot use {}: {how_to_trust}", file.display())
+            }
+        },
+    }
+}
+
 pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
     codex_config::validate_server_name(&args.name)?;
     // An invalid existing config makes `add` fail, as in Codex: better than
     // writing next to a file the next command cannot read.
     app.servers()?;
+    let config_file = scoped_file(app, args.scope)?;
     let is_http = args.url.is_some();
     let server = if let Some(url) = args.url {
         if !args.env.is_empty() {
@@ -113,6 +132,15 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         for raw in &args.headers {
             let (name, value) = codex_config::parse_header(raw)?;
             http_headers.insert(name, value);
+        }
+        let mut env_http_headers = BTreeMap::new();
+        for raw in &args.env_headers {
+            let Some((name, var)) = raw.split_once('=') else {
+                bail!(
+                    "--env-header takes NAME=ENV_VAR (the header, then the variable that holds its value), e.g. --env-header X-Api-Key=API_KEY"
+                );
+            };
+            env_http_headers.insert(name.trim().to_owned(), var.trim().to_owned());
         }
         let oauth = match args.oauth_client_id {
             Some(client_id) => Some(preregistered_client(
@@ -129,6 +157,7 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
             url,
             bearer_token_env_var: args.bearer_token_env_var,
             http_headers,
+            env_http_headers,
             oauth_resource: args.oauth_resource,
             oauth,
         }
@@ -157,16 +186,49 @@ pub fn add(app: &App, args: AddArgs) -> Result<ExitCode> {
         } => oauth.callback_url.clone(),
         _ => None,
     };
-    codex_config::add_mcp_server(&app.codex_home, &args.name, server)?;
-    let mut message = format!("{}\n", codex_config::present::added_message(&args.name));
-    if let Some(url) = callback_url {
-        // The redirect URI to register with the authorization server.
-        message.push_str(&format!("OAuth callback URL: {url}\n"));
+    let settings = NewServerSettings {
+        startup_timeout_sec: args.startup_timeout,
+        tool_timeout_sec: args.tool_timeout,
+        enabled_tools: args.enabled_tools,
+        disabled_tools: args.disabled_tools,
+        disabled: args.disabled,
+    };
+    let outcome = codex_config::add_mcp_server_to(&config_file, &args.name, server, &settings)?;
+    // The server as the next command sees it (every layer merged).
+    let reloaded = App::load(app.options.clone())?;
+    if args.json {
+        let servers = reloaded.servers()?;
+        let shown = servers.get(&args.name).map(|server| {
+            codex_config::present::get_json(&args.name, server, AuthStatus::Unsupported)
+        });
+        print_json(&json!({
+            "name": args.name,
+            "outcome": match outcome {
+                AddOutcome::Added => "added",
+                AddOutcome::Replaced => "replaced",
+            },
+            "scope": args.scope.label(),
+            "file": config_file,
+            "oauth_callback_url": callback_url,
+            "server": shown,
+        }))?;
+    } else {
+        let mut message = match args.scope {
+            Scope::User => format!("{}\n", codex_config::present::added_message(&args.name)),
+            Scope::Project => format!(
+                "Added project MCP server '{}' to {}.\n",
+                args.name,
+                config_file.display()
+            ),
+        };
+        if let Some(url) = callback_url {
+            // The redirect URI to register with the authorization server.
+            message.push_str(&format!("OAuth callback URL: {url}\n"));
+        }
+        write_stdout(&message)?;
     }
-    write_stdout(&message)?;
-    if is_http && !args.no_login {
+    if is_http && !args.no_login && !args.disabled {
         // The login reads the server from the config, which now has it.
-        let reloaded = App::load(app.options.clone())?;
         super::mcp_auth::login_after_add(&reloaded, &args.name, args.oauth_client_registration)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -206,12 +268,17 @@ fn preregistered_client(
     })
 }
 
-pub fn remove(app: &App, name: &str) -> Result<ExitCode> {
-    let removed = codex_config::remove_mcp_server(&app.codex_home, name)?;
-    let message = if removed {
-        codex_config::present::removed_message(name)
-    } else {
-        codex_config::present::not_found_message(name)
+pub fn remove(app: &App, args: RemoveArgs) -> Result<ExitCode> {
+    let name = args.name.as_str();
+    let config_file = scoped_file(app, args.scope)?;
+    let removed = codex_config::remove_mcp_server_from(&config_file, name)?;
+    let message = match (removed, args.scope) {
+        (true, Scope::User) => codex_config::present::removed_message(name),
+        (true, Scope::Project) => format!(
+            "Removed project MCP server '{name}' from {}.",
+            config_file.display()
+        ),
+        (false, _) => codex_config::present::not_found_message(name),
     };
     write_stdout(&format!("{message}\n"))?;
     Ok(ExitCode::SUCCESS)

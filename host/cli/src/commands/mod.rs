@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::List(args)) => mcp_config::list(&app, args.json),
         Command::Mcp(McpCommand::Get(args)) => mcp_config::get(&app, &args.name, args.json),
         Command::Mcp(McpCommand::Add(args)) => mcp_config::add(&app, args),
-        Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, &args.name),
+        Command::Mcp(McpCommand::Remove(args)) => mcp_config::remove(&app, args),
         Command::Mcp(McpCommand::Login(args)) => mcp_auth::login(&app, args),
         Command::Mcp(McpCommand::Logout(args)) => mcp_auth::logout(&app, &args.name),
         Command::Mcp(McpCommand::Tools(args)) => mcp_tools::tools(&app, args),

@@ -391,3 +391,294 @@ fn add_with_headers_writes_them_and_every_output_masks_their_values() {
     );
     assert!(!home.read_config().contains("[mcp_servers.bad]"));
 }
+
+/// Every setting `mcp add` takes, written where the pinned Codex reads it.
+#[test]
+fn add_writes_every_setting_where_codex_reads_it() {
+    let home = Home::new();
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "api",
+            "--url",
+            "http://127.0.0.1:9/mcp",
+            "--env-header",
+            "X-Api-Key=API_KEY",
+            "--header",
+            "X-Team: blue",
+            "--startup-timeout",
+            "20",
+            "--tool-timeout",
+            "90.5",
+            "--enabled-tools",
+            "search,fetch",
+            "--disabled-tools",
+            "fetch",
+            "--disabled",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let result: Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert_eq!(result["outcome"], "added");
+    assert_eq!(result["scope"], "user");
+    assert_eq!(result["file"], json!(home.config_path()));
+    assert_eq!(result["server"]["enabled"], false);
+    assert_eq!(result["server"]["tool_timeout_sec"], 90.5);
+    assert_eq!(
+        result["server"]["transport"]["http_headers"]["X-Team"],
+        "*****"
+    );
+    assert!(
+        !stdout(&added).contains("blue"),
+        "a header value was printed"
+    );
+
+    let added = home
+        .codex()
+        .args([
+            "mcp",
+            "add",
+            "lint",
+            "--startup-timeout",
+            "5",
+            "--enabled-tools",
+            "check",
+            "--",
+            "lint-server",
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    let get = |name: &str| -> Value {
+        let output = home
+            .real_codex()
+            .args(["mcp", "get", name, "--json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let api = get("api");
+    assert_eq!(api["enabled"], false, "{api}");
+    assert_eq!(api["startup_timeout_sec"], 20.0, "{api}");
+    assert_eq!(api["tool_timeout_sec"], 90.5, "{api}");
+    assert_eq!(api["enabled_tools"], json!(["search", "fetch"]), "{api}");
+    assert_eq!(api["disabled_tools"], json!(["fetch"]), "{api}");
+    assert_eq!(
+        api["transport"]["env_http_headers"],
+        json!({"X-Api-Key": "API_KEY"}),
+        "{api}"
+    );
+    let lint = get("lint");
+    assert_eq!(lint["startup_timeout_sec"], 5.0, "{lint}");
+    assert_eq!(lint["enabled_tools"], json!(["check"]), "{lint}");
+    assert_eq!(lint["enabled"], true, "{lint}");
+}
+
+#[test]
+fn add_refuses_bad_settings_and_writes_nothing() {
+    let home = Home::new();
+    home.write_config("# mine\n");
+    for (args, expected) in [
+        (
+            &["--startup-timeout", "0", "--", "srv"][..],
+            "--startup-timeout must be a positive number of seconds",
+        ),
+        (
+            &["--tool-timeout=-1", "--", "srv"][..],
+            "--tool-timeout must be a positive number of seconds",
+        ),
+        (
+            &["--enabled-tools", "a,,b", "--", "srv"][..],
+            "--enabled-tools has an empty tool name",
+        ),
+        (
+            &["--url", "http://127.0.0.1:9/mcp", "--env-header", "X-Key"][..],
+            "--env-header takes NAME=ENV_VAR",
+        ),
+        (
+            &["--url", "http://127.0.0.1:9/mcp", "--env-header", "X-Key="][..],
+            "names no environment variable",
+        ),
+        (
+            &[
+                "--url",
+                "http://127.0.0.1:9/mcp",
+                "--env-header",
+                "Bad Name=VAR",
+            ][..],
+            "is not a valid header name",
+        ),
+    ] {
+        let output = home
+            .codex()
+            .args(["mcp", "add", "x"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} was accepted");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(home.read_config(), "# mine\n", "{args:?} wrote the config");
+    }
+}
+
+/// `--scope project`: refused with the lines that trust the project until
+/// they are in the user config; then only the project file changes, `mcp
+/// list` says where the server comes from, and Codex sees it too.
+#[test]
+fn project_scope_needs_trust_and_writes_only_the_project_file() {
+    let home = Home::new();
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path().canonicalize().unwrap();
+    // A real repository: Codex finds the project root (and its trust) by git.
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let subdir = root.join("src");
+    std::fs::create_dir(&subdir).unwrap();
+    home.write_config("model = \"o3\" # mine\n");
+    let add = || {
+        let mut command = home.codex();
+        command.current_dir(&subdir).args([
+            "mcp",
+            "add",
+            "--scope",
+            "project",
+            "lint",
+            "--startup-timeout",
+            "7",
+            "--",
+            "lint-server",
+        ]);
+        command.output().unwrap()
+    };
+
+    let refused = add();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(message.contains("is not a trusted project"), "{message}");
+    assert!(
+        !root.join(".codex").exists(),
+        "an untrusted project got a file"
+    );
+    assert_eq!(home.read_config(), "model = \"o3\" # mine\n");
+
+    // The lines the message gives are the ones that trust the project.
+    let lines = message
+        .split_once("first:\n\n")
+        .map(|(_, lines)| lines.trim_end())
+        .unwrap_or_else(|| panic!("no lines to add in: {message}"));
+    std::fs::write(
+        home.config_path(),
+        format!("{}\n{lines}\n", home.read_config()),
+    )
+    .unwrap();
+    let user_config = home.read_config();
+
+    let added = add();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let project_file = root.join(".codex/config.toml");
+    assert_eq!(
+        stdout(&added),
+        format!(
+            "Added project MCP server 'lint' to {}.\n",
+            project_file.display()
+        )
+    );
+    let written = std::fs::read_to_string(&project_file).unwrap();
+    assert!(written.contains("command = \"lint-server\""), "{written}");
+    assert!(written.contains("startup_timeout_sec = 7"), "{written}");
+    assert_eq!(home.read_config(), user_config, "the user file changed");
+
+    // A user server beside it: the Layer column tells them apart.
+    let user_add = home
+        .codex()
+        .args(["mcp", "add", "docs", "--", "docs-server"])
+        .output()
+        .unwrap();
+    assert!(user_add.status.success(), "{}", stderr(&user_add));
+    let list = home
+        .codex()
+        .current_dir(&subdir)
+        .args(["mcp", "list"])
+        .output()
+        .unwrap();
+    let text = stdout(&list);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.trim_end().ends_with("Layer"), "{text}");
+    let row = |name: &str| {
+        text.lines()
+            .find(|line| line.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in {text}"))
+            .trim_end()
+            .to_owned()
+    };
+    assert!(row("lint").ends_with("project"), "{text}");
+    assert!(row("docs").ends_with("user"), "{text}");
+    let json = home
+        .codex()
+        .current_dir(&subdir)
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    let servers: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let layers: Vec<(&str, Option<&str>)> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["layer"].as_str()))
+        .collect();
+    // Codex's object as it is for the user file's servers, "layer" for others.
+    assert_eq!(layers, [("docs", None), ("lint", Some("project"))]);
+    let get = home
+        .codex()
+        .current_dir(&subdir)
+        .args(["mcp", "get", "lint"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&get)
+            .contains("  layer: project\n  remove: codex mcp remove --scope project lint\n"),
+        "{}",
+        stdout(&get)
+    );
+
+    // The pinned Codex reads the project's server where ours wrote it.
+    let theirs = home
+        .real_codex()
+        .current_dir(&subdir)
+        .args(["mcp", "get", "lint", "--json"])
+        .output()
+        .unwrap();
+    assert!(theirs.status.success(), "{}", stderr(&theirs));
+    let theirs: Value = serde_json::from_slice(&theirs.stdout).unwrap();
+    assert_eq!(theirs["transport"]["command"], "lint-server");
+    assert_eq!(theirs["startup_timeout_sec"], 7.0);
+
+    let removed = home
+        .codex()
+        .current_dir(&subdir)
+        .args(["mcp", "remove", "--scope", "project", "lint"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert!(stdout(&removed).starts_with("Removed project MCP server 'lint'"));
+    assert!(
+        !std::fs::read_to_string(&project_file)
+            .unwrap()
+            .contains("lint")
+    );
+    assert!(home.read_config().contains("[mcp_servers.docs]"));
+}

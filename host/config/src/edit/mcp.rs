@@ -1,5 +1,5 @@
 //! `codex mcp add` and `codex mcp remove`: changing one `[mcp_servers.NAME]`
-//! in the user's config.toml and nothing else.
+//! in the user's config.toml (or a trusted project's) and nothing else.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +34,8 @@ pub enum NewMcpServer {
         bearer_token_env_var: Option<String>,
         /// Static headers (written to the file; never printed).
         http_headers: BTreeMap<String, String>,
+        /// Header name to the environment variable holding its value.
+        env_http_headers: BTreeMap<String, String>,
         /// The RFC 8707 resource of its OAuth tokens.
         oauth_resource: Option<String>,
         /// A pre-registered OAuth client (`[oauth]`; the secret is written
@@ -56,6 +58,7 @@ impl std::fmt::Debug for NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                env_http_headers,
                 oauth_resource,
                 oauth,
             } => f
@@ -63,9 +66,79 @@ impl std::fmt::Debug for NewMcpServer {
                 .field("url", url)
                 .field("bearer_token_env_var", bearer_token_env_var)
                 .field("http_headers", &http_headers.keys().collect::<Vec<_>>())
+                .field("env_http_headers", env_http_headers)
                 .field("oauth_resource", oauth_resource)
                 .field("oauth", oauth)
                 .finish(),
+        }
+    }
+}
+
+/// The settings `codex mcp add` may write beside the transport; the
+/// defaults write nothing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewServerSettings {
+    /// `startup_timeout_sec`.
+    pub startup_timeout_sec: Option<f64>,
+    /// `tool_timeout_sec`.
+    pub tool_timeout_sec: Option<f64>,
+    /// `enabled_tools`: the allow-list of raw tool names.
+    pub enabled_tools: Option<Vec<String>>,
+    /// `disabled_tools`: the deny-list of raw tool names.
+    pub disabled_tools: Option<Vec<String>>,
+    /// `enabled = false` when set.
+    pub disabled: bool,
+}
+
+impl NewServerSettings {
+    fn check(&self, name: &str) -> Result<(), ConfigError> {
+        for (flag, seconds) in [
+            ("--startup-timeout", self.startup_timeout_sec),
+            ("--tool-timeout", self.tool_timeout_sec),
+        ] {
+            if seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+                return Err(ConfigError::InvalidNewServer {
+                    name: name.to_string(),
+                    message: format!("{flag} must be a positive number of seconds"),
+                });
+            }
+        }
+        for (flag, tools) in [
+            ("--enabled-tools", &self.enabled_tools),
+            ("--disabled-tools", &self.disabled_tools),
+        ] {
+            if tools.iter().flatten().any(|tool| tool.trim().is_empty()) {
+                return Err(ConfigError::InvalidNewServer {
+                    name: name.to_string(),
+                    message: format!(
+                        "{flag} has an empty tool name; give names separated by commas"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn write_into(&self, table: &mut Table) {
+        for (key, seconds) in [
+            ("startup_timeout_sec", self.startup_timeout_sec),
+            ("tool_timeout_sec", self.tool_timeout_sec),
+        ] {
+            if let Some(seconds) = seconds {
+                table.insert(key, value(seconds));
+            }
+        }
+        for (key, tools) in [
+            ("enabled_tools", &self.enabled_tools),
+            ("disabled_tools", &self.disabled_tools),
+        ] {
+            if let Some(tools) = tools {
+                let array: Array = tools.iter().map(String::as_str).collect();
+                table.insert(key, Item::Value(Value::Array(array)));
+            }
+        }
+        if self.disabled {
+            table.insert("enabled", value(false));
         }
     }
 }
@@ -98,6 +171,7 @@ impl NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                env_http_headers,
                 oauth,
                 ..
             } => {
@@ -114,6 +188,14 @@ impl NewMcpServer {
                 }
                 for (header, value) in http_headers {
                     check_header(header, value)?;
+                }
+                for (header, var) in env_http_headers {
+                    check_header(header, "")?;
+                    if var.trim().is_empty() {
+                        return Err(invalid(&format!(
+                            "--env-header {header}= names no environment variable; give it as {header}=VAR"
+                        )));
+                    }
                 }
                 if let Some(oauth) = oauth {
                     if oauth
@@ -154,6 +236,7 @@ impl NewMcpServer {
                 url,
                 bearer_token_env_var,
                 http_headers,
+                env_http_headers,
                 oauth_resource,
                 oauth,
             } => {
@@ -163,6 +246,10 @@ impl NewMcpServer {
                 }
                 if !http_headers.is_empty() {
                     table.insert("http_headers", Item::Table(string_table(http_headers)));
+                }
+                if !env_http_headers.is_empty() {
+                    let headers = string_table(env_http_headers);
+                    table.insert("env_http_headers", Item::Table(headers));
                 }
                 if let Some(resource) = oauth_resource {
                     table.insert("oauth_resource", value(resource.as_str()));
@@ -215,11 +302,25 @@ pub fn add_mcp_server(
     name: &str,
     server: NewMcpServer,
 ) -> Result<AddOutcome, ConfigError> {
+    let config_file = codex_home.join(CONFIG_FILE_NAME);
+    add_mcp_server_to(&config_file, name, server, &NewServerSettings::default())
+}
+
+/// [`add_mcp_server`] into any config file (the user's, or a trusted
+/// project's `.codex/config.toml`), with `settings` beside the transport.
+pub fn add_mcp_server_to(
+    config_file: &Path,
+    name: &str,
+    server: NewMcpServer,
+    settings: &NewServerSettings,
+) -> Result<AddOutcome, ConfigError> {
     validate_server_name(name)?;
     server.check(name)?;
-    let config_file = codex_home.join(CONFIG_FILE_NAME);
-    edit_config_file(&config_file, |doc| {
-        insert_server(doc, &config_file, name, server.to_table())
+    settings.check(name)?;
+    let mut entry = server.to_table();
+    settings.write_into(&mut entry);
+    edit_config_file(config_file, |doc| {
+        insert_server(doc, config_file, name, entry)
     })
 }
 
@@ -229,11 +330,15 @@ pub fn add_mcp_server(
 /// A server defined only in the system or managed layer is not in the user
 /// file, so it is not removed (and `false` is returned).
 pub fn remove_mcp_server(codex_home: &Path, name: &str) -> Result<bool, ConfigError> {
-    let config_file = codex_home.join(CONFIG_FILE_NAME);
-    if !config_file.exists() && std::fs::symlink_metadata(&config_file).is_err() {
+    remove_mcp_server_from(&codex_home.join(CONFIG_FILE_NAME), name)
+}
+
+/// [`remove_mcp_server`] from any config file.
+pub fn remove_mcp_server_from(config_file: &Path, name: &str) -> Result<bool, ConfigError> {
+    if !config_file.exists() && std::fs::symlink_metadata(config_file).is_err() {
         return Ok(false);
     }
-    edit_config_file(&config_file, |doc| Ok(remove_server(doc, name)))
+    edit_config_file(config_file, |doc| Ok(remove_server(doc, name)))
 }
 
 fn insert_server(

@@ -13,7 +13,8 @@ use toml_edit::{Item, Table, TableLike, Value};
 pub use features::{FeatureChange, set_feature};
 pub use file::{LOCK_TIMEOUT, edit_config_file};
 pub use mcp::{
-    AddOutcome, NewMcpServer, add_mcp_server, parse_env_pair, parse_header, remove_mcp_server,
+    AddOutcome, NewMcpServer, NewServerSettings, add_mcp_server, add_mcp_server_to, parse_env_pair,
+    parse_header, remove_mcp_server, remove_mcp_server_from,
 };
 pub use profiles::{ProfileMigration, ProfileMove, migrate_profiles};
 

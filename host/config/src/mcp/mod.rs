@@ -94,9 +94,29 @@ pub fn load_mcp_servers(
         if let Some(mode) = &default_sandbox {
             parsed.apply_default_sandbox(mode);
         }
+        parsed.layer = defining_layer(config, name);
         out.insert(name.clone(), parsed);
     }
     Ok(out)
+}
+
+/// The layer that set the server's transport key, or else the highest
+/// layer that set any of its keys (a layer may only override `enabled`).
+fn defining_layer(config: &LoadedConfig, name: &str) -> Option<crate::layers::LayerKind> {
+    ["command", "url", "transport"]
+        .iter()
+        .find_map(|key| config.origin(&["mcp_servers", name, key]))
+        .or_else(|| {
+            config
+                .origins()
+                .filter(|(path, _)| {
+                    let keys = path.leading_keys();
+                    keys.len() > 2 && keys[0] == "mcp_servers" && keys[1] == name
+                })
+                .map(|(_, layer)| layer)
+                .max_by_key(|layer| layer.kind())
+        })
+        .map(|layer| layer.kind())
 }
 
 #[cfg(test)]

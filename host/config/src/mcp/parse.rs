@@ -129,6 +129,7 @@ impl McpServerConfig {
             name: fields.string("name")?,
             transport: fields.transport()?,
             disabled_reason: None,
+            layer: None,
             raw: table.clone(),
         };
         fields.check_transport_keys(&config)?;

@@ -209,6 +209,10 @@ pub struct McpServerConfig {
     /// Why the host disabled the server (for example an administrator's
     /// allow-list). Never read from the config; shown by `list` and `get`.
     pub disabled_reason: Option<String>,
+    /// The configuration layer that defines the server (the one that set
+    /// its `command`, `url` or `transport`); `None` for a server that comes
+    /// from no layer, such as `--url` on the command line.
+    pub layer: Option<crate::layers::LayerKind>,
     pub(crate) raw: toml::Table,
 }
 

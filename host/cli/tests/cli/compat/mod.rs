@@ -80,7 +80,7 @@ impl Shared {
         })
     }
 
-    /// `mcp list --json`, env values masked (ours masks them; Codex shows them).
+    /// `mcp list --json`, comparable (see [`comparable`]).
     pub fn mcp_list(&self, who: Binary) -> Value {
         self.mcp_list_with(who, &[])
     }
@@ -91,15 +91,15 @@ impl Shared {
         args.extend(["mcp", "list", "--json"]);
         let mut list = self.json(who, &args);
         for server in list.as_array_mut().unwrap() {
-            mask_env(server);
+            comparable(server);
         }
         list
     }
 
-    /// `mcp get NAME --json`, env values masked.
+    /// `mcp get NAME --json`, comparable.
     pub fn mcp_get(&self, who: Binary, name: &str) -> Value {
         let mut server = self.json(who, &["mcp", "get", name, "--json"]);
-        mask_env(&mut server);
+        comparable(&mut server);
         server
     }
 
@@ -189,7 +189,13 @@ pub(crate) fn written_by_each(config: &str, steps: &[&[&str]]) -> (String, Strin
     (written(Ours), written(Codex))
 }
 
-fn mask_env(server: &mut Value) {
+/// A server's JSON as both binaries can show it: env values masked (ours
+/// masks them; Codex shows them), and without the `layer` that ours adds
+/// for a server from a file other than the user's (the README says so).
+fn comparable(server: &mut Value) {
+    if let Some(object) = server.as_object_mut() {
+        object.remove("layer");
+    }
     if let Some(env) = server["transport"]["env"].as_object_mut() {
         for value in env.values_mut() {
             *value = Value::String("*****".into());
