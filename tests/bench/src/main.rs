@@ -174,7 +174,10 @@ fn run(args: &[String]) -> Result<()> {
     };
     for row in &wanted {
         if !rows::ROWS.contains(&row.as_str()) {
-            bail!("--rows: there is no row {row} (rows are 1 to 8)");
+            bail!(
+                "--rows: there is no row {row} (rows are 1 to {})",
+                rows::ROWS.len()
+            );
         }
     }
     let (results, failures): (Vec<RowResult>, Vec<String>) = match rows::run(&setup, &wanted) {
