@@ -176,9 +176,20 @@ Examples:
     /// Write the man pages (codex.1, codex-mcp.1, ...) into a directory.
     #[command(hide = true)]
     ManPages(ManPagesArgs),
+    /// Internal: run the responses API proxy (codex-responses-api-proxy, installed beside
+    /// this binary, with these arguments; the key is read from stdin by it).
+    #[command(hide = true, disable_help_flag = true)]
+    ResponsesApiProxy(PassThroughArgs),
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+/// Arguments handed to another program as they are (`--help` included).
+#[derive(Debug, Args)]
+pub struct PassThroughArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ mod mcp_resources;
 mod mcp_session;
 mod mcp_tools;
 mod plugin;
+mod responses_api_proxy;
 mod sandbox;
 
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Debug(DebugCommand::ProcessState) => return debug(),
         Command::Completion(args) => return completion::completion(args.shell),
         Command::ManPages(args) => return completion::man_pages(&args.dir),
+        Command::ResponsesApiProxy(args) => return responses_api_proxy::run(&args.args),
         // It reports a config that does not load instead of failing on it.
         Command::Doctor(args) => return doctor::doctor(cli.global.run_options(), args.json),
         _ => {}
@@ -89,6 +91,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completion(args) => completion::completion(args.shell),
         Command::ManPages(args) => completion::man_pages(&args.dir),
         Command::Doctor(args) => doctor::doctor(cli.global.run_options(), args.json),
+        Command::ResponsesApiProxy(args) => responses_api_proxy::run(&args.args),
     }
 }
 

@@ -26,4 +26,5 @@ mod mcp_session;
 mod oauth_login;
 mod oauth_provider;
 mod plugins;
+mod responses_api_proxy;
 mod sandbox;
