@@ -20,7 +20,9 @@ struct GetAccountParams {
 #[serde(tag = "type", rename_all = "camelCase")]
 enum LoginAccountParams {
     #[serde(rename_all = "camelCase")]
-    ApiKey { api_key: zeroize::Zeroizing<String> },
+    ApiKey {
+        api_key: String,
+    },
     Chatgpt {},
     ChatgptDeviceCode {},
 }
@@ -77,6 +79,7 @@ pub fn read(server: &Server, raw: Option<Value>) -> Answer {
 pub fn login_start(server: &Server, raw: Option<Value>) -> Answer {
     match params::<LoginAccountParams>(raw)? {
         LoginAccountParams::ApiKey { api_key } => {
+            let api_key = zeroize::Zeroizing::new(api_key);
             server
                 .auth
                 .login_api_key(&api_key)

@@ -176,7 +176,12 @@ impl AuthManager {
         let _changing = self.changing.lock();
         self.store
             .store(AUTH_SERVICE, &self.account, &document)
-            .map_err(|error| format!("cannot store the login in {}: {error}", self.store.describe()))?;
+            .map_err(|error| {
+                format!(
+                    "cannot store the login in {}: {error}",
+                    self.store.describe()
+                )
+            })?;
         self.replace(LoginSnapshot::LoggedIn(AuthMode::ApiKey), false);
         Ok(())
     }

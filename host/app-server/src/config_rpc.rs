@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use codex_config::edit::{edit_config_file, user_config_path};
-use codex_config::toml_value::{describe, table_to_json, to_json};
+use codex_config::toml_value::{table_to_json, to_json};
 use codex_config::{ConfigLayer, LayerKind, LoadedConfig, McpServerConfig};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -120,8 +120,9 @@ fn listed(layer: &ConfigLayer) -> bool {
 
 pub fn read(server: &Server, raw: Option<Value>) -> Answer {
     let asked: ConfigReadParams = params(raw)?;
-    let app = server.app();
-    let config = &app.config;
+    let config = &server
+        .fresh_config()
+        .map_err(|error| RpcError::internal(format!("{error:#}")))?;
     let mut origins = Map::new();
     for layer in config.layers() {
         if layer.disabled_reason().is_some() {
@@ -130,7 +131,11 @@ pub fn read(server: &Server, raw: Option<Value>) -> Answer {
         let source = layer_source(config, layer);
         let layer_version = version(layer.table());
         let mut leaves = Vec::new();
-        collect_leaves(&mut String::new(), &toml::Value::Table(layer.table().clone()), &mut leaves);
+        collect_leaves(
+            &mut String::new(),
+            &toml::Value::Table(layer.table().clone()),
+            &mut leaves,
+        );
         for leaf in leaves {
             // Later layers win: they are inserted over earlier ones.
             origins.insert(leaf, json!({"name": source, "version": layer_version}));
@@ -280,7 +285,6 @@ fn write(
             ));
         }
     };
-    server.reload_config();
     let overridden = overriding_layer(server, &parsed);
     let result = match overridden {
         None => json!({
@@ -308,8 +312,7 @@ fn overriding_layer(
     server: &Server,
     parsed: &[(Vec<String>, &ConfigEdit)],
 ) -> Option<(Value, String, Value)> {
-    let app = server.app();
-    let config = &app.config;
+    let config = &server.fresh_config().ok()?;
     for (path, _) in parsed {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
         for layer in config.layers().iter().rev() {
@@ -518,22 +521,22 @@ fn validate(table: &toml::Table) -> Result<(), String> {
         {
             return Err(format!(
                 "Invalid configuration: invalid type: {}, expected a string\nin `{key}`\n",
-                describe(value)
+                unexpected(value)
             ));
         }
     }
     if let Some(features) = table.get("features") {
         let Some(features) = features.as_table() else {
             return Err(format!(
-                "Invalid configuration: invalid type: {}, expected a table\nin `features`\n",
-                describe(features)
+                "Invalid configuration: invalid type: {}, expected a map\nin `features`\n",
+                unexpected(features)
             ));
         };
         for (key, value) in features {
             if !(value.is_bool() || value.is_table()) {
                 return Err(format!(
                     "Invalid configuration: invalid type: {}, expected a boolean\nin `features.{key}`\n",
-                    describe(value)
+                    unexpected(value)
                 ));
             }
         }
@@ -541,8 +544,8 @@ fn validate(table: &toml::Table) -> Result<(), String> {
     if let Some(servers) = table.get("mcp_servers") {
         let Some(servers) = servers.as_table() else {
             return Err(format!(
-                "Invalid configuration: invalid type: {}, expected a table\nin `mcp_servers`\n",
-                describe(servers)
+                "Invalid configuration: invalid type: {}, expected a map\nin `mcp_servers`\n",
+                unexpected(servers)
             ));
         };
         for (name, server) in servers {
@@ -551,6 +554,19 @@ fn validate(table: &toml::Table) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A value as serde's "invalid type" messages name it (Codex's wording).
+fn unexpected(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => format!("string {text:?}"),
+        toml::Value::Integer(integer) => format!("integer `{integer}`"),
+        toml::Value::Float(float) => format!("floating point `{float}`"),
+        toml::Value::Boolean(flag) => format!("boolean `{flag}`"),
+        toml::Value::Datetime(_) => "datetime".to_string(),
+        toml::Value::Array(_) => "sequence".to_string(),
+        toml::Value::Table(_) => "map".to_string(),
+    }
 }
 
 /// No requirements file is read by this host: `requirements` is null.
@@ -581,8 +597,20 @@ mod tests {
         let mut document: DocumentMut = "# top\nmodel = \"o3\" # mine\n[tui]\nx = 1\n"
             .parse()
             .unwrap();
-        apply(&mut document, &["model".into()], &json!("o4"), MergeStrategy::Replace).unwrap();
-        apply(&mut document, &["tui".into()], &json!({"y": 2}), MergeStrategy::Upsert).unwrap();
+        apply(
+            &mut document,
+            &["model".into()],
+            &json!("o4"),
+            MergeStrategy::Replace,
+        )
+        .unwrap();
+        apply(
+            &mut document,
+            &["tui".into()],
+            &json!({"y": 2}),
+            MergeStrategy::Upsert,
+        )
+        .unwrap();
         let text = document.to_string();
         assert!(text.contains("model = \"o4\" # mine"), "{text}");
         assert!(text.contains("# top"), "{text}");
@@ -602,7 +630,7 @@ mod tests {
         let table: toml::Table = toml::from_str("model = 5").unwrap();
         assert_eq!(
             validate(&table).unwrap_err(),
-            "Invalid configuration: invalid type: an integer, expected a string\nin `model`\n"
+            "Invalid configuration: invalid type: integer `5`, expected a string\nin `model`\n"
         );
     }
 }

@@ -33,7 +33,6 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Stable => "stable",
         Stage::Deprecated => "deprecated",
         Stage::Removed => "removed",
-        _ => "underDevelopment",
     }
 }
 
@@ -43,8 +42,8 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
     let registry = app
         .registry()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
-    let resolved = app
-        .resolved_features()
+    let resolved = server
+        .fresh_features()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
     let overrides = server.feature_overrides();
     let start = match &asked.cursor {
@@ -68,7 +67,12 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
                 "name": key,
                 "stage": stage_name(feature.stage()),
                 "displayName": null,
-                "description": if feature.stage() == Stage::Experimental { Value::from(feature.description()) } else { Value::Null },
+                // Codex describes only the features it offers users to try.
+                "description": if feature.stage() == Stage::Experimental {
+                    Value::from(feature.description())
+                } else {
+                    Value::Null
+                },
                 "announcement": null,
                 "enabled": enabled,
                 "defaultEnabled": feature.default_enabled(),
@@ -79,7 +83,8 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
         Some(limit) if limit > 0 => all.len().min(start.saturating_add(limit as usize)),
         _ => all.len(),
     };
-    let page: Vec<Value> = all.get(start.min(all.len())..end.max(start.min(all.len())))
+    let page: Vec<Value> = all
+        .get(start.min(all.len())..end.max(start.min(all.len())))
         .map(<[Value]>::to_vec)
         .unwrap_or_default();
     let next = (end < all.len()).then(|| end.to_string());
@@ -90,9 +95,8 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
 /// the switches that took.
 pub fn enablement_set(server: &Server, raw: Option<Value>) -> Answer {
     let asked: ExperimentalFeatureEnablementSetParams = params(raw)?;
-    let app = server.app();
-    let resolved = app
-        .resolved_features()
+    let resolved = server
+        .fresh_features()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
     let mut applied = serde_json::Map::new();
     let mut taken = BTreeMap::new();

@@ -86,7 +86,9 @@ async fn session(
         json!({"name": name, "status": "starting", "error": null}),
     ));
     let connected = async {
-        let host = server.host_context().map_err(|error| format!("{error:#}"))?;
+        let host = server
+            .host_context()
+            .map_err(|error| format!("{error:#}"))?;
         let plugins = app.plugins().map_err(|error| format!("{error:#}"))?;
         Session::connect(name, config, plugins, &host, ClientOptions::quiet())
             .await
@@ -211,7 +213,9 @@ pub async fn status_list(server: Arc<Server>, raw: Option<Value>) -> Answer {
         .collect();
     let start = match &asked.cursor {
         None => 0,
-        Some(cursor) => cursor.parse::<usize>().map_err(|_| invalid_cursor(cursor))?,
+        Some(cursor) => cursor
+            .parse::<usize>()
+            .map_err(|_| invalid_cursor(cursor))?,
     };
     if start > selected.len() {
         return Err(invalid_cursor(asked.cursor.as_deref().unwrap_or_default()));
@@ -237,9 +241,15 @@ pub async fn status_list(server: Arc<Server>, raw: Option<Value>) -> Answer {
     for (index, (name, config)) in page.into_iter().enumerate() {
         let server = server.clone();
         let app = app.clone();
-        let auth = statuses.get(&name).copied().unwrap_or(AuthStatus::Unsupported);
+        let auth = statuses
+            .get(&name)
+            .copied()
+            .unwrap_or(AuthStatus::Unsupported);
         tasks.spawn(async move {
-            (index, describe_server(&server, &app, &name, &config, auth, full).await)
+            (
+                index,
+                describe_server(&server, &app, &name, &config, auth, full).await,
+            )
         });
     }
     let mut described = Vec::new();
@@ -295,7 +305,8 @@ async fn describe_server(
             "icons": null,
         });
     }
-    entry["serverCapabilities"] = serde_json::to_value(session.capabilities()).unwrap_or(Value::Null);
+    entry["serverCapabilities"] =
+        serde_json::to_value(session.capabilities()).unwrap_or(Value::Null);
     match session.list_tools(config.startup_timeout()).await {
         Ok(tools) => {
             let mut map = Map::new();

@@ -93,11 +93,9 @@ pub fn parse_line(line: &[u8]) -> Result<Incoming, String> {
     let method = object.remove("method");
     let params = object.remove("params");
     match (id, method) {
-        (Some(id), Some(Value::String(method))) if is_request_id(&id) => Ok(Incoming::Request {
-            id,
-            method,
-            params,
-        }),
+        (Some(id), Some(Value::String(method))) if is_request_id(&id) => {
+            Ok(Incoming::Request { id, method, params })
+        }
         (Some(_), Some(Value::String(_))) => {
             Err("a request id must be a string or an integer".to_string())
         }

@@ -70,7 +70,38 @@ impl Server {
         Ok(context)
     }
 
-    /// Loads the config again (after a write, or when asked). A config that
+    /// The configuration as the files hold it now (other processes may
+    /// have written them), read without touching the plugins.
+    pub fn fresh_config(&self) -> anyhow::Result<codex_config::LoadedConfig> {
+        let app = self.app();
+        let mut paths = codex_config::ConfigPaths::from_env(app.codex_home.clone());
+        if let Ok(cwd) = std::env::current_dir() {
+            paths = paths.with_project_dir(cwd);
+        }
+        if let Some(profile) = &self.options.profile {
+            paths = paths.with_profile(profile.clone());
+        }
+        Ok(codex_config::load(&paths, &self.options.config_overrides)?)
+    }
+
+    /// Every feature's value as the files set it now, over the registry of
+    /// the loaded plugins.
+    pub fn fresh_features(&self) -> anyhow::Result<codex_feature_registry::Resolved> {
+        let app = self.app();
+        let config = self.fresh_config()?;
+        let settings = codex_config::feature_settings(
+            &config,
+            self.options.profile.as_deref(),
+            self.options.model.as_deref(),
+        )?;
+        let command_line = codex_host::features::CommandLine {
+            enable: &self.options.enable,
+            disable: &self.options.disable,
+        };
+        Ok(codex_host::features::resolve(app.registry()?, &settings, command_line).resolved)
+    }
+
+    /// Loads the config again (`config/mcpServer/reload`). A config that
     /// no longer loads keeps the previous one, with a warning.
     pub fn reload_config(&self) {
         match App::load(self.options.clone()) {
@@ -82,7 +113,9 @@ impl Server {
                     *host = None;
                 }
             }
-            Err(error) => eprintln!("warning: the config no longer loads, keeping the last one: {error:#}"),
+            Err(error) => {
+                eprintln!("warning: the config no longer loads, keeping the last one: {error:#}")
+            }
         }
     }
 
@@ -271,7 +304,11 @@ pub async fn serve(
             continue;
         }
         if !server.initialized.load(Ordering::SeqCst) {
-            send_answer(&server, &id, Err(RpcError::invalid_request("Not initialized")));
+            send_answer(
+                &server,
+                &id,
+                Err(RpcError::invalid_request("Not initialized")),
+            );
             continue;
         }
         if server.in_flight.load(Ordering::SeqCst) >= MAX_IN_FLIGHT {

@@ -159,9 +159,11 @@ pub enum Command {
     )]
     Sandbox(SandboxArgs),
     /// Serve Codex's app-server protocol (JSON lines on stdin/stdout) for editors.
-    #[command(after_help = "The methods that need no model: account, config, experimentalFeature and\n\
+    #[command(
+        after_help = "The methods that need no model: account, config, experimentalFeature and\n\
         MCP servers. The agent's methods (thread/*, turn/*, model/list, ...) answer -32601.\n\
-        Logs go to stderr.")]
+        Logs go to stderr."
+    )]
     AppServer,
     /// Check the setup: config layers, plugins, credential stores, MCP servers, the sandbox.
     #[command(

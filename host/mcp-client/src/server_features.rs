@@ -38,7 +38,7 @@ impl Session {
     pub fn server_info(&self) -> Option<rmcp::model::Implementation> {
         self.service
             .peer_info()
-            .map(|info| info.server_info.clone())
+            .and_then(|info| info.server_info.clone())
     }
 
     pub(crate) fn offers_logging(&self) -> bool {
