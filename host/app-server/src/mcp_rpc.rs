@@ -19,16 +19,19 @@ use tokio::sync::Mutex;
 use crate::protocol::{RpcError, notification, params};
 use crate::server::{Answer, Server};
 
+/// One server's session, or none yet; locked while it connects.
+type Slot = Arc<Mutex<Option<Arc<Session>>>>;
+
 /// The open sessions, by server name. Each slot has its own lock, so two
 /// requests for one server share one connection and other servers do not
 /// wait for it.
 #[derive(Default)]
 pub struct Connections {
-    slots: std::sync::Mutex<BTreeMap<String, Arc<Mutex<Option<Arc<Session>>>>>>,
+    slots: std::sync::Mutex<BTreeMap<String, Slot>>,
 }
 
 impl Connections {
-    fn slot(&self, name: &str) -> Arc<Mutex<Option<Arc<Session>>>> {
+    fn slot(&self, name: &str) -> Slot {
         let mut slots = match self.slots.lock() {
             Ok(slots) => slots,
             Err(poisoned) => poisoned.into_inner(),
