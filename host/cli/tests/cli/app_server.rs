@@ -943,3 +943,90 @@ fn bad_input_and_departing_clients() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Pages of servers, and server-everything's resources read through both
+/// app-servers.
+#[test]
+fn pages_and_resources_match_codex() {
+    let (node, script) = codex_test_support::server_everything();
+    let config = format!(
+        "[mcp_servers.alpha]\ncommand = {demo:?}\n\n[mcp_servers.everything]\ncommand = {node:?}\nargs = [{script:?}, \"stdio\"]\n\n[mcp_servers.zeta]\ncommand = {demo:?}\n",
+        demo = demo_server().display().to_string(),
+    );
+    let mut answers = Vec::new();
+    for peer in [Peer::Codex, Peer::Ours] {
+        let home = Home::new();
+        home.write_config(&config);
+        let mut client = Client::ready(peer, &home);
+        let first = client.result("mcpServerStatus/list", json!({"limit": 2}));
+        let second = client.result(
+            "mcpServerStatus/list",
+            json!({"limit": 2, "cursor": first["nextCursor"]}),
+        );
+        let everything = first["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|server| server["name"] == "everything")
+            .cloned()
+            .unwrap();
+        let uri = everything["resources"][0]["uri"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let read = client.result(
+            "mcpServer/resource/read",
+            json!({"server": "everything", "uri": uri}),
+        );
+        if peer == Peer::Ours {
+            assert_valid("ListMcpServerStatusResponse", &first);
+            assert_valid("ListMcpServerStatusResponse", &second);
+            assert_valid("McpResourceReadResponse", &read);
+        }
+        answers.push((first, second, everything, read));
+        assert!(client.finish().success());
+    }
+    let names = |page: &Value| -> Vec<Value> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|server| server["name"].clone())
+            .collect()
+    };
+    let (codex, ours) = (&answers[0], &answers[1]);
+    assert_eq!(names(&ours.0), names(&codex.0));
+    assert_eq!(
+        ours.0["nextCursor"].is_string(),
+        codex.0["nextCursor"].is_string()
+    );
+    assert_eq!(names(&ours.1), names(&codex.1));
+    assert_eq!(ours.1["nextCursor"], codex.1["nextCursor"]);
+    for field in ["resources", "resourceTemplates", "authStatus"] {
+        assert_eq!(ours.2[field], codex.2[field], "everything's {field}");
+    }
+    // server-everything offers some tools by the client's capabilities:
+    // `get-roots-list` to clients with roots (ours), `trigger-url-elicitation`
+    // to clients with URL elicitation (Codex). The rest are the same.
+    let by_capability = ["get-roots-list", "trigger-url-elicitation"];
+    let tools = |entry: &Value| -> BTreeMap<String, Value> {
+        entry["tools"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| !by_capability.contains(&name.as_str()))
+            .map(|(name, tool)| (name.clone(), tool.clone()))
+            .collect()
+    };
+    assert_eq!(tools(&ours.2), tools(&codex.2));
+    assert!(tools(&ours.2).len() > 10);
+    let uris = |read: &Value| -> Vec<Value> {
+        read["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|content| json!([content["uri"], content["mimeType"]]))
+            .collect()
+    };
+    assert_eq!(uris(&ours.3), uris(&codex.3));
+}
