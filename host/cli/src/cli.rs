@@ -158,6 +158,13 @@ pub enum Command {
         codex sandbox --mode workspace-write --writable-root ../cache --network -- npm ci"
     )]
     Sandbox(SandboxArgs),
+    /// Serve Codex's app-server protocol (JSON lines on stdin/stdout) for editors.
+    #[command(
+        after_help = "The methods that need no model: account, config, experimentalFeature and\n\
+        MCP servers. The agent's methods (thread/*, turn/*, model/list, ...) answer -32601.\n\
+        Logs go to stderr."
+    )]
+    AppServer,
     /// Check the setup: config layers, plugins, credential stores, MCP servers, the sandbox.
     #[command(
         after_help = "Exits 1 when a check fails; each problem is listed at the end with its fix.

@@ -34,6 +34,13 @@ impl Session {
             .unwrap_or_default()
     }
 
+    /// The server's name and version from the handshake.
+    pub fn server_info(&self) -> Option<rmcp::model::Implementation> {
+        self.service
+            .peer_info()
+            .and_then(|info| info.server_info.clone())
+    }
+
     pub(crate) fn offers_logging(&self) -> bool {
         self.capabilities().logging.is_some()
     }

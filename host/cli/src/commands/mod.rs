@@ -1,5 +1,6 @@
 //! One function per command.
 
+mod app_server;
 mod completion;
 mod config;
 mod doctor;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::MigrateProfiles(args)) => {
             config::migrate_profiles(&app, args.json)
         }
+        Command::AppServer => app_server::run(app),
         Command::Login(args) => login::login(&app, args),
         Command::Logout => login::logout(&app),
         Command::Sandbox(args) => match args.alias {

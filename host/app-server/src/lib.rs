@@ -1,0 +1,34 @@
+//! `codex app-server`: Codex's app-server protocol (JSON-RPC 2.0 without
+//! the `"jsonrpc"` field, one JSON object per line on stdio) for editors,
+//! with the methods that need no model: account, config, experimental
+//! features and MCP servers. The agent's methods answer -32601.
+//!
+//! One [`auth_manager::AuthManager`] per process owns the login state.
+
+pub mod account;
+pub mod auth_manager;
+pub mod config_rpc;
+pub mod config_version;
+pub mod features_rpc;
+pub mod mcp_rpc;
+pub mod methods;
+pub mod protocol;
+pub mod server;
+
+use codex_host::RunOptions;
+
+/// Serves the process's stdin/stdout until stdin closes. Logs go to stderr.
+pub fn run_stdio(options: RunOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(server::serve(
+        options,
+        tokio::io::BufReader::new(tokio::io::stdin()),
+        tokio::io::stdout(),
+    ));
+    // Threads still inside plugin code were given up at their deadlines.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}

@@ -1,0 +1,444 @@
+//! The MCP methods: `mcpServerStatus/list`, `config/mcpServer/reload`,
+//! `mcpServer/tool/call`, `mcpServer/resource/read`. Sessions are opened on
+//! first use and kept open, one per server, shared by every request of
+//! the process; a reload closes them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use codex_config::{AuthStatus, McpServerConfig};
+use codex_credentials::StoredMcpTokens;
+use codex_host::App;
+use codex_mcp_client::auth;
+use codex_mcp_client::client::ClientOptions;
+use codex_mcp_client::session::Session;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::Mutex;
+
+use crate::protocol::{RpcError, notification, params};
+use crate::server::{Answer, Server};
+
+/// One server's session, or none yet; locked while it connects.
+type Slot = Arc<Mutex<Option<Arc<Session>>>>;
+
+/// The open sessions, by server name. Each slot has its own lock, so two
+/// requests for one server share one connection and other servers do not
+/// wait for it.
+#[derive(Default)]
+pub struct Connections {
+    slots: std::sync::Mutex<BTreeMap<String, Slot>>,
+}
+
+impl Connections {
+    fn slot(&self, name: &str) -> Slot {
+        let mut slots = match self.slots.lock() {
+            Ok(slots) => slots,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        slots.entry(name.to_string()).or_default().clone()
+    }
+
+    /// Forgets every session and closes each one no request holds.
+    pub async fn close_all(&self) {
+        let slots = {
+            let mut slots = match self.slots.lock() {
+                Ok(slots) => slots,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            std::mem::take(&mut *slots)
+        };
+        for (_, slot) in slots {
+            if let Some(session) = slot.lock().await.take()
+                && let Ok(session) = Arc::try_unwrap(session)
+            {
+                session.close().await;
+            }
+        }
+    }
+
+    /// Drops a session whose connection failed, so the next request
+    /// connects anew.
+    async fn forget(&self, name: &str) {
+        let slot = self.slot(name);
+        let taken = slot.lock().await.take();
+        if let Some(session) = taken
+            && let Ok(session) = Arc::try_unwrap(session)
+        {
+            session.close().await;
+        }
+    }
+}
+
+/// The open session of `name`, connecting it first if needed; the
+/// `mcpServer/startupStatus/updated` notifications of a new connection
+/// go to `server`'s client.
+async fn session(
+    server: &Server,
+    app: &Arc<App>,
+    name: &str,
+    config: &McpServerConfig,
+) -> Result<Arc<Session>, String> {
+    let slot = server.connections.slot(name);
+    let mut held = slot.lock().await;
+    if let Some(session) = held.as_ref() {
+        return Ok(session.clone());
+    }
+    server.notify(notification(
+        "mcpServer/startupStatus/updated",
+        json!({"name": name, "status": "starting", "error": null}),
+    ));
+    let connected = async {
+        let host = server
+            .host_context()
+            .map_err(|error| format!("{error:#}"))?;
+        let plugins = app.plugins().map_err(|error| format!("{error:#}"))?;
+        Session::connect(name, config, plugins, &host, ClientOptions::quiet())
+            .await
+            .map_err(|error| format!("{error:#}"))
+    }
+    .await;
+    match connected {
+        Ok(session) => {
+            server.notify(notification(
+                "mcpServer/startupStatus/updated",
+                json!({"name": name, "status": "ready", "error": null}),
+            ));
+            let session = Arc::new(session);
+            *held = Some(session.clone());
+            Ok(session)
+        }
+        Err(error) => {
+            server.notify(notification(
+                "mcpServer/startupStatus/updated",
+                json!({"name": name, "status": "failed", "error": error}),
+            ));
+            Err(error)
+        }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+enum McpServerStatusDetail {
+    Full,
+    ToolsAndAuthOnly,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMcpServerStatusParams {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    detail: Option<McpServerStatusDetail>,
+    #[serde(default)]
+    server_name: Option<String>,
+}
+
+fn auth_status_name(status: AuthStatus) -> &'static str {
+    match status {
+        AuthStatus::Unsupported => "unsupported",
+        AuthStatus::NotLoggedIn => "notLoggedIn",
+        AuthStatus::BearerToken => "bearerToken",
+        AuthStatus::OAuth => "oAuth",
+        _ => "unknown",
+    }
+}
+
+/// Each server's auth status as `codex mcp list` reports it: config
+/// first, then stored tokens, then a probe by its transport plugin.
+fn auth_statuses(
+    server: &Server,
+    app: &App,
+    servers: &[(String, McpServerConfig)],
+) -> BTreeMap<String, AuthStatus> {
+    let mut statuses = BTreeMap::new();
+    let mut to_probe = Vec::new();
+    for (name, config) in servers {
+        match auth::status_from_config(config) {
+            Some(status) => {
+                statuses.insert(name.clone(), status);
+            }
+            None => to_probe.push((name.clone(), config.clone())),
+        }
+    }
+    if to_probe.is_empty() {
+        return statuses;
+    }
+    let (Ok(host), Ok(plugins)) = (server.host_context(), app.plugins()) else {
+        for (name, _) in to_probe {
+            statuses.insert(name, AuthStatus::Unknown);
+        }
+        return statuses;
+    };
+    let mut unknown = Vec::new();
+    for (name, config) in to_probe {
+        let url = config.url.clone().unwrap_or_default();
+        let status = match codex_credentials::stored_mcp_tokens(&host, &name, &url) {
+            Ok(StoredMcpTokens::Usable) => AuthStatus::OAuth,
+            Ok(StoredMcpTokens::Expired) => AuthStatus::NotLoggedIn,
+            Ok(StoredMcpTokens::Missing) if config.http_headers_helper.is_some() => {
+                AuthStatus::Unknown
+            }
+            Ok(StoredMcpTokens::Missing) => {
+                unknown.push((name, config));
+                continue;
+            }
+            Err(error) => {
+                eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
+                AuthStatus::Unknown
+            }
+        };
+        statuses.insert(name, status);
+    }
+    statuses.extend(auth::probe_all(&unknown, plugins, &host));
+    statuses
+}
+
+fn invalid_cursor(cursor: &str) -> RpcError {
+    RpcError::invalid_request(format!(
+        "invalid cursor: {cursor}; pass the nextCursor of the previous page"
+    ))
+}
+
+pub async fn status_list(server: Arc<Server>, raw: Option<Value>) -> Answer {
+    let asked: ListMcpServerStatusParams = params(raw)?;
+    let app = server.app();
+    let servers = app
+        .servers()
+        .map_err(|error| RpcError::internal(format!("{error:#}")))?;
+    let mut selected: Vec<(String, McpServerConfig)> = servers
+        .into_iter()
+        .filter(|(name, _)| asked.server_name.as_ref().is_none_or(|only| only == name))
+        .collect();
+    let start = match &asked.cursor {
+        None => 0,
+        Some(cursor) => cursor
+            .parse::<usize>()
+            .map_err(|_| invalid_cursor(cursor))?,
+    };
+    if start > selected.len() {
+        return Err(invalid_cursor(asked.cursor.as_deref().unwrap_or_default()));
+    }
+    let end = match asked.limit {
+        Some(limit) if limit > 0 => selected.len().min(start.saturating_add(limit as usize)),
+        _ => selected.len(),
+    };
+    let next = (end < selected.len()).then(|| end.to_string());
+    selected.truncate(end);
+    let page: Vec<(String, McpServerConfig)> = selected.split_off(start);
+
+    let statuses = {
+        let server = server.clone();
+        let app = app.clone();
+        let page = page.clone();
+        tokio::task::spawn_blocking(move || auth_statuses(&server, &app, &page))
+            .await
+            .unwrap_or_default()
+    };
+    let full = asked.detail != Some(McpServerStatusDetail::ToolsAndAuthOnly);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, (name, config)) in page.into_iter().enumerate() {
+        let server = server.clone();
+        let app = app.clone();
+        let auth = statuses
+            .get(&name)
+            .copied()
+            .unwrap_or(AuthStatus::Unsupported);
+        tasks.spawn(async move {
+            (
+                index,
+                describe_server(&server, &app, &name, &config, auth, full).await,
+            )
+        });
+    }
+    let mut described = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(entry) = done {
+            described.push(entry);
+        }
+    }
+    described.sort_by_key(|(index, _)| *index);
+    let data: Vec<Value> = described.into_iter().map(|(_, entry)| entry).collect();
+    Ok((json!({"data": data, "nextCursor": next}), Vec::new()))
+}
+
+async fn describe_server(
+    server: &Server,
+    app: &Arc<App>,
+    name: &str,
+    config: &McpServerConfig,
+    auth: AuthStatus,
+    full: bool,
+) -> Value {
+    let mut entry = json!({
+        "name": name,
+        "runtimeStatus": null,
+        "pluginId": null,
+        "httpOrigin": config.url.as_deref().and_then(http_origin),
+        "serverInfo": null,
+        "serverCapabilities": null,
+        "toolListMeta": null,
+        "tools": {},
+        "toolsError": null,
+        "resources": [],
+        "resourceTemplates": [],
+        "authStatus": auth_status_name(auth),
+    });
+    if !config.enabled {
+        return entry;
+    }
+    let session = match session(server, app, name, config).await {
+        Ok(session) => session,
+        Err(error) => {
+            entry["toolsError"] = format!("MCP startup failed: {error}").into();
+            return entry;
+        }
+    };
+    if let Some(info) = session.server_info() {
+        entry["serverInfo"] = json!({
+            "name": info.name,
+            "version": info.version,
+            "title": info.title,
+            "description": info.description,
+            "websiteUrl": info.website_url,
+            "icons": null,
+        });
+    }
+    entry["serverCapabilities"] =
+        serde_json::to_value(session.capabilities()).unwrap_or(Value::Null);
+    match session.list_tools(config.startup_timeout()).await {
+        Ok(tools) => {
+            let mut map = Map::new();
+            for tool in tools {
+                let name = tool.name.to_string();
+                map.insert(name, serde_json::to_value(&tool).unwrap_or(Value::Null));
+            }
+            entry["tools"] = Value::Object(map);
+        }
+        Err(error) => {
+            entry["toolsError"] = format!("{error:#}").into();
+            server.connections.forget(name).await;
+            return entry;
+        }
+    }
+    if full {
+        if let Ok(resources) = session.list_resources().await {
+            entry["resources"] = serde_json::to_value(resources).unwrap_or_else(|_| json!([]));
+        }
+        if let Ok(templates) = session.list_resource_templates().await {
+            entry["resourceTemplates"] =
+                serde_json::to_value(templates).unwrap_or_else(|_| json!([]));
+        }
+    }
+    entry
+}
+
+/// `scheme://host[:port]` of a URL, nothing of its path or credentials.
+fn http_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct McpServerToolCallParams {
+    /// Required as in Codex; this host has no threads, so any id is taken.
+    #[allow(dead_code)]
+    thread_id: String,
+    server: String,
+    tool: String,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct McpResourceReadParams {
+    server: String,
+    uri: String,
+}
+
+/// The configured, enabled server `name`.
+fn configured(app: &App, name: &str) -> Result<McpServerConfig, RpcError> {
+    let servers = app
+        .servers()
+        .map_err(|error| RpcError::internal(format!("{error:#}")))?;
+    match servers.get(name) {
+        Some(config) if config.enabled => Ok(config.clone()),
+        Some(_) => Err(RpcError::internal(format!(
+            "MCP server '{name}' is disabled (`enabled = false` in config)"
+        ))),
+        None => Err(RpcError::internal(format!("unknown MCP server '{name}'"))),
+    }
+}
+
+pub async fn tool_call(server: Arc<Server>, raw: Option<Value>) -> Answer {
+    let asked: McpServerToolCallParams = params(raw)?;
+    let arguments = match asked.arguments {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(arguments)) => arguments,
+        Some(_) => {
+            return Err(RpcError::invalid_request(
+                "Invalid request: arguments must be a JSON object",
+            ));
+        }
+    };
+    let app = server.app();
+    let config = configured(&app, &asked.server)?;
+    let session = session(&server, &app, &asked.server, &config)
+        .await
+        .map_err(RpcError::internal)?;
+    match session.call_tool(&asked.tool, arguments).await {
+        Ok(result) => Ok((
+            serde_json::to_value(result).map_err(|error| RpcError::internal(error.to_string()))?,
+            Vec::new(),
+        )),
+        Err(error) => {
+            server.connections.forget(&asked.server).await;
+            Err(RpcError::internal(format!("{error:#}")))
+        }
+    }
+}
+
+pub async fn resource_read(server: Arc<Server>, raw: Option<Value>) -> Answer {
+    let asked: McpResourceReadParams = params(raw)?;
+    let app = server.app();
+    let config = configured(&app, &asked.server)?;
+    let session = session(&server, &app, &asked.server, &config)
+        .await
+        .map_err(RpcError::internal)?;
+    match session.read_resource(&asked.uri).await {
+        Ok(result) => Ok((
+            json!({"contents": serde_json::to_value(result.contents).unwrap_or_else(|_| json!([]))}),
+            Vec::new(),
+        )),
+        Err(error) => Err(RpcError::internal(format!("{error:#}"))),
+    }
+}
+
+/// Re-reads the config and closes every open session.
+pub async fn reload(server: Arc<Server>) -> Answer {
+    server.reload_config();
+    server.connections.close_all().await;
+    Ok((json!({}), Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_leave_out_credentials_and_paths() {
+        assert_eq!(
+            http_origin("https://user:pw@example.com:8443/mcp?x=1").as_deref(),
+            Some("https://example.com:8443")
+        );
+        assert_eq!(http_origin("not a url"), None);
+    }
+}
