@@ -175,9 +175,17 @@ impl BrowserLogin {
         mut save: impl FnMut(&Tokens, Option<&str>) -> Result<(), String>,
         notice: impl Fn(&str),
     ) -> Result<IdTokenClaims, LoginError> {
-        let client = http::client(&self.options.originator)?;
+        let BrowserLogin {
+            port,
+            listener,
+            pkce,
+            state,
+            redirect_uri,
+            options,
+            ..
+        } = self;
+        let client = http::client(&options.originator)?;
         let (sender, mut receiver) = mpsc::channel::<Incoming>(16);
-        let listener = self.listener;
         let acceptor = tokio::spawn(async move {
             while let Ok((stream, peer)) = listener.accept().await {
                 let sender = sender.clone();
@@ -211,7 +219,7 @@ impl BrowserLogin {
                             .map(|(_, value)| value.as_str())
                             .filter(|value| !value.is_empty())
                     };
-                    if get("state") != Some(self.state.as_str()) {
+                    if get("state") != Some(state.as_str()) {
                         respond(&mut incoming.stream, 400, "text/plain", "State mismatch").await;
                         notice(
                             "Ignored a callback with the wrong `state` (not this login's); still \
@@ -229,12 +237,18 @@ impl BrowserLogin {
                                 .to_owned(),
                         )),
                         (None, Some(code)) => {
-                            self.complete(&client, code, &mut save).await
+                            let exchange = Exchange {
+                                client: &client,
+                                options: &options,
+                                redirect_uri: &redirect_uri,
+                                verifier: &pkce.verifier,
+                            };
+                            exchange.complete(code, &mut save).await
                         }
                     };
                     match outcome {
                         Ok(claims) => {
-                            let location = format!("http://localhost:{}/success", self.port);
+                            let location = format!("http://localhost:{port}/success");
                             redirect(&mut incoming.stream, &location).await;
                             completed = Some(claims);
                         }
@@ -266,23 +280,27 @@ impl BrowserLogin {
         }
     }
 
+}
+
+/// What the exchange of this login's code needs.
+struct Exchange<'a> {
+    client: &'a reqwest::Client,
+    options: &'a LoginOptions,
+    redirect_uri: &'a str,
+    verifier: &'a str,
+}
+
+impl Exchange<'_> {
     /// Exchange, workspace check, API key, save.
     async fn complete(
         &self,
-        client: &reqwest::Client,
         code: &str,
         save: &mut impl FnMut(&Tokens, Option<&str>) -> Result<(), String>,
     ) -> Result<IdTokenClaims, LoginError> {
-        let tokens = exchange_code(
-            client,
-            &self.options,
-            &self.redirect_uri,
-            &self.pkce.verifier,
-            code,
-        )
-        .await?;
+        let tokens = exchange_code(self.client, self.options, self.redirect_uri, self.verifier, code)
+            .await?;
         let claims = check_workspace(self.options.allowed_workspaces.as_deref(), &tokens.id_token)?;
-        let api_key = obtain_api_key(client, &self.options, &tokens.id_token).await;
+        let api_key = obtain_api_key(self.client, self.options, &tokens.id_token).await;
         save(&tokens, api_key.as_deref().map(String::as_str)).map_err(|error| {
             LoginError::Save(format!(
                 "Sign-in completed but credentials could not be saved locally: {error}"

@@ -111,6 +111,12 @@ fn wait(mut child: Child, limit: Duration) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Writes a file of secrets as Codex does (0600).
+fn write_secret(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 fn auth_json(home: &Home) -> PathBuf {
     home.path().join("auth.json")
 }
@@ -799,6 +805,9 @@ impl Provider {
                     fs::read_to_string(log).unwrap_or_default()
                 )
             });
+        // Drained to the end: the provider also writes notices to stdout,
+        // and a closed pipe would kill it (EPIPE).
+        std::thread::spawn(move || lines.for_each(drop));
         Provider {
             issuer,
             child,
@@ -867,9 +876,9 @@ fn browser_login_with_oidc_provider_then_logout_revokes() {
     let refresh_token = written["tokens"]["refresh_token"].as_str().unwrap().to_owned();
     let id_token = written["tokens"]["id_token"].as_str().unwrap();
     assert_eq!(id_token.split('.').count(), 3, "a signed JWT from the provider");
-    for token in [&refresh_token, id_token] {
-        assert!(!stderr(&output).contains(token.as_str()), "no token in output");
-        assert!(!stdout(&output).contains(token.as_str()), "no token in output");
+    for token in [refresh_token.as_str(), id_token] {
+        assert!(!stderr(&output).contains(token), "no token in output");
+        assert!(!stdout(&output).contains(token), "no token in output");
     }
     let status = codex_status(&home);
     assert!(
@@ -884,7 +893,10 @@ fn browser_login_with_oidc_provider_then_logout_revokes() {
     let rotated = refreshed["refresh_token"].as_str().unwrap().to_owned();
     let mut stored = written.clone();
     stored["tokens"]["refresh_token"] = json!(rotated);
-    fs::write(auth_json(&home), serde_json::to_string_pretty(&stored).unwrap()).unwrap();
+    write_secret(
+        &auth_json(&home),
+        &serde_json::to_string_pretty(&stored).unwrap(),
+    );
 
     // Logout revokes at the provider, then deletes.
     let logout = run(
@@ -984,7 +996,7 @@ fn a_stored_login_that_breaks_the_policy_is_logged_out() {
     for (config, stored, message) in cases {
         let home = Home::new();
         home.write_config(config);
-        fs::write(auth_json(&home), &stored).unwrap();
+        write_secret(&auth_json(&home), &stored);
         let output = ours(&home, &["login", "status"]);
         assert_eq!(output.status.code(), Some(1), "{config}");
         assert_eq!(stderr(&output), format!("{message}\n"), "{config}");
@@ -995,7 +1007,7 @@ fn a_stored_login_that_breaks_the_policy_is_logged_out() {
     home.write_config(&format!(
         "forced_login_method = \"chatgpt\"\nforced_chatgpt_workspace_id = \"{ACCOUNT}\"\n"
     ));
-    fs::write(auth_json(&home), chatgpt_document(Some(ACCOUNT))).unwrap();
+    write_secret(&auth_json(&home), &chatgpt_document(Some(ACCOUNT)));
     let output = ours(&home, &["login", "status"]);
     assert_eq!(stderr(&output), "Logged in using ChatGPT\n");
     assert!(auth_json(&home).exists());
