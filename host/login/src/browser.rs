@@ -147,8 +147,10 @@ async fn send_cancel(port: u16) {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
         stream
             .write_all(
-                format!("GET /cancel HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
+                format!(
+                    "GET /cancel HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
             )
             .await?;
         let mut buffer = [0u8; 64];
@@ -197,10 +199,9 @@ impl BrowserLogin {
         let mut completed: Option<IdTokenClaims> = None;
         loop {
             let next = match &completed {
-                Some(_) => match tokio::time::timeout(SUCCESS_WAIT, receiver.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => None,
-                },
+                Some(_) => tokio::time::timeout(SUCCESS_WAIT, receiver.recv())
+                    .await
+                    .unwrap_or_default(),
                 None => receiver.recv().await,
             };
             let Some(mut incoming) = next else {
@@ -210,7 +211,9 @@ impl BrowserLogin {
                 "/auth/callback" if completed.is_none() => {
                     let params: Vec<(String, Zeroizing<String>)> =
                         url::form_urlencoded::parse(incoming.query.as_bytes())
-                            .map(|(key, value)| (key.into_owned(), Zeroizing::new(value.into_owned())))
+                            .map(|(key, value)| {
+                                (key.into_owned(), Zeroizing::new(value.into_owned()))
+                            })
                             .collect();
                     let get = |name: &str| {
                         params
@@ -253,20 +256,44 @@ impl BrowserLogin {
                             completed = Some(claims);
                         }
                         Err(error) => {
-                            respond(&mut incoming.stream, 200, "text/html; charset=utf-8", &error_page(&error.to_string())).await;
+                            respond(
+                                &mut incoming.stream,
+                                200,
+                                "text/html; charset=utf-8",
+                                &error_page(&error.to_string()),
+                            )
+                            .await;
                             return Err(error);
                         }
                     }
                 }
                 "/auth/callback" => {
-                    respond(&mut incoming.stream, 400, "text/plain", "This login is already complete").await;
+                    respond(
+                        &mut incoming.stream,
+                        400,
+                        "text/plain",
+                        "This login is already complete",
+                    )
+                    .await;
                 }
                 "/success" if completed.is_some() => {
-                    respond(&mut incoming.stream, 200, "text/html; charset=utf-8", SUCCESS_PAGE).await;
+                    respond(
+                        &mut incoming.stream,
+                        200,
+                        "text/html; charset=utf-8",
+                        SUCCESS_PAGE,
+                    )
+                    .await;
                     return completed.ok_or(LoginError::Cancelled);
                 }
                 "/success" => {
-                    respond(&mut incoming.stream, 404, "text/plain", "No login has completed here yet").await;
+                    respond(
+                        &mut incoming.stream,
+                        404,
+                        "text/plain",
+                        "No login has completed here yet",
+                    )
+                    .await;
                 }
                 "/cancel" => {
                     respond(&mut incoming.stream, 200, "text/plain", "Login cancelled").await;
@@ -279,7 +306,6 @@ impl BrowserLogin {
             }
         }
     }
-
 }
 
 /// What the exchange of this login's code needs.
@@ -297,8 +323,14 @@ impl Exchange<'_> {
         code: &str,
         save: &mut impl FnMut(&Tokens, Option<&str>) -> Result<(), String>,
     ) -> Result<IdTokenClaims, LoginError> {
-        let tokens = exchange_code(self.client, self.options, self.redirect_uri, self.verifier, code)
-            .await?;
+        let tokens = exchange_code(
+            self.client,
+            self.options,
+            self.redirect_uri,
+            self.verifier,
+            code,
+        )
+        .await?;
         let claims = check_workspace(self.options.allowed_workspaces.as_deref(), &tokens.id_token)?;
         let api_key = obtain_api_key(self.client, self.options, &tokens.id_token).await;
         save(&tokens, api_key.as_deref().map(String::as_str)).map_err(|error| {
@@ -314,7 +346,10 @@ impl Exchange<'_> {
 fn callback_error_message(error: &str, description: Option<&str>) -> String {
     let description = description.map(str::trim).filter(|text| !text.is_empty());
     if error == "access_denied"
-        && description.is_some_and(|text| text.to_ascii_lowercase().contains("missing_codex_entitlement"))
+        && description.is_some_and(|text| {
+            text.to_ascii_lowercase()
+                .contains("missing_codex_entitlement")
+        })
     {
         return "Codex is not enabled for your workspace. Contact your workspace administrator to \
                 request access to Codex."
@@ -355,7 +390,10 @@ async fn read_request(mut stream: TcpStream, peer: SocketAddr, sender: mpsc::Sen
     if !matches!(read, Ok(Ok(()))) {
         return;
     }
-    let line_end = head.iter().position(|byte| *byte == b'\r').unwrap_or(head.len());
+    let line_end = head
+        .iter()
+        .position(|byte| *byte == b'\r')
+        .unwrap_or(head.len());
     let Ok(line) = std::str::from_utf8(&head[..line_end]) else {
         respond(&mut stream, 400, "text/plain", "Bad Request").await;
         return;
@@ -448,7 +486,10 @@ mod tests {
             callback_error_message("access_denied", Some("user said no")),
             "Sign-in failed: user said no"
         );
-        assert_eq!(callback_error_message("server_error", None), "Sign-in failed: server_error");
+        assert_eq!(
+            callback_error_message("server_error", None),
+            "Sign-in failed: server_error"
+        );
         assert!(
             callback_error_message("access_denied", Some("MISSING_CODEX_ENTITLEMENT"))
                 .starts_with("Codex is not enabled")

@@ -213,8 +213,8 @@ async fn poll(
                 ))
             });
         }
-        let pending = status == reqwest::StatusCode::FORBIDDEN
-            || status == reqwest::StatusCode::NOT_FOUND;
+        let pending =
+            status == reqwest::StatusCode::FORBIDDEN || status == reqwest::StatusCode::NOT_FOUND;
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             // RFC 8628's slow_down, by status: wait longer from now on.
             interval += Duration::from_secs(5);
@@ -240,7 +240,7 @@ async fn poll(
 
 fn describe_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds % 60 == 0 && seconds >= 60 {
+    if seconds.is_multiple_of(60) && seconds >= 60 {
         let minutes = seconds / 60;
         format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
     } else {

@@ -92,7 +92,10 @@ pub fn refreshed_document(document: &str, tokens: &Tokens) -> Result<Zeroizing<S
         return Err("the stored login has no ChatGPT tokens to refresh".to_owned());
     };
     if !tokens.id_token.is_empty() {
-        stored.insert("id_token".into(), Value::String(tokens.id_token.to_string()));
+        stored.insert(
+            "id_token".into(),
+            Value::String(tokens.id_token.to_string()),
+        );
         if let Ok(claims) = IdTokenClaims::parse(&tokens.id_token)
             && let Some(account) = claims.account_id
         {
@@ -287,7 +290,10 @@ mod tests {
         assert!(!stored.is_api_key());
         assert_eq!(stored.account_id.as_deref(), Some("ws-1"));
         assert_eq!(stored.claims.plan_type.as_deref(), Some("plus"));
-        assert_eq!(stored.refresh_token.as_deref().map(String::as_str), Some("refresh-1"));
+        assert_eq!(
+            stored.refresh_token.as_deref().map(String::as_str),
+            Some("refresh-1")
+        );
         assert_eq!(stored.client_id.as_deref(), Some("client-1"));
         assert!(stored.last_refresh.is_some());
     }
@@ -319,7 +325,9 @@ mod tests {
         assert!(key.is_api_key());
         let old = StoredLogin::parse(r#"{"OPENAI_API_KEY":"sk-x"}"#).unwrap();
         assert!(old.is_api_key());
-        let error = StoredLogin::parse(r#"{"tokens": "sk-secret"#).err().unwrap();
+        let error = StoredLogin::parse(r#"{"tokens": "sk-secret"#)
+            .err()
+            .unwrap();
         assert!(!error.contains("sk-secret"), "{error}");
     }
 }

@@ -39,7 +39,9 @@ pub fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     match error.url() {
-        Some(url) => text.replace(&format!(" ({url})"), "").replace(url.as_str(), "the endpoint"),
+        Some(url) => text
+            .replace(&format!(" ({url})"), "")
+            .replace(url.as_str(), "the endpoint"),
         None => text,
     }
 }

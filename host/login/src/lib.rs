@@ -96,10 +96,7 @@ impl LoginOptions {
                 self.issuer
             ))
         })?;
-        let loopback = matches!(
-            parsed.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]")
-        );
+        let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
         match parsed.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),

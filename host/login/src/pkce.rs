@@ -36,7 +36,9 @@ pub fn challenge_of(verifier: &str) -> String {
 pub fn random_token(bytes: usize) -> Result<Zeroizing<String>, LoginError> {
     let mut buffer = Zeroizing::new(vec![0u8; bytes]);
     getrandom::fill(buffer.as_mut_slice()).map_err(|error| {
-        LoginError::Config(format!("the system has no random numbers to offer: {error}"))
+        LoginError::Config(format!(
+            "the system has no random numbers to offer: {error}"
+        ))
     })?;
     Ok(Zeroizing::new(URL_SAFE_NO_PAD.encode(buffer.as_slice())))
 }

@@ -290,7 +290,12 @@ pub async fn revoke(endpoints: &Endpoints, token: &str, hint: &str) -> Result<()
     };
     let first = send("application/json", json.to_string())
         .await
-        .map_err(|error| format!("cannot reach the revocation endpoint: {}", http::describe(&error)))?;
+        .map_err(|error| {
+            format!(
+                "cannot reach the revocation endpoint: {}",
+                http::describe(&error)
+            )
+        })?;
     let status = first.status();
     if status.is_success() {
         return Ok(());
@@ -311,7 +316,12 @@ pub async fn revoke(endpoints: &Endpoints, token: &str, hint: &str) -> Result<()
     ]);
     let second = send("application/x-www-form-urlencoded", body.to_string())
         .await
-        .map_err(|error| format!("cannot reach the revocation endpoint: {}", http::describe(&error)))?;
+        .map_err(|error| {
+            format!(
+                "cannot reach the revocation endpoint: {}",
+                http::describe(&error)
+            )
+        })?;
     let status = second.status();
     if status.is_success() {
         return Ok(());

@@ -126,7 +126,10 @@ fn login_refresh_and_revocation_against_oidc_provider() {
         // revokes the grant: rotation detects reuse).
         match refresh(&endpoints, &first).await {
             Err(RefreshError::Permanent(message)) => {
-                assert!(message.contains("`codex logout && codex login`"), "{message}")
+                assert!(
+                    message.contains("`codex logout && codex login`"),
+                    "{message}"
+                )
             }
             Err(other) => panic!("expected a permanent failure, got {other}"),
             Ok(_) => panic!("a spent refresh token refreshed"),

@@ -18,11 +18,11 @@ use anyhow::Result;
 use zeroize::Zeroizing;
 
 use crate::cli::{LoginArgs, LoginCommand};
-use codex_login::policy::ForcedLoginMethod;
 use codex_host::App;
 use codex_host::auth::{
     AUTH_SERVICE, LoginState, api_key_document, check_key_shape, login_state, open_store,
 };
+use codex_login::policy::ForcedLoginMethod;
 
 mod account;
 mod policy;

@@ -314,7 +314,8 @@ fn device_login_writes_what_codex_writes_and_codex_reads_it() {
         ("code_verifier", "verifier-1"),
     ] {
         assert!(
-            form.iter().any(|(k, v)| (k.as_str(), v.as_str()) == expected),
+            form.iter()
+                .any(|(k, v)| (k.as_str(), v.as_str()) == expected),
             "{expected:?} in {form:?}"
         );
     }
@@ -413,7 +414,10 @@ fn device_login_failures_are_clear_and_write_nothing() {
         ),
         (
             Issuer::NeverApproved,
-            &["device auth timed out after 2 seconds", "again for a new code"],
+            &[
+                "device auth timed out after 2 seconds",
+                "again for a new code",
+            ],
         ),
         (
             Issuer::TokenFails,
@@ -430,7 +434,11 @@ fn device_login_failures_are_clear_and_write_nothing() {
         let output = run(login, Duration::from_secs(60));
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         for text in expected {
-            assert!(stderr(&output).contains(text), "{text}: {}", stderr(&output));
+            assert!(
+                stderr(&output).contains(text),
+                "{text}: {}",
+                stderr(&output)
+            );
         }
         assert!(!auth_json(&home).exists(), "nothing is written");
         assert!(!stderr(&output).contains("refresh-token-1"));
@@ -496,9 +504,11 @@ impl BrowserLogin {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = stderr
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no authorization URL; stderr: {}", seen.join("\n")));
+            let Ok(line) = stderr.recv_timeout(left) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no authorization URL; stderr: {}", seen.join("\n"));
+            };
             seen.push(line.clone());
             if line.contains("/oauth/authorize?") {
                 let url = url::Url::parse(line.trim()).unwrap();
@@ -583,12 +593,17 @@ fn a_forged_callback_is_refused_and_an_error_callback_ends_the_login() {
         "a forged code is never exchanged"
     );
     let (status, _) = get(port, "/success");
-    assert!(status.contains("404"), "/success ends nothing before a login");
+    assert!(
+        status.contains("404"),
+        "/success ends nothing before a login"
+    );
 
     let state = login.param("state");
     let (status, page) = get(
         port,
-        &format!("/auth/callback?error=access_denied&error_description=The+user+said+no&state={state}"),
+        &format!(
+            "/auth/callback?error=access_denied&error_description=The+user+said+no&state={state}"
+        ),
     );
     assert!(status.contains("200"), "{page}");
     assert!(page.contains("Sign-in failed: The user said no"), "{page}");
@@ -685,7 +700,10 @@ fn a_new_login_cancels_one_left_waiting() {
     let (status, _) = get(port, &format!("/auth/callback?code=abc&state={state}"));
     assert!(status.contains("302"), "{status}");
     let (status, page) = get(port, "/success");
-    assert!(status.contains("200") && page.contains("Signed in to Codex"), "{page}");
+    assert!(
+        status.contains("200") && page.contains("Signed in to Codex"),
+        "{page}"
+    );
     let (code, said) = second.finish(Duration::from_secs(30));
     assert_eq!(code, Some(0), "{said}");
     assert_eq!(document(&home)["tokens"]["account_id"], ACCOUNT);
@@ -873,9 +891,16 @@ fn browser_login_with_oidc_provider_then_logout_revokes() {
     assert_eq!(written["auth_mode"], "chatgpt");
     assert_eq!(written["OPENAI_API_KEY"], Value::Null);
     assert_eq!(written["tokens"]["account_id"], ACCOUNT);
-    let refresh_token = written["tokens"]["refresh_token"].as_str().unwrap().to_owned();
+    let refresh_token = written["tokens"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let id_token = written["tokens"]["id_token"].as_str().unwrap();
-    assert_eq!(id_token.split('.').count(), 3, "a signed JWT from the provider");
+    assert_eq!(
+        id_token.split('.').count(),
+        3,
+        "a signed JWT from the provider"
+    );
     for token in [refresh_token.as_str(), id_token] {
         assert!(!stderr(&output).contains(token), "no token in output");
         assert!(!stdout(&output).contains(token), "no token in output");
@@ -952,7 +977,9 @@ fn forced_login_method_refuses_the_other_flows_as_codex_does() {
     let output = ours(&home, &["login", "--device-auth"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("forced_login_method: unknown value `sometimes`; expected \"chatgpt\" or \"api\""),
+        stderr(&output).contains(
+            "forced_login_method: unknown value `sometimes`; expected \"chatgpt\" or \"api\""
+        ),
         "{}",
         stderr(&output)
     );
@@ -1021,7 +1048,8 @@ fn a_login_from_another_workspace_is_refused_before_it_is_saved() {
     let output = run(device_login(&home, &issuer), Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("Error logging in: Login is restricted to workspace id(s) ws-other."),
+        stderr(&output)
+            .contains("Error logging in: Login is restricted to workspace id(s) ws-other."),
         "{}",
         stderr(&output)
     );
@@ -1033,7 +1061,10 @@ fn a_login_from_another_workspace_is_refused_before_it_is_saved() {
     assert_eq!(login.param("allowed_workspace_id"), "ws-other");
     let state = login.param("state");
     let (_, page) = get(port, &format!("/auth/callback?code=abc&state={state}"));
-    assert!(page.contains("Login is restricted to workspace id(s) ws-other."), "{page}");
+    assert!(
+        page.contains("Login is restricted to workspace id(s) ws-other."),
+        "{page}"
+    );
     let (code, said) = login.finish(Duration::from_secs(30));
     assert_eq!(code, Some(1), "{said}");
     assert!(!auth_json(&home).exists());

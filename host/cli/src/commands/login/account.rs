@@ -92,7 +92,10 @@ fn report(outcome: Result<IdTokenClaims, LoginError>) -> ExitCode {
     match outcome {
         Ok(claims) => {
             say("Successfully logged in");
-            let plan = claims.plan_type.as_deref().map(|plan| format!(" ({plan} plan)"));
+            let plan = claims
+                .plan_type
+                .as_deref()
+                .map(|plan| format!(" ({plan} plan)"));
             if let Some(email) = claims.email {
                 say(&format!("Signed in as {email}{}", plan.unwrap_or_default()));
             }
@@ -174,7 +177,11 @@ pub fn revoke_stored(document: &str) -> Result<(), String> {
         (None, Some(token)) => (token, "access_token"),
         (None, None) => return Ok(()),
     };
-    let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
     let issuer = stored
         .issuer
         .clone()
