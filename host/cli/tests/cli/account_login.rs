@@ -376,6 +376,35 @@ fn device_login_writes_what_codex_writes_and_codex_reads_it() {
 }
 
 #[test]
+fn a_new_login_revokes_the_one_it_replaces() {
+    let issuer = stand_in(Issuer::Approves, Some(ACCOUNT));
+    let home = Home::new();
+    let mut previous: Value = serde_json::from_str(&chatgpt_document(Some(ACCOUNT))).unwrap();
+    previous["tokens"]["refresh_token"] = json!("previous-refresh-token");
+    previous["tokens"]["oauth_provenance"] =
+        json!({"issuer": issuer.url(""), "client_id": CLIENT_ID});
+    write_secret(&auth_json(&home), &previous.to_string());
+    let output = run(device_login(&home, &issuer), Duration::from_secs(60));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        document(&home)["tokens"]["refresh_token"],
+        "refresh-token-1"
+    );
+    let revoked: Vec<Value> = issuer
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth/revoke")
+        .map(Request::json)
+        .collect();
+    assert_eq!(
+        revoked,
+        [
+            json!({"token": "previous-refresh-token", "token_type_hint": "refresh_token", "client_id": CLIENT_ID})
+        ]
+    );
+}
+
+#[test]
 fn the_originator_override_reaches_every_login_request() {
     let issuer = stand_in(Issuer::Approves, Some(ACCOUNT));
     let home = Home::new();

@@ -45,6 +45,9 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
         }
     };
     let (store, account) = open_store(app)?;
+    // The login this one replaces: its tokens are revoked once the new
+    // login is saved, as Codex does (a failure there is only a warning).
+    let previous = store.load(AUTH_SERVICE, &account).ok().flatten();
     let save = |tokens: &Tokens, api_key: Option<&str>| {
         let document = chatgpt_document(tokens, api_key, &options).map_err(|e| e.to_string())?;
         store
@@ -85,7 +88,32 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
             _ = tokio::signal::ctrl_c() => Err(LoginError::Cancelled),
         }
     });
+    if outcome.is_ok()
+        && let Some(previous) = previous
+        && let now = store.load(AUTH_SERVICE, &account).ok().flatten()
+        && superseded(&previous, now.as_ref().map(|now| now.as_str()))
+        && let Err(problem) = revoke_stored(&previous)
+    {
+        say(&format!(
+            "Warning: the tokens of the previous login could not be revoked ({problem})."
+        ));
+    }
     Ok(report(outcome))
+}
+
+/// Whether `previous` held ChatGPT tokens that the login now stored does
+/// not (a new refresh token replaced them).
+fn superseded(previous: &str, now: Option<&str>) -> bool {
+    let Ok(previous) = StoredLogin::parse(previous) else {
+        return false;
+    };
+    let Some(old) = previous.refresh_token else {
+        return false;
+    };
+    let new = now
+        .and_then(|now| StoredLogin::parse(now).ok())
+        .and_then(|now| now.refresh_token);
+    new.is_none_or(|new| *new != *old)
 }
 
 fn report(outcome: Result<IdTokenClaims, LoginError>) -> ExitCode {
