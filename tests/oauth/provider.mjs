@@ -33,6 +33,14 @@
 //                      loopback redirect URI whose port may vary)
 //   OAUTH_NO_REGISTRATION  `1`: no dynamic client registration (as many
 //                      identity providers)
+//   OAUTH_CODEX_ISSUER  plays Codex's issuer (auth.openai.com) for account
+//                      login, as JSON `{"client_id", "redirect_uri",
+//                      "account_id", "plan_type", "email"}`: the routes
+//                      `/oauth/authorize`, `/oauth/token`, `/oauth/revoke`;
+//                      the public client (no secret, PKCE) with that exact
+//                      redirect URI; Codex's scopes; id_tokens carrying the
+//                      email and OpenAI's `https://api.openai.com/auth`
+//                      claim (account id, plan, user id).
 
 import { Provider, errors } from 'oidc-provider';
 
@@ -54,6 +62,8 @@ const introspectionSecret = process.env.OAUTH_INTROSPECTION_SECRET ?? 'resource-
 const MCP_SCOPE = 'mcp:tools';
 const preRegistered = process.env.OAUTH_PRE_REGISTERED ? JSON.parse(process.env.OAUTH_PRE_REGISTERED) : null;
 const dynamicRegistration = process.env.OAUTH_NO_REGISTRATION !== '1';
+const codexIssuer = process.env.OAUTH_CODEX_ISSUER ? JSON.parse(process.env.OAUTH_CODEX_ISSUER) : null;
+const OPENAI_AUTH_CLAIM = 'https://api.openai.com/auth';
 
 function isMcpResource(indicator) {
   if (onlyResource) {
@@ -99,9 +109,56 @@ const configuration = {
           },
         ]
       : []),
+    ...(codexIssuer
+      ? [
+          {
+            client_id: codexIssuer.client_id,
+            application_type: 'web',
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            redirect_uris: [codexIssuer.redirect_uri],
+            token_endpoint_auth_method: 'none',
+          },
+        ]
+      : []),
   ],
+  ...(codexIssuer
+    ? {
+        routes: {
+          authorization: '/oauth/authorize',
+          token: '/oauth/token',
+          revocation: '/oauth/revoke',
+        },
+        claims: {
+          openid: ['sub', OPENAI_AUTH_CLAIM],
+          email: ['email', 'email_verified'],
+          profile: ['name'],
+        },
+        // The account's claims go in the id_token itself, as OpenAI's do.
+        conformIdTokenClaims: false,
+        findAccount: async (_ctx, id) => ({
+          accountId: id,
+          claims: async () => ({
+            sub: id,
+            name: id,
+            email: codexIssuer.email,
+            email_verified: true,
+            [OPENAI_AUTH_CLAIM]: {
+              chatgpt_account_id: codexIssuer.account_id,
+              chatgpt_plan_type: codexIssuer.plan_type,
+              chatgpt_user_id: `user-${id}`,
+            },
+          }),
+        }),
+      }
+    : {}),
   cookies: { keys: ['codex-oauth-test-cookie-key'] },
-  scopes: ['openid', 'offline_access', MCP_SCOPE],
+  scopes: [
+    'openid',
+    'offline_access',
+    MCP_SCOPE,
+    ...(codexIssuer ? ['profile', 'email', 'api.connectors.read', 'api.connectors.invoke'] : []),
+  ],
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: true },

@@ -137,12 +137,14 @@ pub enum Command {
     /// Show the merged configuration and where each value comes from.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Log in with an API key read from stdin, or show the login status.
+    /// Log in with ChatGPT (browser or device code) or an API key, or show the login status.
     #[command(after_help = "Examples:\n  \
+        codex login                      # opens the browser; the URL is printed too\n  \
+        codex login --device-auth        # a code to enter on another device (SSH, containers)\n  \
         printenv OPENAI_API_KEY | codex login --with-api-key\n  \
         codex login status")]
     Login(LoginArgs),
-    /// Remove the stored login.
+    /// Revoke the stored login's tokens at the issuer and remove it.
     Logout,
     /// Run a command in Codex's sandbox (Landlock, seccomp; read-only unless told otherwise).
     #[command(
@@ -831,6 +833,30 @@ pub struct LoginArgs {
         default_missing_value = ""
     )]
     pub api_key: Option<String>,
+
+    /// Log in with a one-time code entered on another device, instead of a local browser.
+    #[arg(long, conflicts_with = "with_api_key")]
+    pub device_auth: bool,
+
+    /// The issuer to log in with (default https://auth.openai.com).
+    #[arg(
+        long = "experimental_issuer",
+        value_name = "URL",
+        env = "CODEX_LOGIN_ISSUER",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub issuer: Option<String>,
+
+    /// The OAuth client to log in as (default Codex's).
+    #[arg(
+        long = "experimental_client-id",
+        value_name = "ID",
+        env = "CODEX_LOGIN_CLIENT_ID",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub client_id: Option<String>,
 
     #[command(subcommand)]
     pub action: Option<LoginCommand>,

@@ -1,10 +1,15 @@
+//! `codex login` (the browser flow), `codex login --device-auth`,
 //! `codex login --with-api-key`, `codex login status`, `codex logout`: the
 //! CLI login, kept in the store `cli_auth_credentials_store` selects, as the
 //! `auth.json` document Codex writes, under Codex's texts and exit codes.
+//! The flows themselves are codex-login's; this module picks the options
+//! (flags, environment, `forced_login_method`, `forced_chatgpt_workspace_id`),
+//! prints, and stores.
 //!
 //! The key is read from standard input only (never an argument, where other
 //! processes could see it), held in zeroizing buffers, and never printed:
-//! `login status` shows Codex's mask (`sk-proj-***ABCDE`).
+//! `login status` shows Codex's mask (`sk-proj-***ABCDE`). Tokens are never
+//! printed either.
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -17,6 +22,10 @@ use codex_host::App;
 use codex_host::auth::{
     AUTH_SERVICE, LoginState, api_key_document, check_key_shape, login_state, open_store,
 };
+use codex_login::policy::ForcedLoginMethod;
+
+mod account;
+mod policy;
 
 /// More than any API key; a larger input is something else piped by mistake.
 const MAX_INPUT: u64 = 64 * 1024;
@@ -25,7 +34,7 @@ const NOT_ON_A_TERMINAL: &str = "--with-api-key expects the API key on stdin. Tr
                                  e.g. `printenv OPENAI_API_KEY | codex login --with-api-key`.";
 
 /// Writes one line to standard error (where Codex prints every login message).
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{line}");
 }
@@ -43,25 +52,20 @@ pub fn login(app: &App, args: LoginArgs) -> Result<ExitCode> {
     match args.action {
         Some(LoginCommand::Status) => status(app),
         None if args.with_api_key => with_api_key(app),
-        None => {
-            say(
-                "Error logging in: ChatGPT login is not available in this codex; log in with an \
-                 API key: `printenv OPENAI_API_KEY | codex login --with-api-key`",
-            );
-            Ok(ExitCode::FAILURE)
-        }
+        None => account::login(app, &args),
     }
 }
 
 fn with_api_key(app: &App) -> Result<ExitCode> {
-    if app
-        .config
-        .merged()
-        .get("forced_login_method")
-        .and_then(toml::Value::as_str)
-        == Some("chatgpt")
-    {
-        say("API key login is disabled. Use ChatGPT login instead.");
+    let forced = match policy::forced_login_method(app) {
+        Ok(forced) => forced,
+        Err(problem) => {
+            say(&format!("Error logging in: {problem}"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if forced == Some(ForcedLoginMethod::ChatGpt) {
+        say(ForcedLoginMethod::ChatGpt.refusal());
         return Ok(ExitCode::FAILURE);
     }
     let stdin = std::io::stdin();
@@ -126,6 +130,11 @@ fn status(app: &App) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(message) = policy::violation_of(app, &document) {
+        // Codex logs such a login out where it loads it; so does status.
+        say(&policy::log_out(&store, &account, &message));
+        return Ok(ExitCode::FAILURE);
+    }
     match login_state(&document) {
         Ok(LoginState::ApiKey(masked)) => {
             say(&format!("Logged in using an API key - {masked}"));
@@ -153,9 +162,18 @@ fn status(app: &App) -> Result<ExitCode> {
     }
 }
 
-/// `codex logout`.
+/// `codex logout`: revoke the tokens (best effort: a failure is a warning,
+/// the login is removed all the same), then delete.
 pub fn logout(app: &App) -> Result<ExitCode> {
     let (store, account) = open_store(app)?;
+    if let Ok(Some(document)) = store.load(AUTH_SERVICE, &account)
+        && let Err(problem) = account::revoke_stored(&document)
+    {
+        say(&format!(
+            "Warning: the tokens could not be revoked at the issuer ({problem}); they are removed \
+             here and expire on their own."
+        ));
+    }
     match store.delete(AUTH_SERVICE, &account) {
         Ok(true) => {
             say("Successfully logged out");
