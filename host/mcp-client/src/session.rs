@@ -207,6 +207,12 @@ impl Session {
         Ok(session)
     }
 
+    /// Whether the session ended (the server exited or its transport
+    /// closed): a front end that keeps sessions connects again.
+    pub fn is_closed(&self) -> bool {
+        self.service.is_closed()
+    }
+
     /// Every tool the server offers (all pages).
     pub async fn list_tools(&self, deadline: Duration) -> Result<Vec<Tool>> {
         self.within(
