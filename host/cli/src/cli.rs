@@ -765,7 +765,8 @@ mod tests {
     }
 }
 
-const MCP_SERVER_HELP: &str = "Tools and prompts are named mcp__SERVER__NAME as Codex names them; --names plain keeps
+const MCP_SERVER_HELP: &str =
+    "Tools and prompts are named mcp__SERVER__NAME as Codex names them; --names plain keeps
 each server's own names where no two servers share one. Servers start on first use
 (--eager: at start); one that fails is named in its tools' errors and tried again next time.
 Over HTTP the gateway listens at http://ADDR/mcp with a bearer token (from --token-env-var,
@@ -791,7 +792,12 @@ pub struct McpServerArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
     /// The environment variable holding the bearer token clients must send.
-    #[arg(long, value_name = "VAR", requires = "listen", conflicts_with = "no_auth")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "listen",
+        conflicts_with = "no_auth"
+    )]
     pub token_env_var: Option<String>,
     /// Accept HTTP clients without a token (loopback addresses only).
     #[arg(long, requires = "listen")]

@@ -79,7 +79,11 @@ pub fn valid_name(name: &str) -> bool {
 /// The downstream names of `items` (raw `(server, name)` pairs, in server
 /// order), in the same order, and a sentence for each name that is not the
 /// one the mode would give it first.
-pub fn expose(mode: NameMode, kind: &str, items: &[(String, String)]) -> (Vec<String>, Vec<String>) {
+pub fn expose(
+    mode: NameMode,
+    kind: &str,
+    items: &[(String, String)],
+) -> (Vec<String>, Vec<String>) {
     let qualified = names::qualify(items);
     let mut reports = Vec::new();
     let mut offered_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -91,11 +95,7 @@ pub fn expose(mode: NameMode, kind: &str, items: &[(String, String)]) -> (Vec<St
     }
     let mut exposed = Vec::with_capacity(items.len());
     for ((server, raw), qualified) in items.iter().zip(qualified) {
-        let base = format!(
-            "mcp__{}__{}",
-            names::sanitize(server),
-            names::sanitize(raw)
-        );
+        let base = format!("mcp__{}__{}", names::sanitize(server), names::sanitize(raw));
         let name = match mode {
             NameMode::Qualified => {
                 if qualified != base && base.len() <= MAX_NAME_LENGTH {
@@ -178,7 +178,10 @@ mod tests {
             "tool",
             &items(&[("alpha", "echo"), ("beta", "echo"), ("beta", "get-sum")]),
         );
-        assert_eq!(names, ["mcp__alpha__echo", "mcp__beta__echo", "mcp__beta__get_sum"]);
+        assert_eq!(
+            names,
+            ["mcp__alpha__echo", "mcp__beta__echo", "mcp__beta__get_sum"]
+        );
         assert!(reports.is_empty());
     }
 
@@ -187,9 +190,22 @@ mod tests {
         let (names, reports) = expose(
             NameMode::Plain,
             "tool",
-            &items(&[("alpha", "echo"), ("alpha", "add"), ("beta", "echo"), ("beta", "a.b")]),
+            &items(&[
+                ("alpha", "echo"),
+                ("alpha", "add"),
+                ("beta", "echo"),
+                ("beta", "a.b"),
+            ]),
         );
-        assert_eq!(names, ["mcp__alpha__echo", "add", "mcp__beta__echo", "mcp__beta__a_b"]);
+        assert_eq!(
+            names,
+            [
+                "mcp__alpha__echo",
+                "add",
+                "mcp__beta__echo",
+                "mcp__beta__a_b"
+            ]
+        );
         assert_eq!(reports.len(), 3, "{reports:?}");
         assert!(reports[0].contains("offered by alpha, beta"), "{reports:?}");
     }
@@ -205,7 +221,15 @@ mod tests {
         assert!(names.iter().all(|name| valid_name(name)));
         assert_eq!(reports.len(), 2);
         // Deterministic: the same input gives the same names.
-        assert_eq!(names, expose(NameMode::Qualified, "tool", &items(&[("a", "x-y"), ("a", "x.y")])).0);
+        assert_eq!(
+            names,
+            expose(
+                NameMode::Qualified,
+                "tool",
+                &items(&[("a", "x-y"), ("a", "x.y")])
+            )
+            .0
+        );
     }
 
     #[test]
@@ -213,9 +237,14 @@ mod tests {
         let mut catalog = Catalog::default();
         catalog.resources.insert("demo://a".into(), "one".into());
         catalog.templates.push(("demo://{id}".into(), "two".into()));
-        catalog.templates.push(("demo://items/{id}".into(), "three".into()));
+        catalog
+            .templates
+            .push(("demo://items/{id}".into(), "three".into()));
         assert_eq!(catalog.resource_server("demo://a").as_deref(), Some("one"));
-        assert_eq!(catalog.resource_server("demo://items/7").as_deref(), Some("three"));
+        assert_eq!(
+            catalog.resource_server("demo://items/7").as_deref(),
+            Some("three")
+        );
         assert_eq!(catalog.resource_server("demo://b").as_deref(), Some("two"));
         assert_eq!(catalog.resource_server("other://b"), None);
     }

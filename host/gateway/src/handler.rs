@@ -14,11 +14,10 @@ use std::time::{Duration, Instant};
 use codex_mcp_client::server_features::CompletionTarget;
 use codex_mcp_client::session::CallOutcome;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams,
-    CompleteResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
-    ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -80,7 +79,9 @@ impl GatewayHandler {
             }
         }
         let (names, reports) = catalog::expose(self.gateway.names, "tool", &items);
-        reports.into_iter().for_each(|report| REPORTER.report(report));
+        reports
+            .into_iter()
+            .for_each(|report| REPORTER.report(report));
         let mut routes = HashMap::new();
         for ((tool, name), (server, raw)) in tools.iter_mut().zip(names).zip(items) {
             tool.name = name.clone().into();
@@ -93,7 +94,10 @@ impl GatewayHandler {
     async fn prompts(&self) -> Vec<rmcp::model::Prompt> {
         let listed = self
             .gateway
-            .each_server("prompts", |session| async move { session.list_prompts().await })
+            .each_server(
+                "prompts",
+                |session| async move { session.list_prompts().await },
+            )
             .await;
         let mut items = Vec::new();
         let mut prompts = Vec::new();
@@ -104,7 +108,9 @@ impl GatewayHandler {
             }
         }
         let (names, reports) = catalog::expose(self.gateway.names, "prompt", &items);
-        reports.into_iter().for_each(|report| REPORTER.report(report));
+        reports
+            .into_iter()
+            .for_each(|report| REPORTER.report(report));
         let mut routes = HashMap::new();
         for ((prompt, name), (server, raw)) in prompts.iter_mut().zip(names).zip(items) {
             prompt.name = name.clone();
@@ -223,9 +229,17 @@ impl GatewayHandler {
     async fn session_of(
         &self,
         server: &str,
-    ) -> Result<(Arc<crate::Upstream>, Arc<codex_mcp_client::session::Session>), String> {
+    ) -> Result<
+        (
+            Arc<crate::Upstream>,
+            Arc<codex_mcp_client::session::Session>,
+        ),
+        String,
+    > {
         let Some(upstream) = self.gateway.upstreams.get(server).cloned() else {
-            return Err(format!("MCP server `{server}` is not served by this gateway"));
+            return Err(format!(
+                "MCP server `{server}` is not served by this gateway"
+            ));
         };
         match upstream.session().await {
             Ok(session) => Ok((upstream, session)),
@@ -290,7 +304,11 @@ impl ServerHandler for GatewayHandler {
         let arguments = request.arguments.unwrap_or_default();
         let cancelled = context.ct.clone();
         let outcome = session
-            .call_tool_until(&route.raw, arguments, async move { cancelled.cancelled().await })
+            .call_tool_until(
+                &route.raw,
+                arguments,
+                async move { cancelled.cancelled().await },
+            )
             .await;
         match outcome {
             Ok(CallOutcome::Done(result)) => {
@@ -419,7 +437,12 @@ impl ServerHandler for GatewayHandler {
             .and_then(|context| context.arguments)
             .unwrap_or_default();
         let completion = session
-            .complete(&target, &request.argument.name, &request.argument.value, context)
+            .complete(
+                &target,
+                &request.argument.name,
+                &request.argument.value,
+                context,
+            )
             .await
             .map_err(|error| internal(format!("{error:#}")))?;
         Ok(CompleteResult::new(completion))

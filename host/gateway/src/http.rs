@@ -104,7 +104,10 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// Whether the `Origin` value is a page on this machine (any port) or one
 /// of `allowed`.
 fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
-    if allowed.iter().any(|entry| entry.eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|entry| entry.eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     let Ok(uri) = origin.parse::<http::Uri>() else {

@@ -73,7 +73,11 @@ impl Gateway {
                     anyhow::bail!(
                         "--servers: no MCP server named `{name}` is configured (configured: {})\n\
                          help: `codex mcp list` shows the configured servers",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     );
                 };
                 if !server.enabled {

@@ -71,8 +71,12 @@ fn http_options(listen: &str, args: &McpServerArgs) -> Result<(HttpOptions, Opti
     } else if let Some(var) = &args.token_env_var {
         match std::env::var(var) {
             Ok(token) if !token.trim().is_empty() => (Auth::Bearer(token.trim().into()), None),
-            Ok(_) => bail!("--token-env-var {var}: the variable is empty\nhelp: export {var}=TOKEN first"),
-            Err(_) => bail!("--token-env-var {var}: the variable is not set\nhelp: export {var}=TOKEN first"),
+            Ok(_) => bail!(
+                "--token-env-var {var}: the variable is empty\nhelp: export {var}=TOKEN first"
+            ),
+            Err(_) => bail!(
+                "--token-env-var {var}: the variable is not set\nhelp: export {var}=TOKEN first"
+            ),
         }
     } else {
         let token = codex_gateway::http::generate_token()?;

@@ -28,21 +28,32 @@ fn home_env(home: &Home) -> Vec<(String, String)> {
         ("CODEX_HOME".into(), home.path().display().to_string()),
         (
             "CODEX_SYSTEM_CONFIG".into(),
-            home.path().join("no-system-config.toml").display().to_string(),
+            home.path()
+                .join("no-system-config.toml")
+                .display()
+                .to_string(),
         ),
         (
             "CODEX_MANAGED_CONFIG".into(),
-            home.path().join("no-managed-config.toml").display().to_string(),
+            home.path()
+                .join("no-managed-config.toml")
+                .display()
+                .to_string(),
         ),
     ]
 }
 
 /// Runs gateway_client.py with `mode_args` and `steps`; its output.
 fn client(home: &Home, mode_args: &[String], steps: &Value) -> Output {
+    client_with(home, mode_args, steps, &[])
+}
+
+fn client_with(home: &Home, mode_args: &[String], steps: &Value, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(python())
         .arg(workspace_root().join("tests/python/gateway_client.py"))
         .args(mode_args)
         .envs(home_env(home))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,7 +83,11 @@ fn wait_bounded(mut child: Child, limit: Duration) -> Output {
 /// The results of `steps` run by the Python client against `codex ARGS`
 /// over stdio; and the client's stderr (which carries the gateway's).
 fn over_stdio(home: &Home, gateway_args: &[&str], steps: Value) -> (Vec<Value>, String) {
-    let mut mode = vec!["stdio".to_string(), "--".to_string(), codex_bin().display().to_string()];
+    let mut mode = vec![
+        "stdio".to_string(),
+        "--".to_string(),
+        codex_bin().display().to_string(),
+    ];
     mode.extend(gateway_args.iter().map(|arg| arg.to_string()));
     let output = client(home, &mode, &steps);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -139,35 +154,56 @@ fn python_client_uses_server_everything_and_the_demo_server_through_one_stdio_ga
     );
     let names = tool_names(&results[0]);
     for expected in ["mcp__everything__echo", "mcp__demo__add", "mcp__demo__echo"] {
-        assert!(names.contains(&expected.to_string()), "{expected} missing: {names:?}");
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} missing: {names:?}"
+        );
     }
     assert!(
         !names.contains(&"mcp__demo__slow".to_string()),
         "disabled_tools is applied: {names:?}"
     );
     assert!(names.iter().all(|name| name.len() <= 64), "{names:?}");
-    assert!(text(&results[1]).contains("through the gateway"), "{}", results[1]);
+    assert!(
+        text(&results[1]).contains("through the gateway"),
+        "{}",
+        results[1]
+    );
     assert_eq!(text(&results[2]), "5", "{}", results[2]);
     assert!(
-        results[3]["error"].as_str().is_some_and(|error| error.contains("unknown tool")),
+        results[3]["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("unknown tool")),
         "a disabled tool cannot be called: {} ({stderr})",
         results[3]
     );
     let prompts = results[4]["prompts"].as_array().unwrap();
     assert!(
-        prompts
-            .iter()
-            .any(|prompt| prompt["name"].as_str().unwrap().starts_with("mcp__everything__")),
+        prompts.iter().any(|prompt| prompt["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("mcp__everything__")),
         "{}",
         results[4]
     );
-    assert!(!results[5]["resources"].as_array().unwrap().is_empty(), "{}", results[5]);
+    assert!(
+        !results[5]["resources"].as_array().unwrap().is_empty(),
+        "{}",
+        results[5]
+    );
     assert!(
         !results[6]["contents"].as_array().unwrap().is_empty(),
         "read through the gateway: {}",
         results[6]
     );
-    assert!(!results[7]["resourceTemplates"].as_array().unwrap().is_empty(), "{}", results[7]);
+    assert!(
+        !results[7]["resourceTemplates"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{}",
+        results[7]
+    );
 }
 
 #[test]
@@ -203,17 +239,28 @@ fn plain_names_keep_each_servers_own_names_and_qualify_only_collisions() {
 #[test]
 fn servers_flag_serves_only_the_named_servers_and_refuses_unknown_ones() {
     let home = Home::new();
-    home.write_config(&format!("{}{}", demo_table("alpha", ""), demo_table("beta", "")));
+    home.write_config(&format!(
+        "{}{}",
+        demo_table("alpha", ""),
+        demo_table("beta", "")
+    ));
     let (results, _) = over_stdio(
         &home,
         &["mcp-server", "--servers", "beta"],
         json!([{"op": "list_tools"}]),
     );
     let names = tool_names(&results[0]);
-    assert!(names.iter().all(|name| name.starts_with("mcp__beta__")), "{names:?}");
+    assert!(
+        names.iter().all(|name| name.starts_with("mcp__beta__")),
+        "{names:?}"
+    );
     assert!(!names.is_empty());
 
-    let output = home.codex().args(["mcp-server", "--servers", "gamma"]).output().unwrap();
+    let output = home
+        .codex()
+        .args(["mcp-server", "--servers", "gamma"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -248,7 +295,10 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
         ]),
     );
     let names = tool_names(&results[0]);
-    assert!(names.contains(&"mcp__steady__echo".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"mcp__steady__echo".to_string()),
+        "{names:?}"
+    );
     assert!(
         !names.iter().any(|name| name.starts_with("mcp__broken__")),
         "{names:?}"
@@ -273,7 +323,10 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
         stderr.contains("tools/call server=steady tool=echo") && stderr.contains(" ms ok"),
         "{stderr}"
     );
-    assert!(!stderr.contains("still here"), "arguments are not logged: {stderr}");
+    assert!(
+        !stderr.contains("still here"),
+        "arguments are not logged: {stderr}"
+    );
 }
 
 /// A `codex mcp-server --listen 127.0.0.1:0 ...` running on `home`, and the
@@ -328,7 +381,9 @@ impl Listener {
     /// One raw HTTP/1.1 request; the status and the whole answer.
     fn request(&self, head: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let request = format!(
             "{head}\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.address,
@@ -384,7 +439,12 @@ fn http_listener_checks_token_origin_and_size_and_serves_the_python_client() {
     let token = "gateway-test-token-7c1f";
     let listener = Listener::start(
         &home,
-        &["--token-env-var", "GATEWAY_TOKEN", "--max-body-bytes", "65536"],
+        &[
+            "--token-env-var",
+            "GATEWAY_TOKEN",
+            "--max-body-bytes",
+            "65536",
+        ],
         &[("GATEWAY_TOKEN", token)],
     );
 
@@ -392,14 +452,21 @@ fn http_listener_checks_token_origin_and_size_and_serves_the_python_client() {
     assert_eq!(status, 200, "/health needs no token: {answer}");
     let (status, answer) = listener.request(&post(None, ""), INITIALIZE);
     assert_eq!(status, 401, "{answer}");
-    assert!(answer.contains("WWW-Authenticate: Bearer") || answer.contains("www-authenticate: Bearer"), "{answer}");
+    assert!(
+        answer.contains("WWW-Authenticate: Bearer") || answer.contains("www-authenticate: Bearer"),
+        "{answer}"
+    );
     let (status, _) = listener.request(&post(Some("wrong-token"), ""), INITIALIZE);
     assert_eq!(status, 401);
-    let (status, answer) =
-        listener.request(&post(Some(token), "\r\nOrigin: https://evil.example"), INITIALIZE);
+    let (status, answer) = listener.request(
+        &post(Some(token), "\r\nOrigin: https://evil.example"),
+        INITIALIZE,
+    );
     assert_eq!(status, 403, "a foreign Origin is refused: {answer}");
-    let (status, answer) =
-        listener.request(&post(Some(token), "\r\nOrigin: http://localhost:5173"), INITIALIZE);
+    let (status, answer) = listener.request(
+        &post(Some(token), "\r\nOrigin: http://localhost:5173"),
+        INITIALIZE,
+    );
     assert_eq!(status, 200, "a loopback Origin passes: {answer}");
     let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(70_000));
     let (status, _) = listener.request(&post(Some(token), ""), &big);
@@ -407,7 +474,7 @@ fn http_listener_checks_token_origin_and_size_and_serves_the_python_client() {
     let (status, _) = listener.request("GET /elsewhere HTTP/1.1", "");
     assert_eq!(status, 404);
 
-    let output = client(
+    let output = client_with(
         &home,
         &[
             "http".to_string(),
@@ -419,6 +486,7 @@ fn http_listener_checks_token_origin_and_size_and_serves_the_python_client() {
             {"op": "list_tools"},
             {"op": "call", "name": "mcp__demo__add", "args": {"a": 20, "b": 22}},
         ]),
+        &[("GATEWAY_TOKEN", token)],
     );
     assert!(
         output.status.success(),
@@ -429,7 +497,10 @@ fn http_listener_checks_token_origin_and_size_and_serves_the_python_client() {
     assert!(tool_names(&results[0]).contains(&"mcp__demo__add".to_string()));
     assert_eq!(text(&results[1]), "42", "{}", results[1]);
     let said = listener.stderr_lines().join("\n");
-    assert!(!said.contains(token), "a token from the environment is never printed: {said}");
+    assert!(
+        !said.contains(token),
+        "a token from the environment is never printed: {said}"
+    );
 }
 
 #[test]
@@ -441,9 +512,9 @@ fn http_listener_generates_a_token_once_and_refuses_no_auth_off_loopback() {
     let mut token = None;
     while token.is_none() && Instant::now() < deadline {
         if let Ok(line) = listener.stderr.recv_timeout(Duration::from_millis(100)) {
-            token = line.rsplit_once("bearer token").and_then(|(_, rest)| {
-                rest.rsplit(' ').next().map(str::to_string)
-            });
+            token = line
+                .rsplit_once("bearer token")
+                .and_then(|(_, rest)| rest.rsplit(' ').next().map(str::to_string));
         }
     }
     let token = token.expect("a generated token is printed on stderr");
@@ -460,7 +531,8 @@ fn http_listener_generates_a_token_once_and_refuses_no_auth_off_loopback() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("--no-auth is only allowed on a loopback address"),
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--no-auth is only allowed on a loopback address"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -479,7 +551,11 @@ fn concurrent_http_clients_share_one_upstream_without_errors() {
         &json!([{"op": "parallel", "clients": clients, "calls": calls,
                  "name": "mcp__demo__echo", "args": {"message": "x"}}]),
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let counts: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(counts["failed"], json!([]), "{counts}");
     assert_eq!(counts["ok"], clients * calls, "{counts}");
