@@ -272,15 +272,15 @@ fn servers_flag_serves_only_the_named_servers_and_refuses_unknown_ones() {
 #[test]
 fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_working() {
     let home = Home::new();
+    let broken = format!(
+        "[mcp_servers.broken]\ncommand = \"{}\"\nargs = [\"--exit-at-start\", \"3\"]\n",
+        demo_server().display()
+    );
     home.write_config(&format!(
-        "{}{}{}{}",
+        "{}{}{}{broken}",
         demo_table("crashy", ""),
         demo_table("hangs", "tool_timeout_sec = 1"),
         demo_table("steady", ""),
-        format!(
-            "[mcp_servers.broken]\ncommand = \"{}\"\nargs = [\"--exit-at-start\", \"3\"]\n",
-            demo_server().display()
-        ),
     ));
     let (results, stderr) = over_stdio(
         &home,
@@ -559,4 +559,86 @@ fn concurrent_http_clients_share_one_upstream_without_errors() {
     let counts: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(counts["failed"], json!([]), "{counts}");
     assert_eq!(counts["ok"], clients * calls, "{counts}");
+}
+
+#[test]
+fn the_pinned_codex_lists_the_aggregated_tools_of_our_gateway_in_its_app_server() {
+    // The servers behind the gateway, in a home of their own.
+    let inner = Home::new();
+    inner.write_config(&format!(
+        "{}{}",
+        demo_table("alpha", ""),
+        demo_table("beta", "")
+    ));
+    // Codex's home: our gateway as its one stdio server.
+    let outer = Home::new();
+    let env: Vec<String> = home_env(&inner)
+        .into_iter()
+        .map(|(key, value)| format!("{key} = \"{value}\""))
+        .collect();
+    outer.write_config(&format!(
+        "[mcp_servers.gateway]\ncommand = \"{}\"\nargs = [\"mcp-server\"]\nenv = {{ {} }}\nstartup_timeout_sec = 30\n",
+        codex_bin().display(),
+        env.join(", ")
+    ));
+    let mut codex = Command::new(codex_test_support::codex_cli())
+        .arg("app-server")
+        .env("CODEX_HOME", outer.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("CODEX_API_KEY")
+        .current_dir(outer.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = codex.stdin.take().unwrap();
+    let (lines, answers) = std::sync::mpsc::channel();
+    let reader = BufReader::new(codex.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let answer = |id: u64| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = answers.recv_timeout(Duration::from_millis(200))
+                && let Ok(message) = serde_json::from_str::<Value>(&line)
+                && message["id"] == id
+            {
+                return message;
+            }
+        }
+        panic!("Codex's app-server did not answer request {id}");
+    };
+    let mut send = |message: Value| {
+        stdin.write_all(format!("{message}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    };
+    send(
+        json!({"id": 1, "method": "initialize", "params": {"clientInfo": {"name": "gateway-test", "title": "t", "version": "1"}}}),
+    );
+    answer(1);
+    send(json!({"method": "initialized"}));
+    send(json!({"id": 2, "method": "mcpServerStatus/list", "params": {}}));
+    let listed = answer(2);
+    let _ = codex.kill();
+    let _ = codex.wait();
+    let server = &listed["result"]["data"][0];
+    assert_eq!(server["name"], "gateway", "{listed}");
+    assert!(server["toolsError"].is_null(), "{listed}");
+    let tools: Vec<&String> = server["tools"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no tools in {listed}"))
+        .keys()
+        .collect();
+    for expected in ["mcp__alpha__add", "mcp__beta__echo"] {
+        assert!(
+            tools.iter().any(|tool| tool.ends_with(expected)),
+            "{expected} missing from Codex's list: {tools:?}"
+        );
+    }
 }
