@@ -7,10 +7,15 @@
 //! routes to. A server that cannot be reached is left out of lists and
 //! named in the error of a call that needs it; it is tried again next time.
 
+// Logging and resources/subscribe are deprecated by MCP 2026-07-28; the
+// 2025-11-25 clients and servers deployed use them.
+#![allow(deprecated)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use codex_mcp_client::logging::LogLevel;
 use codex_mcp_client::server_features::CompletionTarget;
 use codex_mcp_client::session::CallOutcome;
 use rmcp::model::{
@@ -18,8 +23,9 @@ use rmcp::model::{
     ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::json;
 
@@ -214,6 +220,26 @@ impl GatewayHandler {
         self.catalog_read().template_server(template)
     }
 
+    /// The session of the server that serves the resource `uri`.
+    async fn resource_session(
+        &self,
+        uri: &str,
+    ) -> Result<
+        (
+            Arc<crate::Upstream>,
+            Arc<codex_mcp_client::session::Session>,
+        ),
+        McpError,
+    > {
+        let Some(server) = self.resource_server(uri).await else {
+            return Err(McpError::resource_not_found(
+                format!("no server behind this gateway lists the resource `{uri}`"),
+                None,
+            ));
+        };
+        self.session_of(&server).await.map_err(internal)
+    }
+
     fn log_call(&self, route: &Route, started: Instant, outcome: &str) {
         if self.gateway.verbose {
             eprintln!(
@@ -261,16 +287,69 @@ fn internal(error: impl std::fmt::Display) -> McpError {
 impl ServerHandler for GatewayHandler {
     fn get_info(&self) -> ServerConfig {
         let capabilities: ServerCapabilities = serde_json::from_value(json!({
-            "tools": {},
-            "prompts": {},
-            "resources": {},
+            "tools": { "listChanged": true },
+            "prompts": { "listChanged": true },
+            "resources": { "listChanged": true, "subscribe": true },
             "completions": {},
+            "logging": {},
         }))
         .unwrap_or_default();
         ServerConfig::new(capabilities).with_server_info(
             Implementation::new("codex-mcp-server", env!("CARGO_PKG_VERSION"))
                 .with_title("Codex MCP gateway"),
         )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.gateway.relay.add(context.peer);
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let level = LogLevel::from(request.level);
+        match self.gateway.log_level.lock() {
+            Ok(mut held) => *held = Some(level),
+            Err(poisoned) => *poisoned.into_inner() = Some(level),
+        }
+        // Servers that do not log are not asked; the others are asked now,
+        // and those that connect later are asked as they connect.
+        self.gateway
+            .each_server("log level", |session| async move {
+                if session.capabilities().logging.is_some() {
+                    session.set_log_level(level, LIST_DEADLINE).await
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let (_, session) = self.resource_session(&request.uri).await?;
+        session
+            .subscribe(&request.uri)
+            .await
+            .map_err(|error| internal(format!("{error:#}")))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let (_, session) = self.resource_session(&request.uri).await?;
+        session
+            .unsubscribe(&request.uri)
+            .await
+            .map_err(|error| internal(format!("{error:#}")))
     }
 
     async fn list_tools(
@@ -386,13 +465,7 @@ impl ServerHandler for GatewayHandler {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.clone();
-        let Some(server) = self.resource_server(&uri).await else {
-            return Err(McpError::resource_not_found(
-                format!("no server behind this gateway lists the resource `{uri}`"),
-                None,
-            ));
-        };
-        let (_, session) = self.session_of(&server).await.map_err(internal)?;
+        let (_, session) = self.resource_session(&uri).await?;
         let result = session
             .read_resource(&uri)
             .await

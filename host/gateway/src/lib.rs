@@ -14,12 +14,15 @@
 //!   back to its server;
 //! - [`handler`]: the MCP server side (rmcp's `ServerHandler`): lists,
 //!   calls, resources, prompts and completions relayed to the upstreams;
+//! - [`relay`]: upstream log messages, list changes and resource updates
+//!   passed on to the downstream sessions;
 //! - [`http`]: the streamable HTTP listener: loopback by default, bearer
 //!   token, `Origin`/`Host` checks, `/health`, size and concurrency limits.
 
 pub mod catalog;
 pub mod handler;
 pub mod http;
+pub mod relay;
 pub mod upstream;
 
 use std::collections::BTreeMap;
@@ -51,6 +54,10 @@ pub struct Gateway {
     pub(crate) names: NameMode,
     pub(crate) verbose: bool,
     pub(crate) catalog: std::sync::RwLock<catalog::Catalog>,
+    pub(crate) relay: Arc<relay::Relay>,
+    /// The level a downstream client asked for with `logging/setLevel`,
+    /// asked of every upstream that connects after it.
+    pub(crate) log_level: Arc<std::sync::Mutex<Option<codex_mcp_client::logging::LogLevel>>>,
 }
 
 impl Gateway {
@@ -90,10 +97,20 @@ impl Gateway {
             }
         }
         let host: Arc<HostContext> = app.host_context()?;
+        let relay = Arc::new(relay::Relay::default());
+        let log_level = Arc::new(std::sync::Mutex::new(None));
         let upstreams = selected
             .into_iter()
             .map(|(name, config)| {
-                let upstream = Upstream::new(name.clone(), config, app.clone(), host.clone());
+                let upstream = Upstream {
+                    name: name.clone(),
+                    config,
+                    app: app.clone(),
+                    host: host.clone(),
+                    relay: relay.clone(),
+                    log_level: log_level.clone(),
+                    session: Default::default(),
+                };
                 (name, Arc::new(upstream))
             })
             .collect();
@@ -102,6 +119,8 @@ impl Gateway {
             names: options.names,
             verbose: options.verbose,
             catalog: Default::default(),
+            relay,
+            log_level,
         })
     }
 

@@ -9,9 +9,12 @@ use anyhow::Result;
 use codex_config::McpServerConfig;
 use codex_host::App;
 use codex_mcp_client::client::ClientOptions;
+use codex_mcp_client::logging::LogLevel;
 use codex_mcp_client::session::Session;
 use codex_plugin_host::services::HostContext;
 use tokio::sync::Mutex;
+
+use crate::relay::{Relay, UpstreamEvents};
 
 /// How long a dead or closing session waits for the calls still holding it
 /// before it is closed anyway.
@@ -19,27 +22,30 @@ const RETIRE_WAIT: Duration = Duration::from_secs(30);
 
 pub struct Upstream {
     pub name: String,
-    config: McpServerConfig,
-    app: Arc<App>,
-    host: Arc<HostContext>,
+    pub(crate) config: McpServerConfig,
+    pub(crate) app: Arc<App>,
+    pub(crate) host: Arc<HostContext>,
+    pub(crate) relay: Arc<Relay>,
+    pub(crate) log_level: Arc<std::sync::Mutex<Option<LogLevel>>>,
     /// `None` until first use and after the session died. The lock is held
     /// while connecting, so concurrent first uses share one connection.
-    session: Mutex<Option<Arc<Session>>>,
+    pub(crate) session: Mutex<Option<Arc<Session>>>,
 }
 
 impl Upstream {
-    pub fn new(
-        name: String,
-        config: McpServerConfig,
-        app: Arc<App>,
-        host: Arc<HostContext>,
-    ) -> Upstream {
-        Upstream {
-            name,
-            config,
-            app,
-            host,
-            session: Mutex::new(None),
+    /// What the session tells and asks this server: no roots, its
+    /// notifications relayed downstream, the downstream's log level.
+    fn client_options(&self) -> ClientOptions {
+        let log_level = match self.log_level.lock() {
+            Ok(level) => *level,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        ClientOptions {
+            roots: Vec::new(),
+            events: Arc::new(UpstreamEvents {
+                relay: self.relay.clone(),
+            }),
+            log_level,
         }
     }
 
@@ -66,7 +72,7 @@ impl Upstream {
             &self.config,
             plugins,
             &self.host,
-            ClientOptions::quiet(),
+            self.client_options(),
         )
         .await?;
         let session = Arc::new(session);
