@@ -381,6 +381,12 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let arguments = request.arguments.unwrap_or_default();
+        // Progress and questions of the upstream reach this caller.
+        let _in_flight = self.gateway.relay.begin(
+            &route.server,
+            context.peer.clone(),
+            context.meta.get_progress_token(),
+        );
         let cancelled = context.ct.clone();
         let outcome = session
             .call_tool_until(
