@@ -47,6 +47,8 @@ TOOLS = [
         "Asks the client to sample.",
         {"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]},
     ),
+    tool("test_elicitation_sep1034_defaults", "Asks for input with a default for every primitive type."),
+    tool("test_elicitation_sep1330_enums", "Asks for input with every kind of enum."),
     tool(
         "json_schema_2020_12_tool",
         "Tool with JSON Schema 2020-12 features",
@@ -69,6 +71,48 @@ TOOLS = [
         {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
     ),
 ]
+
+
+SEP1034 = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "default": "John Doe"},
+        "age": {"type": "integer", "default": 30},
+        "score": {"type": "number", "default": 95.5},
+        "status": {"type": "string", "enum": ["active", "inactive", "pending"], "default": "active"},
+        "verified": {"type": "boolean", "default": True},
+    },
+}
+SEP1330 = {
+    "type": "object",
+    "properties": {
+        "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        "titledSingle": {
+            "type": "string",
+            "oneOf": [
+                {"const": "value1", "title": "First Option"},
+                {"const": "value2", "title": "Second Option"},
+                {"const": "value3", "title": "Third Option"},
+            ],
+        },
+        "legacyEnum": {
+            "type": "string",
+            "enum": ["opt1", "opt2", "opt3"],
+            "enumNames": ["Option One", "Option Two", "Option Three"],
+        },
+        "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+        "titledMulti": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"const": "value1", "title": "First Choice"},
+                    {"const": "value2", "title": "Second Choice"},
+                    {"const": "value3", "title": "Third Choice"},
+                ]
+            },
+        },
+    },
+}
 
 
 def text(value):
@@ -144,6 +188,15 @@ def main():
             )
             result = await ctx.session.send_request(request, types.ElicitResult)
             return types.CallToolResult(content=[text(f"User response: action={result.action}")])
+        if name in ("test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums"):
+            schema = SEP1034 if name == "test_elicitation_sep1034_defaults" else SEP1330
+            request = types.ElicitRequest(
+                params=types.ElicitRequestFormParams(message="Please review and answer", requested_schema=schema)
+            )
+            result = await ctx.session.send_request(request, types.ElicitResult)
+            return types.CallToolResult(
+                content=[text(f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}")]
+            )
         return types.CallToolResult(content=[text(f"unknown tool {name}")], is_error=True)
 
     async def list_resources(ctx, params):

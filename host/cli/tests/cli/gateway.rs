@@ -642,3 +642,58 @@ fn the_pinned_codex_lists_the_aggregated_tools_of_our_gateway_in_its_app_server(
         );
     }
 }
+
+/// node and the conformance suite's entry point, from tests/setup.sh.
+fn conformance_suite() -> (String, String) {
+    let script = std::env::var("CODEX_TEST_CONFORMANCE").unwrap_or_else(|_| {
+        workspace_root()
+            .join("tests/node_modules/@modelcontextprotocol/conformance/dist/index.js")
+            .display()
+            .to_string()
+    });
+    assert!(
+        std::path::Path::new(&script).exists(),
+        "the conformance suite is not installed at {script}: run tests/setup.sh (tests/run.sh does)"
+    );
+    let node = std::env::var("CODEX_TEST_NODE").unwrap_or_else(|_| "node".to_string());
+    (node, script)
+}
+
+#[test]
+fn the_conformance_suites_server_scenarios_pass_through_the_gateway() {
+    let home = Home::new();
+    let fixtures = workspace_root().join("tests/python/conformance_fixtures.py");
+    home.write_config(&format!(
+        "[mcp_servers.fixtures]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
+        python().display(),
+        fixtures.display()
+    ));
+    // Plain names: the suite calls the fixtures by their own names.
+    let listener = Listener::start(&home, &["--no-auth", "--names", "plain"], &[]);
+    let (node, suite) = conformance_suite();
+    let results = tempfile::tempdir().unwrap();
+    let child = Command::new(node)
+        .arg(suite)
+        .args(["server", "--url", &listener.url(), "--suite", "all"])
+        .arg("--expected-failures")
+        .arg(workspace_root().join("tests/conformance/gateway-expected-failures.yml"))
+        .arg("--output-dir")
+        .arg(results.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, Duration::from_secs(240));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "unexpected failures or stale expected failures: {said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        said.contains("dns-rebinding-protection: 2 passed, 0 failed"),
+        "{said}"
+    );
+    assert!(said.contains("Baseline check passed"), "{said}");
+}
