@@ -276,8 +276,13 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
         "[mcp_servers.broken]\ncommand = \"{}\"\nargs = [\"--exit-at-start\", \"3\"]\n",
         demo_server().display()
     );
+    // Lines on stdout that are not JSON-RPC before it serves.
+    let garbled = format!(
+        "[mcp_servers.garbled]\ncommand = \"{}\"\nargs = [\"--garbage-stdout\"]\n",
+        demo_server().display()
+    );
     home.write_config(&format!(
-        "{}{}{}{broken}",
+        "{}{}{}{broken}{garbled}",
         demo_table("crashy", ""),
         demo_table("hangs", "tool_timeout_sec = 1"),
         demo_table("steady", ""),
@@ -292,6 +297,7 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
             {"op": "call", "name": "mcp__crashy__echo", "args": {"message": "back again"}},
             {"op": "call", "name": "mcp__hangs__hang", "args": {}},
             {"op": "call", "name": "mcp__hangs__echo", "args": {"message": "after the hang"}},
+            {"op": "call", "name": "mcp__garbled__echo", "args": {"message": "past the garbage"}},
         ]),
     );
     let names = tool_names(&results[0]);
@@ -318,6 +324,12 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
     assert_eq!(results[4]["isError"], true, "{}", results[4]);
     assert!(text(&results[4]).contains("timed out"), "{}", results[4]);
     assert_eq!(text(&results[5]), "echo: after the hang");
+    assert_eq!(
+        text(&results[6]),
+        "echo: past the garbage",
+        "non-JSON lines of a server are skipped: {}",
+        results[6]
+    );
     // -v logs every call: server, tool, duration, outcome; never arguments.
     assert!(
         stderr.contains("tools/call server=steady tool=echo") && stderr.contains(" ms ok"),
