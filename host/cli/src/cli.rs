@@ -167,6 +167,9 @@ pub enum Command {
         Logs go to stderr."
     )]
     AppServer,
+    /// Serve the configured MCP servers as one MCP server (stdio, or streamable HTTP with --listen).
+    #[command(after_help = MCP_SERVER_HELP)]
+    McpServer(McpServerArgs),
     /// Check the setup: config layers, plugins, credential stores, MCP servers, the sandbox.
     #[command(
         after_help = "Exits 1 when a check fails; each problem is listed at the end with its fix.
@@ -877,4 +880,61 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+const MCP_SERVER_HELP: &str =
+    "Tools and prompts are named mcp__SERVER__NAME as Codex names them; --names plain keeps
+each server's own names where no two servers share one. Servers start on first use
+(--eager: at start); one that fails is named in its tools' errors and tried again next time.
+Over HTTP the gateway listens at http://ADDR/mcp with a bearer token (from --token-env-var,
+or generated and printed once on standard error); GET /health needs none.
+
+Examples:
+  codex mcp-server                                   # stdio, for an editor or another agent
+  codex mcp-server --servers docs,search --names plain
+  MCP_GATEWAY_TOKEN=... codex mcp-server --listen 127.0.0.1:8765 --token-env-var MCP_GATEWAY_TOKEN";
+
+/// How the gateway names tools and prompts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GatewayNames {
+    /// `mcp__server__tool`, as Codex names them.
+    Qualified,
+    /// Each server's own names where they are unique and valid.
+    Plain,
+}
+
+#[derive(Debug, Args)]
+pub struct McpServerArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (for example 127.0.0.1:8765; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// The environment variable holding the bearer token clients must send.
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "listen",
+        conflicts_with = "no_auth"
+    )]
+    pub token_env_var: Option<String>,
+    /// Accept HTTP clients without a token (loopback addresses only).
+    #[arg(long, requires = "listen")]
+    pub no_auth: bool,
+    /// Also accept requests from web pages of this origin (scheme://host[:port]).
+    #[arg(long, value_name = "ORIGIN", requires = "listen")]
+    pub allow_origin: Vec<String>,
+    /// How tools and prompts are named.
+    #[arg(long, value_enum, default_value = "qualified")]
+    pub names: GatewayNames,
+    /// Serve only these configured servers.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub servers: Vec<String>,
+    /// Start every server now instead of on first use.
+    #[arg(long)]
+    pub eager: bool,
+    /// The largest HTTP request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = codex_gateway::http::DEFAULT_MAX_BODY_BYTES, requires = "listen")]
+    pub max_body_bytes: usize,
+    /// How many HTTP requests are handled at once; more get 503.
+    #[arg(long, value_name = "N", default_value_t = codex_gateway::http::DEFAULT_MAX_CONCURRENT, requires = "listen")]
+    pub max_concurrent: usize,
 }

@@ -102,6 +102,20 @@ pub trait ClientEvents: Send + Sync + 'static {
     /// A server asked for something this host does not do (a URL
     /// elicitation, sampling); `what` says what and why it was refused.
     fn refused(&self, _server: &str, _what: &str) {}
+
+    /// A server's list of tools, prompts or resources changed.
+    fn list_changed(&self, _server: &str, _list: ListKind) {}
+
+    /// A resource the session subscribed to changed.
+    fn resource_updated(&self, _server: &str, _uri: &str) {}
+}
+
+/// Which list a `notifications/*/list_changed` is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Tools,
+    Prompts,
+    Resources,
 }
 
 struct Quiet;
@@ -233,6 +247,34 @@ impl rmcp::ClientHandler for HostClient {
             message: params.message,
         };
         self.options.events.progress(&self.server, &progress);
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.options
+            .events
+            .list_changed(&self.server, ListKind::Tools);
+    }
+
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.options
+            .events
+            .list_changed(&self.server, ListKind::Prompts);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.options
+            .events
+            .list_changed(&self.server, ListKind::Resources);
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.options
+            .events
+            .resource_updated(&self.server, &params.uri);
     }
 
     async fn on_logging_message(

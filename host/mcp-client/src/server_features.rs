@@ -170,6 +170,32 @@ impl Session {
         }
     }
 
+    /// Subscribes to updates of the resource at `uri`.
+    #[allow(deprecated)] // resources/subscribe is 2025-11-25's; 2026-07-28 listens instead
+    pub async fn subscribe(&self, uri: &str) -> Result<()> {
+        self.within(
+            &format!("resources/subscribe of `{uri}`"),
+            self.tool_timeout,
+            "tool_timeout_sec",
+            self.service
+                .subscribe(rmcp::model::SubscribeRequestParams::new(uri.to_string())),
+        )
+        .await
+    }
+
+    /// Ends the subscription to the resource at `uri`.
+    #[allow(deprecated)]
+    pub async fn unsubscribe(&self, uri: &str) -> Result<()> {
+        self.within(
+            &format!("resources/unsubscribe of `{uri}`"),
+            self.tool_timeout,
+            "tool_timeout_sec",
+            self.service
+                .unsubscribe(rmcp::model::UnsubscribeRequestParams::new(uri.to_string())),
+        )
+        .await
+    }
+
     /// Asks the server to send log messages at `level` and above.
     #[allow(deprecated)] // logging is deprecated by MCP 2026-07-28, not by 2025-11-25
     pub async fn set_log_level(&self, level: LogLevel, deadline: Duration) -> Result<()> {

@@ -207,6 +207,14 @@ impl Session {
         Ok(session)
     }
 
+    /// Whether the session ended (the server exited or its transport
+    /// closed): a front end that keeps sessions connects again. The
+    /// plugin's word that the connection ended counts at once, before the
+    /// service has noticed.
+    pub fn is_closed(&self) -> bool {
+        self.service.is_closed() || self.reason.get().is_some()
+    }
+
     /// Every tool the server offers (all pages).
     pub async fn list_tools(&self, deadline: Duration) -> Result<Vec<Tool>> {
         self.within(

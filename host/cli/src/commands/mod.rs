@@ -14,6 +14,7 @@ mod mcp_enable;
 mod mcp_events;
 mod mcp_prompts;
 mod mcp_resources;
+mod mcp_server;
 mod mcp_session;
 mod mcp_tools;
 mod plugin;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::ManPages(args) => completion::man_pages(&args.dir),
         Command::Doctor(args) => doctor::doctor(cli.global.run_options(), args.json),
         Command::ResponsesApiProxy(args) => responses_api_proxy::run(&args.args),
+        Command::McpServer(args) => mcp_server::serve(app, args),
     }
 }
 

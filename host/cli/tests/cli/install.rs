@@ -348,7 +348,7 @@ printf '%s\n' "${COMPREPLY[@]}""#;
 
 #[test]
 fn bash_completion_loads_and_completes_subcommands() {
-    assert_eq!(bash_complete(&["codex", "mc"]), ["mcp"]);
+    assert_eq!(bash_complete(&["codex", "mc"]), ["mcp", "mcp-server"]);
     let mcp = bash_complete(&["codex", "mcp", ""]);
     for sub in [
         "add", "list", "get", "remove", "enable", "disable", "tools", "call",

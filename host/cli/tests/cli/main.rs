@@ -17,6 +17,7 @@ mod credentials;
 mod doctor;
 mod fault_matrix;
 mod features;
+mod gateway;
 mod hardening;
 mod headers_helper;
 mod http_transport;

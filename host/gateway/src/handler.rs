@@ -1,0 +1,529 @@
+//! The gateway's MCP server side: one [`GatewayHandler`] per downstream
+//! session (over stdio, or per HTTP session), all sharing one [`Gateway`].
+//!
+//! Lists are read from every upstream at once each time they are asked for
+//! (so a server that answers late or restarts is seen on the next list) and
+//! remembered as routes; a call or read is sent to the server its name
+//! routes to. A server that cannot be reached is left out of lists and
+//! named in the error of a call that needs it; it is tried again next time.
+
+// Logging and resources/subscribe are deprecated by MCP 2026-07-28; the
+// 2025-11-25 clients and servers deployed use them.
+#![allow(deprecated)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use codex_mcp_client::logging::LogLevel;
+use codex_mcp_client::server_features::CompletionTarget;
+use codex_mcp_client::session::CallOutcome;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::json;
+
+use crate::Gateway;
+use crate::catalog::{self, Reporter, Route};
+
+/// How long a listing waits for one server's answer.
+const LIST_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Naming fallbacks are said once per process, not once per listing.
+static REPORTER: Reporter = Reporter::new();
+
+#[derive(Clone)]
+pub struct GatewayHandler {
+    gateway: Arc<Gateway>,
+}
+
+impl GatewayHandler {
+    pub fn new(gateway: Arc<Gateway>) -> GatewayHandler {
+        GatewayHandler { gateway }
+    }
+
+    fn catalog_read(&self) -> std::sync::RwLockReadGuard<'_, catalog::Catalog> {
+        match self.gateway.catalog.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn catalog_write(&self) -> std::sync::RwLockWriteGuard<'_, catalog::Catalog> {
+        match self.gateway.catalog.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Every allowed tool of every reachable server, under its downstream
+    /// name; the routes are remembered for calls.
+    async fn tools(&self) -> Vec<rmcp::model::Tool> {
+        let listed = self
+            .gateway
+            .each_server("tools", |session| async move {
+                session.list_tools(LIST_DEADLINE).await
+            })
+            .await;
+        let mut items = Vec::new();
+        let mut tools = Vec::new();
+        for (server, server_tools) in listed {
+            let Some(upstream) = self.gateway.upstreams.get(&server) else {
+                continue;
+            };
+            for tool in server_tools {
+                if upstream.tool_allowed(&tool.name) {
+                    items.push((server.clone(), tool.name.to_string()));
+                    tools.push(tool);
+                }
+            }
+        }
+        let (names, reports) = catalog::expose(self.gateway.names, "tool", &items);
+        reports
+            .into_iter()
+            .for_each(|report| REPORTER.report(report));
+        let mut routes = HashMap::new();
+        for ((tool, name), (server, raw)) in tools.iter_mut().zip(names).zip(items) {
+            tool.name = name.clone().into();
+            routes.insert(name, Route { server, raw });
+        }
+        self.catalog_write().tools = routes;
+        tools
+    }
+
+    async fn prompts(&self) -> Vec<rmcp::model::Prompt> {
+        let listed = self
+            .gateway
+            .each_server(
+                "prompts",
+                |session| async move { session.list_prompts().await },
+            )
+            .await;
+        let mut items = Vec::new();
+        let mut prompts = Vec::new();
+        for (server, server_prompts) in listed {
+            for prompt in server_prompts {
+                items.push((server.clone(), prompt.name.clone()));
+                prompts.push(prompt);
+            }
+        }
+        let (names, reports) = catalog::expose(self.gateway.names, "prompt", &items);
+        reports
+            .into_iter()
+            .for_each(|report| REPORTER.report(report));
+        let mut routes = HashMap::new();
+        for ((prompt, name), (server, raw)) in prompts.iter_mut().zip(names).zip(items) {
+            prompt.name = name.clone();
+            routes.insert(name, Route { server, raw });
+        }
+        self.catalog_write().prompts = routes;
+        prompts
+    }
+
+    async fn resources(&self) -> Vec<rmcp::model::Resource> {
+        let listed = self
+            .gateway
+            .each_server("resources", |session| async move {
+                session.list_resources().await
+            })
+            .await;
+        let mut routes = HashMap::new();
+        let mut resources = Vec::new();
+        for (server, server_resources) in listed {
+            for resource in server_resources {
+                let uri = resource.uri.clone();
+                // Servers in name order: the first to list a URI serves it.
+                if let Some(first) = routes.get(&uri) {
+                    REPORTER.report(format!(
+                        "resource `{uri}` is listed by `{first}` and `{server}`: `{first}` serves it"
+                    ));
+                    continue;
+                }
+                routes.insert(uri, server.clone());
+                resources.push(resource);
+            }
+        }
+        self.catalog_write().resources = routes;
+        resources
+    }
+
+    async fn templates(&self) -> Vec<rmcp::model::ResourceTemplate> {
+        let listed = self
+            .gateway
+            .each_server("resource templates", |session| async move {
+                session.list_resource_templates().await
+            })
+            .await;
+        let mut routes: Vec<(String, String)> = Vec::new();
+        let mut templates = Vec::new();
+        for (server, server_templates) in listed {
+            for template in server_templates {
+                let uri = template.uri_template.clone();
+                if let Some((_, first)) = routes.iter().find(|(listed, _)| *listed == uri) {
+                    REPORTER.report(format!(
+                        "resource template `{uri}` is listed by `{first}` and `{server}`: `{first}` serves it"
+                    ));
+                    continue;
+                }
+                routes.push((uri, server.clone()));
+                templates.push(template);
+            }
+        }
+        self.catalog_write().templates = routes;
+        templates
+    }
+
+    /// The route of the tool `name`, listing the tools again once when it
+    /// is not known yet (a client may call without listing first).
+    async fn tool_route(&self, name: &str) -> Option<Route> {
+        if let Some(route) = self.catalog_read().tools.get(name).cloned() {
+            return Some(route);
+        }
+        self.tools().await;
+        self.catalog_read().tools.get(name).cloned()
+    }
+
+    async fn prompt_route(&self, name: &str) -> Option<Route> {
+        if let Some(route) = self.catalog_read().prompts.get(name).cloned() {
+            return Some(route);
+        }
+        self.prompts().await;
+        self.catalog_read().prompts.get(name).cloned()
+    }
+
+    async fn resource_server(&self, uri: &str) -> Option<String> {
+        if let Some(server) = self.catalog_read().resource_server(uri) {
+            return Some(server);
+        }
+        self.resources().await;
+        self.templates().await;
+        if let Some(server) = self.catalog_read().resource_server(uri) {
+            return Some(server);
+        }
+        // One server: everything is its.
+        (self.gateway.upstreams.len() == 1)
+            .then(|| self.gateway.upstreams.keys().next().cloned())
+            .flatten()
+    }
+
+    async fn template_server(&self, template: &str) -> Option<String> {
+        if let Some(server) = self.catalog_read().template_server(template) {
+            return Some(server);
+        }
+        self.templates().await;
+        self.catalog_read().template_server(template)
+    }
+
+    /// The session of the server that serves the resource `uri`.
+    async fn resource_session(
+        &self,
+        uri: &str,
+    ) -> Result<
+        (
+            Arc<crate::Upstream>,
+            Arc<codex_mcp_client::session::Session>,
+        ),
+        McpError,
+    > {
+        let Some(server) = self.resource_server(uri).await else {
+            return Err(McpError::resource_not_found(
+                format!("no server behind this gateway lists the resource `{uri}`"),
+                None,
+            ));
+        };
+        self.session_of(&server).await.map_err(internal)
+    }
+
+    fn log_call(&self, route: &Route, started: Instant, outcome: &str) {
+        if self.gateway.verbose {
+            eprintln!(
+                "mcp-server: tools/call server={} tool={} {:.1} ms {outcome}",
+                route.server,
+                route.raw,
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+
+    /// The session of `server`, or the error a downstream client reads.
+    async fn session_of(
+        &self,
+        server: &str,
+    ) -> Result<
+        (
+            Arc<crate::Upstream>,
+            Arc<codex_mcp_client::session::Session>,
+        ),
+        String,
+    > {
+        let Some(upstream) = self.gateway.upstreams.get(server).cloned() else {
+            return Err(format!(
+                "MCP server `{server}` is not served by this gateway"
+            ));
+        };
+        match upstream.session().await {
+            Ok(session) => Ok((upstream, session)),
+            Err(error) => Err(format!(
+                "MCP server `{server}` is unavailable: {error:#} (the gateway tries again on the next call)"
+            )),
+        }
+    }
+}
+
+fn tool_error(text: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(text)])
+}
+
+fn internal(error: impl std::fmt::Display) -> McpError {
+    McpError::internal_error(error.to_string(), None)
+}
+
+impl ServerHandler for GatewayHandler {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities: ServerCapabilities = serde_json::from_value(json!({
+            "tools": { "listChanged": true },
+            "prompts": { "listChanged": true },
+            "resources": { "listChanged": true, "subscribe": true },
+            "completions": {},
+            "logging": {},
+        }))
+        .unwrap_or_default();
+        ServerConfig::new(capabilities).with_server_info(
+            Implementation::new("codex-mcp-server", env!("CARGO_PKG_VERSION"))
+                .with_title("Codex MCP gateway"),
+        )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.gateway.relay.add(context.peer);
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let level = LogLevel::from(request.level);
+        match self.gateway.log_level.lock() {
+            Ok(mut held) => *held = Some(level),
+            Err(poisoned) => *poisoned.into_inner() = Some(level),
+        }
+        // Servers that do not log are not asked; the others are asked now,
+        // and those that connect later are asked as they connect.
+        self.gateway
+            .each_server("log level", |session| async move {
+                if session.capabilities().logging.is_some() {
+                    session.set_log_level(level, LIST_DEADLINE).await
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let (_, session) = self.resource_session(&request.uri).await?;
+        session
+            .subscribe(&request.uri)
+            .await
+            .map_err(|error| internal(format!("{error:#}")))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let (_, session) = self.resource_session(&request.uri).await?;
+        session
+            .unsubscribe(&request.uri)
+            .await
+            .map_err(|error| internal(format!("{error:#}")))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools().await))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let name = request.name.to_string();
+        let Some(route) = self.tool_route(&name).await else {
+            return Err(McpError::invalid_params(
+                format!("unknown tool `{name}`: tools/list shows the tools this gateway serves"),
+                None,
+            ));
+        };
+        let started = Instant::now();
+        let (upstream, session) = match self.session_of(&route.server).await {
+            Ok(found) => found,
+            Err(message) => {
+                self.log_call(&route, started, "unavailable");
+                return Ok(tool_error(message).into());
+            }
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        // Progress and questions of the upstream reach this caller.
+        let _in_flight = self.gateway.relay.begin(
+            &route.server,
+            context.peer.clone(),
+            context.meta.get_progress_token(),
+        );
+        let cancelled = context.ct.clone();
+        let outcome = session
+            .call_tool_until(
+                &route.raw,
+                arguments,
+                async move { cancelled.cancelled().await },
+            )
+            .await;
+        match outcome {
+            Ok(CallOutcome::Done(result)) => {
+                let said = if result.is_error == Some(true) {
+                    "tool error"
+                } else {
+                    "ok"
+                };
+                self.log_call(&route, started, said);
+                Ok(result.into())
+            }
+            Ok(CallOutcome::Cancelled) => {
+                self.log_call(&route, started, "cancelled");
+                Err(McpError::internal_error("the call was cancelled", None))
+            }
+            Err(error) => {
+                upstream.forget_if_closed(&session).await;
+                self.log_call(&route, started, "failed");
+                Ok(tool_error(format!("{error:#}")).into())
+            }
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(self.prompts().await))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let Some(route) = self.prompt_route(&request.name).await else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "unknown prompt `{}`: prompts/list shows the prompts this gateway serves",
+                    request.name
+                ),
+                None,
+            ));
+        };
+        let (_, session) = self.session_of(&route.server).await.map_err(internal)?;
+        let result = session
+            .get_prompt(&route.raw, request.arguments.unwrap_or_default())
+            .await
+            .map_err(|error| internal(format!("{error:#}")))?;
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(self.resources().await))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            self.templates().await,
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri.clone();
+        let (_, session) = self.resource_session(&uri).await?;
+        let result = session
+            .read_resource(&uri)
+            .await
+            .map_err(|error| internal(format!("{error:#}")))?;
+        Ok(result.into())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let (server, target) = match &request.r#ref {
+            Reference::Prompt(prompt) => match self.prompt_route(&prompt.name).await {
+                Some(route) => (route.server, CompletionTarget::Prompt(route.raw)),
+                None => {
+                    return Err(McpError::invalid_params(
+                        format!("unknown prompt `{}`", prompt.name),
+                        None,
+                    ));
+                }
+            },
+            Reference::Resource(resource) => match self.template_server(&resource.uri).await {
+                Some(server) => (server, CompletionTarget::Template(resource.uri.clone())),
+                None => {
+                    return Err(McpError::invalid_params(
+                        format!("unknown resource template `{}`", resource.uri),
+                        None,
+                    ));
+                }
+            },
+            _ => {
+                return Err(McpError::invalid_params(
+                    "completion/complete: unknown kind of reference",
+                    None,
+                ));
+            }
+        };
+        let (_, session) = self.session_of(&server).await.map_err(internal)?;
+        let context = request
+            .context
+            .and_then(|context| context.arguments)
+            .unwrap_or_default();
+        let completion = session
+            .complete(
+                &target,
+                &request.argument.name,
+                &request.argument.value,
+                context,
+            )
+            .await
+            .map_err(|error| internal(format!("{error:#}")))?;
+        Ok(CompleteResult::new(completion))
+    }
+}

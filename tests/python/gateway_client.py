@@ -1,0 +1,131 @@
+"""An MCP client on the Python SDK that drives `codex mcp-server` for the
+gateway tests: it connects (stdio: runs the command after `--`; http: the
+URL, with the bearer token from the environment variable `--token-env`),
+runs the steps given as a JSON array on stdin, and prints one JSON array of
+their results (an `{"error": ...}` object for a step that failed).
+
+Steps: {"op": "list_tools"}, {"op": "call", "name": N, "args": {...}},
+{"op": "list_prompts"}, {"op": "get_prompt", "name": N, "args": {...}},
+{"op": "list_resources"}, {"op": "list_templates"}, {"op": "read", "uri": U},
+{"op": "complete_prompt", "name": N, "argument": A, "value": V},
+{"op": "read_first"} (reads the first listed resource),
+{"op": "repeat", "times": K, "name": N, "args": {...}} (K calls, counted).
+Over http, a first step {"op": "parallel", "clients": C, "calls": K, "name": N,
+"args": {...}} opens C sessions at once, each making K calls, and prints
+{"ok": calls that succeeded, "failed": [errors]} instead.
+
+Usage: gateway_client.py stdio -- COMMAND ARGS...
+       gateway_client.py http URL [--token-env VAR]
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import anyio
+import httpx2
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+
+def dump(result):
+    return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+async def step(session, plan):
+    op = plan["op"]
+    if op == "list_tools":
+        return dump(await session.list_tools())
+    if op == "call":
+        return dump(await session.call_tool(plan["name"], plan.get("args", {})))
+    if op == "repeat":
+        ok = 0
+        for _ in range(plan["times"]):
+            result = await session.call_tool(plan["name"], plan.get("args", {}))
+            ok += 0 if result.is_error else 1
+        return {"ok": ok}
+    if op == "list_prompts":
+        return dump(await session.list_prompts())
+    if op == "get_prompt":
+        return dump(await session.get_prompt(plan["name"], plan.get("args", {})))
+    if op == "list_resources":
+        return dump(await session.list_resources())
+    if op == "list_templates":
+        return dump(await session.list_resource_templates())
+    if op == "read_first":
+        listed = await session.list_resources()
+        return dump(await session.read_resource(listed.resources[0].uri))
+    if op == "read":
+        return dump(await session.read_resource(plan["uri"]))
+    if op == "complete_prompt":
+        from mcp_types import PromptReference
+
+        ref = PromptReference(type="ref/prompt", name=plan["name"])
+        return dump(await session.complete(ref, {"name": plan["argument"], "value": plan["value"]}))
+    raise ValueError(f"unknown op {op}")
+
+
+async def run_steps(session, steps):
+    await session.initialize()
+    results = []
+    for plan in steps:
+        try:
+            results.append(await step(session, plan))
+        except Exception as error:  # a failed step is a result to assert on
+            results.append({"error": f"{type(error).__name__}: {error}"})
+    return results
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["stdio", "http"])
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    steps = json.load(sys.stdin)
+    if args.mode == "stdio":
+        command = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+        params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                results = await run_steps(session, steps)
+    else:
+        http_args = argparse.ArgumentParser()
+        http_args.add_argument("url")
+        http_args.add_argument("--token-env")
+        http = http_args.parse_args(args.rest)
+        headers = {}
+        if http.token_env:
+            headers["Authorization"] = f"Bearer {os.environ[http.token_env]}"
+
+        async def one_session(plan_steps):
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as client:
+                async with streamable_http_client(http.url, http_client=client) as streams:
+                    read, write = streams[0], streams[1]
+                    async with ClientSession(read, write) as session:
+                        return await run_steps(session, plan_steps)
+
+        if steps and steps[0]["op"] == "parallel":
+            plan = steps[0]
+            counts = {"ok": 0, "failed": []}
+
+            async def client_task():
+                try:
+                    [done] = await one_session([{"op": "repeat", "times": plan["calls"], "name": plan["name"], "args": plan.get("args", {})}])
+                    counts["ok"] += done.get("ok", 0)
+                    if "error" in done:
+                        counts["failed"].append(done["error"])
+                except Exception as error:
+                    counts["failed"].append(f"{type(error).__name__}: {error}")
+
+            async with anyio.create_task_group() as group:
+                for _ in range(plan["clients"]):
+                    group.start_soon(client_task)
+            results = counts
+        else:
+            results = await one_session(steps)
+    print(json.dumps(results))
+
+
+anyio.run(main)
