@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use codex_config::{AuthStatus, McpServerConfig};
-use codex_credentials::StoredMcpTokens;
 use codex_host::App;
 use codex_mcp_client::auth;
 use codex_mcp_client::client::ClientOptions;
@@ -148,54 +147,26 @@ fn auth_status_name(status: AuthStatus) -> &'static str {
     }
 }
 
-/// Each server's auth status as `codex mcp list` reports it: config
-/// first, then stored tokens, then a probe by its transport plugin.
+/// Each server's auth status as `codex mcp list` reports it; `Unknown`
+/// for those that need the plugins when these cannot be opened.
 fn auth_statuses(
     server: &Server,
     app: &App,
     servers: &[(String, McpServerConfig)],
 ) -> BTreeMap<String, AuthStatus> {
-    let mut statuses = BTreeMap::new();
-    let mut to_probe = Vec::new();
-    for (name, config) in servers {
-        match auth::status_from_config(config) {
-            Some(status) => {
-                statuses.insert(name.clone(), status);
-            }
-            None => to_probe.push((name.clone(), config.clone())),
-        }
-    }
-    if to_probe.is_empty() {
-        return statuses;
-    }
-    let (Ok(host), Ok(plugins)) = (server.host_context(), app.plugins()) else {
-        for (name, _) in to_probe {
-            statuses.insert(name, AuthStatus::Unknown);
-        }
-        return statuses;
-    };
-    let mut unknown = Vec::new();
-    for (name, config) in to_probe {
-        let url = config.url.clone().unwrap_or_default();
-        let status = match codex_credentials::stored_mcp_tokens(&host, &name, &url) {
-            Ok(StoredMcpTokens::Usable) => AuthStatus::OAuth,
-            Ok(StoredMcpTokens::Expired) => AuthStatus::NotLoggedIn,
-            Ok(StoredMcpTokens::Missing) if config.http_headers_helper.is_some() => {
-                AuthStatus::Unknown
-            }
-            Ok(StoredMcpTokens::Missing) => {
-                unknown.push((name, config));
-                continue;
-            }
-            Err(error) => {
-                eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
-                AuthStatus::Unknown
-            }
-        };
-        statuses.insert(name, status);
-    }
-    statuses.extend(auth::probe_all(&unknown, plugins, &host));
-    statuses
+    let servers: BTreeMap<String, McpServerConfig> = servers.iter().cloned().collect();
+    auth::statuses(&servers, || {
+        anyhow::Ok((server.host_context()?, app.plugins()?))
+    })
+    .unwrap_or_else(|_| {
+        servers
+            .iter()
+            .map(|(name, config)| {
+                let status = auth::status_from_config(config).unwrap_or(AuthStatus::Unknown);
+                (name.clone(), status)
+            })
+            .collect()
+    })
 }
 
 fn invalid_cursor(cursor: &str) -> RpcError {

@@ -6,6 +6,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use codex_config::{AuthStatus, McpServerConfig, TransportKind};
+use codex_credentials::StoredMcpTokens;
 
 use codex_plugin_host::PluginSet;
 use codex_plugin_host::services::HostContext;
@@ -13,6 +14,62 @@ use codex_plugin_host::transports::{connect_request, find_transport};
 
 /// How long `mcp list` waits for every probe together (Codex waits 5 s per server, one after another).
 pub const PROBE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Each server's auth status as `codex mcp list` reports it, in Codex
+/// 0.169's order: what config decides; then stored tokens (`Not logged in`
+/// once they are expired and cannot be refreshed), a headers helper (not run
+/// just to list: `Unknown`), and only then a probe by the transport plugin,
+/// all servers at once. `open` gives the host context and plugins; it is
+/// called only when a server needs them, so listing stdio servers never
+/// opens a library.
+pub fn statuses<'p, E>(
+    servers: &BTreeMap<String, McpServerConfig>,
+    open: impl FnOnce() -> Result<(Arc<HostContext>, &'p PluginSet), E>,
+) -> Result<BTreeMap<String, AuthStatus>, E> {
+    let mut statuses = BTreeMap::new();
+    let mut to_check = Vec::new();
+    for (name, server) in servers {
+        match status_from_config(server) {
+            Some(status) => {
+                statuses.insert(name.clone(), status);
+            }
+            None => to_check.push((name.clone(), server.clone())),
+        }
+    }
+    if to_check.is_empty() {
+        return Ok(statuses);
+    }
+    let (host, plugins) = open()?;
+    let mut to_probe = Vec::new();
+    for (name, server) in to_check {
+        let url = server.url.clone().unwrap_or_default();
+        let status = match codex_credentials::stored_mcp_tokens(&host, &name, &url) {
+            Ok(StoredMcpTokens::Usable) => AuthStatus::OAuth,
+            Ok(StoredMcpTokens::Expired) => AuthStatus::NotLoggedIn,
+            Ok(StoredMcpTokens::Missing) if server.http_headers_helper.is_some() => {
+                AuthStatus::Unknown
+            }
+            Ok(StoredMcpTokens::Missing) => {
+                to_probe.push((name, server));
+                continue;
+            }
+            Err(error) => {
+                eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
+                AuthStatus::Unknown
+            }
+        };
+        statuses.insert(name, status);
+    }
+    let probed = probe_all(&to_probe, plugins, &host);
+    for (name, _) in to_probe {
+        let status = probed
+            .get(&name)
+            .copied()
+            .unwrap_or(AuthStatus::Unsupported);
+        statuses.insert(name, status);
+    }
+    Ok(statuses)
+}
 
 /// The status config alone decides, or `None` when the server must be probed.
 pub fn status_from_config(server: &McpServerConfig) -> Option<AuthStatus> {

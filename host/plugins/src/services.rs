@@ -194,8 +194,9 @@ impl HostServicesFfi for HostServices {
     }
 }
 
-/// Opens `url` with `$BROWSER` when set, else the platform's opener.
-fn open_url(url: &str) -> Result<(), PluginError> {
+/// Opens `url` with `$BROWSER` when set, else the platform's opener (also
+/// for the host's own logins: one rule for which browser opens).
+pub fn open_url(url: &str) -> Result<(), PluginError> {
     let opener = std::env::var("BROWSER")
         .ok()
         .filter(|value| !value.trim().is_empty())

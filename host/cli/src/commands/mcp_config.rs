@@ -13,64 +13,15 @@ use serde_json::json;
 
 use crate::cli::{AddArgs, RemoveArgs, Scope};
 use crate::output::{print_json, write_stdout};
-use codex_credentials::StoredMcpTokens;
 use codex_host::App;
 use codex_mcp_client::auth;
 
-/// Each server's auth status: from config where it decides, else from a
-/// probe by the server's transport plugin (all servers at once).
+/// Each server's auth status, as `codex mcp list` reports it.
 pub(super) fn auth_statuses(
     app: &App,
     servers: &BTreeMap<String, McpServerConfig>,
 ) -> Result<BTreeMap<String, AuthStatus>> {
-    let mut statuses = BTreeMap::new();
-    let mut to_probe = Vec::new();
-    for (name, server) in servers {
-        match auth::status_from_config(server) {
-            Some(status) => {
-                statuses.insert(name.clone(), status);
-            }
-            None => to_probe.push((name.clone(), server.clone())),
-        }
-    }
-    // Plugins are loaded only when a server needs a look at the credential
-    // store or a probe, so listing stdio servers never opens a library.
-    if !to_probe.is_empty() {
-        let host = app.host_context()?;
-        // Then, as in Codex 0.169: stored tokens (`Not logged in` once they
-        // are expired and cannot be refreshed), a headers helper (not run just
-        // to list: `Unknown`), and only then a probe.
-        let mut unknown = Vec::new();
-        for (name, server) in to_probe {
-            let url = server.url.clone().unwrap_or_default();
-            let status = match codex_credentials::stored_mcp_tokens(&host, &name, &url) {
-                Ok(StoredMcpTokens::Usable) => AuthStatus::OAuth,
-                Ok(StoredMcpTokens::Expired) => AuthStatus::NotLoggedIn,
-                Ok(StoredMcpTokens::Missing) if server.http_headers_helper.is_some() => {
-                    AuthStatus::Unknown
-                }
-                Ok(StoredMcpTokens::Missing) => {
-                    unknown.push((name, server));
-                    continue;
-                }
-                Err(error) => {
-                    eprintln!("warning: cannot read stored credentials for `{name}`: {error:#}");
-                    AuthStatus::Unknown
-                }
-            };
-            statuses.insert(name, status);
-        }
-        let to_probe = unknown;
-        let probed = auth::probe_all(&to_probe, app.plugins()?, &host);
-        for (name, _) in to_probe {
-            let status = probed
-                .get(&name)
-                .copied()
-                .unwrap_or(AuthStatus::Unsupported);
-            statuses.insert(name, status);
-        }
-    }
-    Ok(statuses)
+    auth::statuses(servers, || Ok((app.host_context()?, app.plugins()?)))
 }
 
 pub fn list(app: &App, json: bool) -> Result<ExitCode> {

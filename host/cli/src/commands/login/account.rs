@@ -78,7 +78,8 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
                  machine? Use `codex login --device-auth` instead.",
                 login.port, login.url
             ));
-            open_browser(&login.url);
+            // A failure is no error: the URL is printed for the person to open.
+            let _ = codex_plugin_host::services::open_url(&login.url);
             login.finish(save, say).await
         }
     };
@@ -172,28 +173,6 @@ fn device_limit() -> Result<Duration, String> {
 
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|value| !value.is_empty())
-}
-
-/// Opens `url` with `$BROWSER` when set, else the platform's opener. A
-/// failure is no error: the URL is printed for the person to open.
-fn open_browser(url: &str) {
-    let opener = std::env::var("BROWSER")
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| {
-            if cfg!(target_os = "macos") {
-                "open"
-            } else {
-                "xdg-open"
-            }
-            .to_owned()
-        });
-    let _ = std::process::Command::new(opener)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
 }
 
 /// Revokes the refresh token (else the access token) of a stored ChatGPT
