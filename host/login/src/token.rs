@@ -281,21 +281,21 @@ pub async fn revoke(endpoints: &Endpoints, token: &str, hint: &str) -> Result<()
         })
         .map_err(|error| error.to_string())?,
     );
-    let send = |content_type: &'static str, body: String| {
+    let send = async |content_type: &'static str, body: String| {
         client
             .post(&endpoints.revoke_url)
             .header("content-type", content_type)
             .body(body)
             .send()
+            .await
+            .map_err(|error| {
+                format!(
+                    "cannot reach the revocation endpoint: {}",
+                    http::describe(&error)
+                )
+            })
     };
-    let first = send("application/json", json.to_string())
-        .await
-        .map_err(|error| {
-            format!(
-                "cannot reach the revocation endpoint: {}",
-                http::describe(&error)
-            )
-        })?;
+    let first = send("application/json", json.to_string()).await?;
     let status = first.status();
     if status.is_success() {
         return Ok(());
@@ -314,14 +314,7 @@ pub async fn revoke(endpoints: &Endpoints, token: &str, hint: &str) -> Result<()
         ("token_type_hint", hint),
         ("client_id", &endpoints.client_id),
     ]);
-    let second = send("application/x-www-form-urlencoded", body.to_string())
-        .await
-        .map_err(|error| {
-            format!(
-                "cannot reach the revocation endpoint: {}",
-                http::describe(&error)
-            )
-        })?;
+    let second = send("application/x-www-form-urlencoded", body.to_string()).await?;
     let status = second.status();
     if status.is_success() {
         return Ok(());
