@@ -837,8 +837,12 @@ pub struct LoginArgs {
     )]
     pub api_key: Option<String>,
 
-    /// Log in with a one-time code entered on another device, instead of a local browser.
+    /// Read an access token (an Agent Identity JWT) from stdin, check it with ChatGPT, and store it.
     #[arg(long, conflicts_with = "with_api_key")]
+    pub with_access_token: bool,
+
+    /// Log in with a one-time code entered on another device, instead of a local browser.
+    #[arg(long, conflicts_with_all = ["with_api_key", "with_access_token"])]
     pub device_auth: bool,
 
     /// The issuer to log in with (default https://auth.openai.com).

@@ -8,13 +8,15 @@
 //! - [`token`]: the code exchange, refresh and revocation;
 //! - [`claims`]: what the `id_token` says (email, plan, account);
 //! - [`document`]: the ChatGPT `auth.json` document in Codex's format;
-//! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`.
+//! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`;
+//! - [`agent_identity`]: the access-token login (an Agent Identity JWT).
 //!
 //! Nothing here stores or prints: the flows hand their tokens to a `save`
 //! callback and report through [`LoginError`], so the caller decides where
 //! the login goes (the configured credential store) and what the user sees.
 //! Tokens live in zeroizing strings and never appear in an error.
 
+pub mod agent_identity;
 pub mod browser;
 pub mod claims;
 pub mod device;

@@ -6,6 +6,7 @@
 // Test code: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_token;
 mod account_login;
 mod app_server;
 mod auth_status;
