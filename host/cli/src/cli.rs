@@ -943,4 +943,7 @@ pub struct McpServerArgs {
     /// How many HTTP requests are handled at once; more get 503 [default: 256].
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
+    /// Start every HTTP session id with NAME (for MCP-Session-Id affinity behind a load balancer).
+    #[arg(long, value_name = "NAME")]
+    pub instance_id: Option<String>,
 }

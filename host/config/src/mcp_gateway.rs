@@ -13,6 +13,7 @@
 //! allow_origins = ["https://app.example"]
 //! max_body_bytes = 4194304
 //! max_concurrent = 256
+//! instance_id = "east-1"              # before every HTTP session id
 //! ```
 //!
 //! Tool globs match `SERVER/TOOL` (the configured server's name and the
@@ -40,6 +41,7 @@ const KEYS: &[&str] = &[
     "allow_origins",
     "max_body_bytes",
     "max_concurrent",
+    "instance_id",
 ];
 
 /// `[mcp_gateway]`, types checked; `None` or empty where not set.
@@ -63,6 +65,8 @@ pub struct McpGatewaySettings {
     pub max_body_bytes: Option<usize>,
     /// `max_concurrent`: 1 to 65536.
     pub max_concurrent: Option<usize>,
+    /// `instance_id`: checked by the gateway, as `--instance-id` is.
+    pub instance_id: Option<String>,
 }
 
 /// Which tools the gateway serves, by `SERVER/TOOL` globs.
@@ -173,6 +177,7 @@ pub fn mcp_gateway_settings(config: &LoadedConfig) -> Result<McpGatewaySettings,
         max_concurrent: reader
             .whole("max_concurrent", 1, 65536)?
             .map(|count| count as usize),
+        instance_id: reader.string("instance_id")?,
     })
 }
 

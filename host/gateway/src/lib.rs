@@ -19,13 +19,16 @@
 //!   resource updates) passed on to the downstream session it belongs to;
 //! - [`lists`]: each upstream's lists, kept until it says they changed;
 //! - [`http`]: the streamable HTTP listener: loopback by default, bearer
-//!   token, `Origin`/`Host` checks, `/health`, size and concurrency limits.
+//!   token, `Origin`/`Host` checks, `/health`, size and concurrency limits;
+//! - [`sessions`]: session ids that name the instance holding them, for
+//!   load balancers.
 
 pub mod catalog;
 pub mod handler;
 pub mod http;
 pub mod lists;
 pub mod relay;
+pub mod sessions;
 pub mod upstream;
 
 use std::collections::BTreeMap;

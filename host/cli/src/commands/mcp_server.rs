@@ -102,6 +102,7 @@ fn http_options(listen: &str, args: &McpServerArgs) -> Result<(HttpOptions, Opti
             max_concurrent: args
                 .max_concurrent
                 .unwrap_or(codex_gateway::http::DEFAULT_MAX_CONCURRENT),
+            instance_id: args.instance_id.clone(),
         },
         printed,
     ))
@@ -136,6 +137,7 @@ fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpSer
             (!args.allow_origin.is_empty(), "--allow-origin"),
             (args.max_body_bytes.is_some(), "--max-body-bytes"),
             (args.max_concurrent.is_some(), "--max-concurrent"),
+            (args.instance_id.is_some(), "--instance-id"),
         ] {
             if given {
                 bail!(
@@ -171,6 +173,12 @@ fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpSer
     }
     args.max_body_bytes = args.max_body_bytes.or(settings.max_body_bytes);
     args.max_concurrent = args.max_concurrent.or(settings.max_concurrent);
+    args.instance_id = args.instance_id.or(settings.instance_id);
+    if let Some(name) = &args.instance_id
+        && !codex_gateway::sessions::valid_instance_id(name)
+    {
+        bail!("--instance-id {name}: expected 1 to 32 of A-Z a-z 0-9 _ -");
+    }
     Ok(args)
 }
 
