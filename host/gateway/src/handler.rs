@@ -316,6 +316,12 @@ impl GatewayHandler {
     }
 }
 
+/// An upstream of 2025-11-25 sends no `resultType`; a 2026-07-28 client
+/// needs it (rmcp drops it again for clients of earlier revisions).
+fn complete(result_type: &mut Option<rmcp::model::ResultType>) {
+    result_type.get_or_insert(rmcp::model::ResultType::COMPLETE);
+}
+
 fn tool_error(text: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
@@ -480,7 +486,8 @@ impl ServerHandler for GatewayHandler {
         drop(in_flight);
         upstream.touch();
         match outcome {
-            Ok(CallOutcome::Done(result)) => {
+            Ok(CallOutcome::Done(mut result)) => {
+                complete(&mut result.result_type);
                 let said = if result.is_error == Some(true) {
                     "tool error"
                 } else {
@@ -524,10 +531,11 @@ impl ServerHandler for GatewayHandler {
             ));
         };
         let (_, session) = self.session_of(&route.server).await.map_err(internal)?;
-        let result = session
+        let mut result = session
             .get_prompt(&route.raw, request.arguments.unwrap_or_default())
             .await
             .map_err(|error| internal(format!("{error:#}")))?;
+        complete(&mut result.result_type);
         Ok(result.into())
     }
 
@@ -556,10 +564,11 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.clone();
         let (_, session) = self.resource_session(&uri).await?;
-        let result = session
+        let mut result = session
             .read_resource(&uri)
             .await
             .map_err(|error| internal(format!("{error:#}")))?;
+        complete(&mut result.result_type);
         Ok(result.into())
     }
 

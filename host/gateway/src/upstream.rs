@@ -165,11 +165,15 @@ impl Upstream {
         F: FnOnce(Arc<Session>) -> Fut,
         Fut: Future<Output = Result<Vec<T>>>,
     {
+        if let Ok(items) = lists::lock(slot(&self.lists)).get() {
+            return Ok(items);
+        }
+        // Connecting forgets every list; the generation is read after it.
+        let session = self.session().await?;
         let generation = match lists::lock(slot(&self.lists)).get() {
             Ok(items) => return Ok(items),
             Err(generation) => generation,
         };
-        let session = self.session().await?;
         match fetch(session.clone()).await {
             Ok(items) => {
                 lists::lock(slot(&self.lists)).store(generation, items.clone());

@@ -412,6 +412,14 @@ impl Listener {
         (status, answer)
     }
 
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn stderr_lines(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
     }

@@ -206,8 +206,8 @@ fn resource_updates_reach_only_the_sessions_that_subscribed() {
         &listener,
         &[],
         json!([{"op": "sessions", "plans": [
-            [{"op": "subscribe", "uri": uri}, {"op": "sleep", "seconds": 3}, {"op": "notifications"}],
-            [{"op": "sleep", "seconds": 1}, {"op": "call", "name": "mcp__relay__touch", "args": {"uri": uri}},
+            [{"op": "subscribe", "uri": uri}, {"op": "sleep", "seconds": 4}, {"op": "notifications"}],
+            [{"op": "sleep", "seconds": 2}, {"op": "call", "name": "mcp__relay__touch", "args": {"uri": uri}},
              {"op": "sleep", "seconds": 2}, {"op": "notifications"}],
         ]}]),
     );
