@@ -7,7 +7,8 @@
 //! - [`procs`]: whole-process runs with wall time and peak RSS (`wait4`).
 //! - [`slow_http`]: a small HTTP server on 127.0.0.1 whose OAuth discovery
 //!   documents take a set time to arrive.
-//! - [`rows`]: the rows of the benchmark issue, and [`report`] their table.
+//! - [`rows`]: the rows of the benchmark issue, and [`report`] their table;
+//!   [`rows_gateway`]: rows 15–17, `codex mcp-server` against direct calls.
 //!
 //! Speed is measured only here, never asserted in tests.
 
@@ -18,6 +19,7 @@ pub mod calls;
 pub mod procs;
 pub mod report;
 pub mod rows;
+pub mod rows_gateway;
 pub mod slow_http;
 pub mod stats;
 
