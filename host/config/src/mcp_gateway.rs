@@ -101,7 +101,11 @@ pub fn check_tool_glob(pattern: &str) -> Result<(), String> {
         _ => Err(format!(
             "tool pattern `{pattern}` is not SERVER/TOOL; write for example `{}/*` or `*/{}`",
             if pattern.is_empty() { "docs" } else { pattern },
-            if pattern.is_empty() { "search" } else { pattern }
+            if pattern.is_empty() {
+                "search"
+            } else {
+                pattern
+            }
         )),
     }
 }
@@ -138,7 +142,10 @@ pub fn mcp_gateway_settings(config: &LoadedConfig) -> Result<McpGatewaySettings,
         && names != "qualified"
         && names != "plain"
     {
-        return Err(reader.bad("names", format!("expected \"qualified\" or \"plain\", not \"{names}\"")));
+        return Err(reader.bad(
+            "names",
+            format!("expected \"qualified\" or \"plain\", not \"{names}\""),
+        ));
     }
     let include = reader.strings("include_tools")?;
     let exclude = reader.strings("exclude_tools")?;
@@ -198,10 +205,9 @@ impl Reader<'_> {
         match self.config.get(&[GATEWAY_KEY, key]) {
             None => Ok(None),
             Some(toml::Value::String(value)) => Ok(Some(value.clone())),
-            Some(other) => Err(self.bad(
-                key,
-                format!("expected a string, not {}", other.type_str()),
-            )),
+            Some(other) => {
+                Err(self.bad(key, format!("expected a string, not {}", other.type_str())))
+            }
         }
     }
 
@@ -287,17 +293,36 @@ mod tests {
     #[test]
     fn bad_values_are_errors_at_their_line() {
         for (text, line, said) in [
-            ("[mcp_gateway]\nnames = \"short\"\n", 2, "expected \"qualified\" or \"plain\""),
+            (
+                "[mcp_gateway]\nnames = \"short\"\n",
+                2,
+                "expected \"qualified\" or \"plain\"",
+            ),
             ("[mcp_gateway]\n\nidle_timeout_sec = 0\n", 3, "out of range"),
-            ("[mcp_gateway]\nidle_timeout_sec = \"1m\"\n", 2, "whole number"),
-            ("[mcp_gateway]\ninclude_tools = [\"docs/*\", \"search\"]\n", 2, "not SERVER/TOOL"),
+            (
+                "[mcp_gateway]\nidle_timeout_sec = \"1m\"\n",
+                2,
+                "whole number",
+            ),
+            (
+                "[mcp_gateway]\ninclude_tools = [\"docs/*\", \"search\"]\n",
+                2,
+                "not SERVER/TOOL",
+            ),
             ("[mcp_gateway]\nservers = [\"a b\"]\n", 2, "servers"),
             ("[mcp_gateway]\nlisten = 8765\n", 2, "expected a string"),
-            ("[mcp_gateway]\nlisen = \"127.0.0.1:1\"\n", 2, "unknown key `mcp_gateway.lisen`"),
+            (
+                "[mcp_gateway]\nlisen = \"127.0.0.1:1\"\n",
+                2,
+                "unknown key `mcp_gateway.lisen`",
+            ),
             ("mcp_gateway = 3\n", 1, "expected a table"),
         ] {
             let error = settings(text).unwrap_err().to_string();
-            assert!(error.contains(&format!("config.toml:{line}:")), "{text}: {error}");
+            assert!(
+                error.contains(&format!("config.toml:{line}:")),
+                "{text}: {error}"
+            );
             assert!(error.contains(said), "{text}: {error}");
         }
     }

@@ -208,9 +208,10 @@ impl Gateway {
         Fut: Future<Output = Result<Vec<T>>>,
     {
         let fetch = &fetch;
-        let asks = self.upstreams.values().map(|upstream| async move {
-            (upstream, upstream.list(slot, fetch).await)
-        });
+        let asks = self
+            .upstreams
+            .values()
+            .map(|upstream| async move { (upstream, upstream.list(slot, fetch).await) });
         let mut answers = Vec::new();
         for (upstream, answer) in futures::future::join_all(asks).await {
             match answer {

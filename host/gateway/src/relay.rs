@@ -32,9 +32,8 @@ use codex_mcp_client::client::{
 use rmcp::model::{
     ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
     CreateMessageResult, ElicitRequest, ElicitRequestParams, ElicitationAction, ErrorCode,
-    ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, RequestId, ResourceUpdatedNotificationParam,
-    ServerRequest,
+    ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam, ProgressNotificationParam,
+    ProgressToken, RequestId, ResourceUpdatedNotificationParam, ServerRequest,
 };
 use rmcp::service::{OriginatingRequestId, Peer};
 use rmcp::{ErrorData as McpError, RoleServer, ServiceError};
@@ -44,14 +43,17 @@ use crate::lists::ListCache;
 /// A downstream session, as the relay knows it.
 pub type SessionId = u64;
 
+/// Downstream sessions, each with its peer.
+type Sessions = Vec<(SessionId, Peer<RoleServer>)>;
+
 /// The downstream sessions that are connected now, the calls in flight and
 /// the resources each session subscribed to.
 #[derive(Default)]
 pub struct Relay {
-    sessions: Mutex<Vec<(SessionId, Peer<RoleServer>)>>,
+    sessions: Mutex<Sessions>,
     calls: Mutex<Vec<InFlight>>,
     /// Resource URI to the sessions subscribed to it.
-    subscriptions: Mutex<BTreeMap<String, Vec<(SessionId, Peer<RoleServer>)>>>,
+    subscriptions: Mutex<BTreeMap<String, Sessions>>,
     next_call: AtomicU64,
     next_session: AtomicU64,
 }

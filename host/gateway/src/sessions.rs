@@ -37,7 +37,10 @@ pub struct InstanceSessions {
 impl InstanceSessions {
     pub fn new(instance: Option<&str>) -> InstanceSessions {
         InstanceSessions {
-            prefix: instance.map(|name| format!("{name}.")).unwrap_or_default().into(),
+            prefix: instance
+                .map(|name| format!("{name}."))
+                .unwrap_or_default()
+                .into(),
             inner: LocalSessionManager::default(),
         }
     }

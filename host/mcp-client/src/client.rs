@@ -229,8 +229,7 @@ pub(crate) fn client_config(sampling: bool) -> ClientConfig {
     if sampling {
         capabilities["sampling"] = json!({});
     }
-    let capabilities: ClientCapabilities =
-        serde_json::from_value(capabilities).unwrap_or_default();
+    let capabilities: ClientCapabilities = serde_json::from_value(capabilities).unwrap_or_default();
     ClientConfig::new(
         capabilities,
         Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
@@ -329,10 +328,11 @@ impl rmcp::ClientHandler for HostClient {
         let server = self.server.clone();
         let call = self.in_flight.only_one();
         // The front end may wait for a person at a terminal.
-        let answer =
-            tokio::task::spawn_blocking(move || events.call_elicit(&server, call.as_ref(), &request))
-            .await
-            .map_err(|error| McpError::internal_error(format!("elicitation: {error}"), None))?;
+        let answer = tokio::task::spawn_blocking(move || {
+            events.call_elicit(&server, call.as_ref(), &request)
+        })
+        .await
+        .map_err(|error| McpError::internal_error(format!("elicitation: {error}"), None))?;
         Ok(match answer {
             ElicitationAnswer::Accept(content) => {
                 ElicitResult::new(ElicitationAction::Accept).with_content(Value::Object(content))

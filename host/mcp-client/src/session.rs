@@ -21,8 +21,8 @@ use codex_plugin_host::transports::{
 };
 
 use crate::client::{CallTag, ClientOptions, HostClient};
-use crate::in_flight::InFlightCalls;
 use crate::headers_helper;
+use crate::in_flight::InFlightCalls;
 use crate::oauth;
 use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
 
@@ -348,9 +348,9 @@ impl Session {
             .await?;
         // Recorded once rmcp has queued the request, before the transport
         // has carried it to the server: nothing of the call can come back first.
-        let _in_flight = self
-            .in_flight
-            .begin(handle.id.clone(), handle.progress_token.clone(), tag);
+        let _in_flight =
+            self.in_flight
+                .begin(handle.id.clone(), handle.progress_token.clone(), tag);
         let mut abandoned = CancelIfAbandoned {
             peer: self.service.peer().clone(),
             id: Some(handle.id.clone()),

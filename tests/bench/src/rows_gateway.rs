@@ -127,7 +127,10 @@ fn gateway_http(setup: &Setup, upstream: &str, name: &str) -> Result<(Running, S
     let home = gateway_home(
         setup,
         name,
-        &format!("[mcp_servers.py]\nurl = {}\n", toml::Value::String(upstream.into())),
+        &format!(
+            "[mcp_servers.py]\nurl = {}\n",
+            toml::Value::String(upstream.into())
+        ),
     )?;
     let port = calls::free_port()?;
     let log = std::fs::File::create(setup.work.join(format!("{name}.log")))?;
@@ -287,7 +290,9 @@ fn concurrent(
 }
 
 /// All of `futures` at once (tokio tasks would need `'static` sessions).
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|context| {
@@ -313,7 +318,8 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
 fn percentile(values: &[f64], fraction: f64) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+    let index =
+        ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
     sorted.get(index).copied().unwrap_or(f64::NAN)
 }
 

@@ -111,7 +111,10 @@ fn http_options(listen: &str, args: &McpServerArgs) -> Result<(HttpOptions, Opti
 /// The flags, with `[mcp_gateway]`'s value for each one not given; the
 /// flags' own values checked as the config's are.
 fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpServerArgs> {
-    for (flag, patterns) in [("--tools", &args.tools), ("--exclude-tools", &args.exclude_tools)] {
+    for (flag, patterns) in [
+        ("--tools", &args.tools),
+        ("--exclude-tools", &args.exclude_tools),
+    ] {
         for pattern in patterns {
             if let Err(problem) = check_tool_glob(pattern) {
                 bail!("{flag}: {problem}");

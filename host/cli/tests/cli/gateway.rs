@@ -48,7 +48,12 @@ pub(crate) fn client(home: &Home, mode_args: &[String], steps: &Value) -> Output
     client_with(home, mode_args, steps, &[])
 }
 
-pub(crate) fn client_with(home: &Home, mode_args: &[String], steps: &Value, env: &[(&str, &str)]) -> Output {
+pub(crate) fn client_with(
+    home: &Home,
+    mode_args: &[String],
+    steps: &Value,
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new(python())
         .arg(workspace_root().join("tests/python/gateway_client.py"))
         .args(mode_args)

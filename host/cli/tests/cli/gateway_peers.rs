@@ -63,7 +63,13 @@ fn the_inspector_cli_lists_and_calls_tools_through_the_gateway() {
     );
     let url = listener.url();
     let auth = format!("Authorization: Bearer {TOKEN}");
-    let common = [url.as_str(), "--transport", "http", "--header", auth.as_str()];
+    let common = [
+        url.as_str(),
+        "--transport",
+        "http",
+        "--header",
+        auth.as_str(),
+    ];
     let listed = inspect(&[&common[..], &["--method", "tools/list"]].concat());
     let names: Vec<&str> = listed["tools"]
         .as_array()

@@ -10,7 +10,9 @@
 use codex_test_support::{Home, codex_bin, workspace_root};
 use serde_json::{Value, json};
 
-use super::gateway::{Listener, client, demo_table, home_env, over_stdio, python, text, tool_names};
+use super::gateway::{
+    Listener, client, demo_table, home_env, over_stdio, python, text, tool_names,
+};
 
 fn relay_table() -> String {
     format!(
@@ -192,7 +194,10 @@ fn lists_are_answered_from_the_cache_until_the_upstream_says_they_changed() {
         "the new list after list_changed: {results:?}"
     );
     assert_eq!(text(&results[10]), "the added tool", "{results:?}");
-    assert!(count(11) > count(5), "asked again after the change: {results:?}");
+    assert!(
+        count(11) > count(5),
+        "asked again after the change: {results:?}"
+    );
 }
 
 #[test]
@@ -341,5 +346,8 @@ fn mcp_gateway_config_chooses_servers_names_and_tools_and_flags_override_it() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("--tools: tool pattern `echo` is not SERVER/TOOL"), "{stderr}");
+    assert!(
+        stderr.contains("--tools: tool pattern `echo` is not SERVER/TOOL"),
+        "{stderr}"
+    );
 }
