@@ -68,7 +68,7 @@ pub struct RowResult {
 
 impl RowResult {
     #[allow(clippy::too_many_arguments)]
-    fn ratio(
+    pub(crate) fn ratio(
         id: &str,
         what: &str,
         labels: (&str, &str),
@@ -104,7 +104,7 @@ impl RowResult {
 impl RowResult {
     /// Takes the figure from paired samples: run (or round) `i` of A with
     /// run `i` of B.
-    fn paired(mut self, a: &[f64], b: &[f64]) -> RowResult {
+    pub(crate) fn paired(mut self, a: &[f64], b: &[f64]) -> RowResult {
         let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
         self.figure = median(&ratios);
         self.met = self.figure <= self.target;
@@ -121,7 +121,9 @@ fn rsses(samples: &[procs::Sample]) -> Vec<f64> {
 }
 
 /// Every row id, in order.
-pub const ROWS: [&str; 11] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "18"];
+pub const ROWS: [&str; 14] = [
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "15", "16", "17", "18",
+];
 
 /// Runs the rows in `wanted` (3 and 5 run together, as do 6 and 8).
 pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
@@ -166,6 +168,9 @@ pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
     if wants("10") {
         eprintln!("bench: row 10 (a sandboxed stdio server's start vs an unsandboxed one)");
         attempt("10", row10(setup));
+    }
+    for (name, outcome) in crate::rows_gateway::run(setup, &wants) {
+        attempt(&name, outcome);
     }
     if wants("18") {
         eprintln!(

@@ -19,6 +19,8 @@ mod doctor;
 mod fault_matrix;
 mod features;
 mod gateway;
+mod gateway_peers;
+mod gateway_relay;
 mod hardening;
 mod headers_helper;
 mod http_transport;
