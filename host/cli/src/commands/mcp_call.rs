@@ -10,10 +10,10 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
 
 use super::mcp_content::MediaFiles;
-use super::mcp_shell_lists::{Lists, SharedNames};
 use super::mcp_session::{
     client_options, json_object, server_and_item, usage_error, with_session_until,
 };
+use super::mcp_shell_lists::{Lists, SharedNames};
 use crate::cli::{AdHocServer, CallArgs};
 use crate::output::{print_json, write_stdout};
 use codex_host::App;
@@ -45,11 +45,8 @@ pub fn call(app: &App, args: CallArgs) -> Result<ExitCode> {
         &args.login,
         options,
         async |session, ctrl_c| {
-            let mut call = std::pin::pin!(session.call_tool_until(
-                &tool,
-                arguments,
-                ctrl_c.next_press()
-            ));
+            let mut call =
+                std::pin::pin!(session.call_tool_until(&tool, arguments, ctrl_c.next_press()));
             // A server may change its lists during a long call: they are
             // read again and the user told, as in `mcp shell`.
             let lists = Lists::new(session, &server, SharedNames::default());

@@ -79,7 +79,7 @@ pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
 }
 
 /// Prompt arguments are strings on the wire: any other value is refused.
-pub fn prompt_arguments(
+fn prompt_arguments(
     flag: &str,
     arguments: Map<String, Value>,
 ) -> std::result::Result<Map<String, Value>, Usage> {

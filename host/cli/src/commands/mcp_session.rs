@@ -221,15 +221,22 @@ pub fn with_session<T>(
     options: ClientOptions,
     work: impl AsyncFnOnce(&Session) -> Result<T>,
 ) -> Result<T> {
-    with_session_until(app, name, server, login, options, async |session, ctrl_c| {
-        tokio::select! {
-            result = work(session) => result,
-            () = ctrl_c.next_press() => Err(Interrupted {
-                during: format!("waiting for MCP server `{name}`"),
+    with_session_until(
+        app,
+        name,
+        server,
+        login,
+        options,
+        async |session, ctrl_c| {
+            tokio::select! {
+                result = work(session) => result,
+                () = ctrl_c.next_press() => Err(Interrupted {
+                    during: format!("waiting for MCP server `{name}`"),
+                }
+                .into()),
             }
-            .into()),
-        }
-    })
+        },
+    )
 }
 
 /// Like [`with_session`], but `work` decides what Ctrl-C does once the

@@ -16,13 +16,13 @@ use codex_mcp_client::session::{CallOutcome, Session};
 use super::mcp_call::{ShownResult, print_result, read_command};
 use super::mcp_events::TerminalEvents;
 use super::mcp_interrupt::{CtrlC, Interrupted};
-use super::mcp_prompts::{
-    PROMPT_HEADERS, print_completion, print_ping, print_prompt, prompt_arguments, prompt_row,
-};
+use super::mcp_prompts::{PROMPT_HEADERS, print_completion, print_ping, print_prompt, prompt_row};
 use super::mcp_resources::{
     RESOURCE_HEADERS, TEMPLATE_HEADERS, print_read, resource_row, template_row,
 };
-use super::mcp_session::{client_options, one_server, print_lists, usage_error, with_session_until};
+use super::mcp_session::{
+    client_options, json_kind, one_server, print_lists, usage_error, with_session_until,
+};
 use super::mcp_shell_editor::{HISTORY_FILE, Input, LineReader};
 use super::mcp_shell_line::{self, COMMANDS, ShellCommand, is_string_property, usage_of};
 use super::mcp_shell_lists::{Lists, Names};
@@ -64,7 +64,7 @@ pub fn shell(app: &App, args: ShellArgs) -> Result<ExitCode> {
             if interactive {
                 let about = session
                     .server_info()
-                    .map(|info| format!(" ({} {})", info.name, info.version))
+                    .map(|info| format!(" ({} {})", info.name, info.version).replace(" )", ")"))
                     .unwrap_or_default();
                 eprintln!(
                     "Connected to MCP server `{name}`{about}. `help` lists the commands; Tab completes; Ctrl-D quits."
@@ -158,7 +158,9 @@ impl Shell<'_> {
             ShellCommand::Help(topic) => write_stdout(&help(topic.as_deref())?)?,
             ShellCommand::Tools => {
                 let tools = self.cancellable("tools/list", self.lists.tools()).await?;
-                let Some(tools) = tools else { return Ok(Flow::Next) };
+                let Some(tools) = tools else {
+                    return Ok(Flow::Next);
+                };
                 let listed = [ServerTools {
                     name: self.name.to_string(),
                     outcome: Ok(tools),
@@ -166,8 +168,9 @@ impl Shell<'_> {
                 print_tools(&listed, json)?;
             }
             ShellCommand::Resources => {
-                if let Some(resources) =
-                    self.cancellable("resources/list", self.lists.resources()).await?
+                if let Some(resources) = self
+                    .cancellable("resources/list", self.lists.resources())
+                    .await?
                 {
                     let outcomes = vec![(self.name.to_string(), Ok(resources))];
                     print_lists(outcomes, json, "resources", RESOURCE_HEADERS, resource_row)?;
@@ -183,7 +186,10 @@ impl Shell<'_> {
                 }
             }
             ShellCommand::Prompts => {
-                if let Some(prompts) = self.cancellable("prompts/list", self.lists.prompts()).await? {
+                if let Some(prompts) = self
+                    .cancellable("prompts/list", self.lists.prompts())
+                    .await?
+                {
                     let outcomes = vec![(self.name.to_string(), Ok(prompts))];
                     print_lists(outcomes, json, "prompts", PROMPT_HEADERS, prompt_row)?;
                 }
@@ -200,8 +206,12 @@ impl Shell<'_> {
             ShellCommand::Prompt { name, arguments } => {
                 let arguments = mcp_shell_line::arguments(&arguments, |_| true)
                     .map_err(|problem| anyhow!("prompt `{name}`: {problem}"))?;
-                let arguments = prompt_arguments("the arguments", arguments)
-                    .map_err(|usage| anyhow!(usage.0))?;
+                if let Some((key, value)) = arguments.iter().find(|(_, value)| !value.is_string()) {
+                    bail!(
+                        "prompt `{name}`: its arguments are strings, but `{key}` is {}\nhelp: quote it (\"{key}\": \"{value}\") or write {key}={value}",
+                        json_kind(value)
+                    );
+                }
                 if let Some(result) = self
                     .cancellable("the prompt", self.session.get_prompt(&name, arguments))
                     .await?

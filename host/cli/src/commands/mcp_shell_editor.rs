@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, Result, anyhow};
-use rustyline::completion::Completer;
+use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -116,7 +116,9 @@ impl LineReader {
                         let mut line = String::new();
                         let input = match stdin.read_line(&mut line) {
                             Ok(0) => Ok(Input::End),
-                            Ok(_) => Ok(Input::Line(line.trim_end_matches(['\n', '\r']).to_string())),
+                            Ok(_) => {
+                                Ok(Input::Line(line.trim_end_matches(['\n', '\r']).to_string()))
+                            }
                             Err(error) => Err(anyhow!("cannot read standard input: {error}")),
                         };
                         if line_sender.send(input).is_err() {
@@ -208,14 +210,14 @@ impl Hinter for ShellHelper {
 }
 
 impl Completer for ShellHelper {
-    type Candidate = String;
+    type Candidate = Pair;
 
     fn complete(
         &self,
         line: &str,
         pos: usize,
         _context: &rustyline::Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<String>)> {
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let start = before
             .rfind(char::is_whitespace)
@@ -223,7 +225,11 @@ impl Completer for ShellHelper {
             .unwrap_or(0);
         let typed = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
-        let names = self.names.lock().map(|names| names.clone()).unwrap_or_default();
+        let names = self
+            .names
+            .lock()
+            .map(|names| names.clone())
+            .unwrap_or_default();
         let candidates = candidates(&words, &names);
         let mut matches: Vec<String> = candidates
             .into_iter()
@@ -231,13 +237,26 @@ impl Completer for ShellHelper {
             .collect();
         matches.sort();
         matches.dedup();
-        Ok((start, matches))
+        // A whole word is followed by a space, as in a shell.
+        let pairs = matches
+            .into_iter()
+            .map(|word| Pair {
+                replacement: format!("{word} "),
+                display: word,
+            })
+            .collect();
+        Ok((start, pairs))
     }
 }
 
 /// What may come after `words` (the words before the one being typed).
 fn candidates(words: &[&str], names: &Names) -> Vec<String> {
-    let commands = || COMMANDS.iter().map(|(name, _, _)| name.to_string()).collect();
+    let commands = || {
+        COMMANDS
+            .iter()
+            .map(|(name, _, _)| name.to_string())
+            .collect()
+    };
     match words {
         [] => commands(),
         ["help"] => commands(),
@@ -266,7 +285,10 @@ mod tests {
         assert!(candidates(&[], &names).contains(&"call".to_string()));
         assert_eq!(candidates(&["call"], &names), ["echo"]);
         assert_eq!(candidates(&["read"], &names), ["demo://a"]);
-        assert_eq!(candidates(&["complete", "template"], &names), ["demo://t/{id}"]);
+        assert_eq!(
+            candidates(&["complete", "template"], &names),
+            ["demo://t/{id}"]
+        );
         assert!(candidates(&["call", "echo"], &names).is_empty());
     }
 }

@@ -141,7 +141,9 @@ fn read(rest: &str) -> Result<ShellCommand, String> {
         } else if uri.is_none() {
             uri = Some(word);
         } else {
-            return Err(format!("`read` takes one URI, got `{word}` too\nhelp: {usage}"));
+            return Err(format!(
+                "`read` takes one URI, got `{word}` too\nhelp: {usage}"
+            ));
         }
     }
     let Some(uri) = uri else {
@@ -318,22 +320,45 @@ mod tests {
         assert!(error.contains("unknown command `tool`"), "{error}");
         assert!(error.contains("did you mean `tools`?"), "{error}");
         assert!(parse("call").unwrap_err().contains("call TOOL"));
-        assert!(parse("tools now").unwrap_err().contains("takes no arguments"));
-        assert!(parse("complete prompt p city").unwrap_err().contains("ARG=PARTIAL"));
-        assert!(parse("read 'open").unwrap_err().contains("unbalanced quotes"));
+        assert!(
+            parse("tools now")
+                .unwrap_err()
+                .contains("takes no arguments")
+        );
+        assert!(
+            parse("complete prompt p city")
+                .unwrap_err()
+                .contains("ARG=PARTIAL")
+        );
+        assert!(
+            parse("read 'open")
+                .unwrap_err()
+                .contains("unbalanced quotes")
+        );
     }
 
     #[test]
     fn key_value_arguments_follow_the_schema() {
         let schema = json!({"properties": {"a": {"type": "number"}, "s": {"type": "string"}}});
         let schema = schema.as_object().unwrap();
-        let parsed = arguments("a=2 s=3 t='x y' u=[1]", |key| is_string_property(schema, key)).unwrap();
+        let parsed = arguments("a=2 s=3 t='x y' u=[1]", |key| {
+            is_string_property(schema, key)
+        })
+        .unwrap();
         assert_eq!(
             Value::Object(parsed),
             json!({"a": 2, "s": "3", "t": "x y", "u": [1]})
         );
-        assert!(arguments("[1]", |_| false).unwrap_err().contains("is not key=value"));
-        assert!(arguments("{\"a\": ", |_| false).unwrap_err().contains("not valid JSON"));
+        assert!(
+            arguments("[1]", |_| false)
+                .unwrap_err()
+                .contains("is not key=value")
+        );
+        assert!(
+            arguments("{\"a\": ", |_| false)
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
         assert!(arguments("=1", |_| false).unwrap_err().contains("no key"));
     }
 }

@@ -72,7 +72,9 @@ impl<'a> Lists<'a> {
 
     pub async fn prompts(&self) -> Result<Vec<rmcp::model::Prompt>> {
         let prompts = self.session.list_prompts().await?;
-        self.keep(|names| names.prompts = prompts.iter().map(|prompt| prompt.name.clone()).collect());
+        self.keep(|names| {
+            names.prompts = prompts.iter().map(|prompt| prompt.name.clone()).collect()
+        });
         Ok(prompts)
     }
 
@@ -138,7 +140,10 @@ impl<'a> Lists<'a> {
             }
         };
         match counted {
-            Ok(count) => format!("MCP server `{name}`: {what} changed ({})", count_of(count, what)),
+            Ok(count) => format!(
+                "MCP server `{name}`: {what} changed ({})",
+                count_of(count, what)
+            ),
             Err(error) => format!(
                 "warning: MCP server `{name}`: {what} changed, but listing them again failed: {error:#}"
             ),
@@ -165,7 +170,10 @@ impl<'a> Lists<'a> {
 
 /// "1 tool", "3 tools".
 fn count_of(count: usize, what: &str) -> String {
-    let what = what.strip_suffix('s').filter(|_| count == 1).unwrap_or(what);
+    let what = what
+        .strip_suffix('s')
+        .filter(|_| count == 1)
+        .unwrap_or(what);
     format!("{count} {what}")
 }
 

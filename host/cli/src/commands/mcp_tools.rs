@@ -43,9 +43,10 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
     super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
     let plugins = app.plugins()?;
     let mut results = runtime()?.block_on(list_all(selected, plugins, host));
-    if let Some(index) = results.iter().position(
-        |result| matches!(&result.outcome, Err(error) if error.is::<Interrupted>()),
-    ) {
+    if let Some(index) = results
+        .iter()
+        .position(|result| matches!(&result.outcome, Err(error) if error.is::<Interrupted>()))
+    {
         results.swap_remove(index).outcome?;
     }
     print_tools(&results, args.json)
@@ -54,7 +55,6 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
 /// Prints the tools of each server as `mcp tools` does: a table with
 /// qualified names, or `{"servers": [...]}`; exit 1 when a server failed.
 pub fn print_tools(results: &[ServerTools], json: bool) -> Result<ExitCode> {
-
     // Qualified names are computed over every listed tool, so collisions
     // across servers are resolved the way the model would see them.
     let pairs: Vec<(String, String)> = results

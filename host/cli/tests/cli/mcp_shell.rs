@@ -10,7 +10,9 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use codex_test_support::{Home, process_alive, pty, server_everything, stderr, stdout, workspace_root};
+use codex_test_support::{
+    Home, process_alive, pty, server_everything, stderr, stdout, workspace_root,
+};
 
 use crate::http_transport::{everything, home_with};
 
@@ -100,7 +102,11 @@ call echo message=never
     let output = shell_script(&home, &["everything"], script);
     let out = stdout(&output);
     assert!(output.status.success(), "{}\n{out}", stderr(&output));
-    assert_eq!(starts(&home, "everything"), 1, "one connection for every command");
+    assert_eq!(
+        starts(&home, "everything"),
+        1,
+        "one connection for every command"
+    );
 
     // Each result is what the one-shot command prints.
     let one_shot = |args: &[&str]| {
@@ -109,17 +115,54 @@ call echo message=never
         stdout(&output)
     };
     for expected in [
-        one_shot(&["mcp", "call", "everything", "echo", "--args", r#"{"message":"hello shell"}"#]),
-        one_shot(&["mcp", "call", "everything", "get-sum", "--args", r#"{"a":2,"b":3}"#]),
-        one_shot(&["mcp", "call", "everything", "get-sum", "--args", r#"{"a":4,"b":5}"#]),
-        one_shot(&["mcp", "read", "everything", "demo://resource/static/document/features.md"]),
+        one_shot(&[
+            "mcp",
+            "call",
+            "everything",
+            "echo",
+            "--args",
+            r#"{"message":"hello shell"}"#,
+        ]),
+        one_shot(&[
+            "mcp",
+            "call",
+            "everything",
+            "get-sum",
+            "--args",
+            r#"{"a":2,"b":3}"#,
+        ]),
+        one_shot(&[
+            "mcp",
+            "call",
+            "everything",
+            "get-sum",
+            "--args",
+            r#"{"a":4,"b":5}"#,
+        ]),
+        one_shot(&[
+            "mcp",
+            "read",
+            "everything",
+            "demo://resource/static/document/features.md",
+        ]),
         one_shot(&["mcp", "templates", "everything"]),
         one_shot(&["mcp", "prompts", "everything"]),
         one_shot(&[
-            "mcp", "prompt", "everything", "args-prompt", "--args", r#"{"city":"Paris","state":"Texas"}"#,
+            "mcp",
+            "prompt",
+            "everything",
+            "args-prompt",
+            "--args",
+            r#"{"city":"Paris","state":"Texas"}"#,
         ]),
         one_shot(&[
-            "mcp", "complete", "everything", "--prompt", "completable-prompt", "--argument", "department=E",
+            "mcp",
+            "complete",
+            "everything",
+            "--prompt",
+            "completable-prompt",
+            "--argument",
+            "department=E",
         ]),
     ] {
         assert!(out.contains(&expected), "missing:\n{expected}\nin:\n{out}");
@@ -128,12 +171,18 @@ call echo message=never
     assert!(out.contains("The sum of 4 and 5 is 9."), "{out}");
     // `tools` is `mcp tools`'s table (qualified names too).
     assert!(
-        out.lines().any(|line| line.starts_with("everything") && line.contains("mcp__everything__get-sum")),
+        out.lines().any(|line| line.starts_with("everything") && line.contains("mcp__everything__get_sum")),
         "{out}"
     );
-    assert!(out.contains("demo://resource/static/document/features.md"), "{out}");
+    assert!(
+        out.contains("demo://resource/static/document/features.md"),
+        "{out}"
+    );
     assert!(out.contains("everything: pong in "), "{out}");
-    assert!(out.contains("Commands:") && out.contains("call TOOL [JSON | key=value ...]"), "{out}");
+    assert!(
+        out.contains("Commands:") && out.contains("call TOOL [JSON | key=value ...]"),
+        "{out}"
+    );
     // Nothing after `quit` ran, and no prompt is drawn without a terminal.
     assert!(!out.contains("Echo: never"), "{out}");
     assert!(!out.contains("everything> "), "{out}");
@@ -157,8 +206,14 @@ call echo message='still here'
     let (out, err) = (stdout(&output), stderr(&output));
     // A script whose commands failed exits 1, after running all of them.
     assert_eq!(output.status.code(), Some(1), "{err}");
-    assert!(err.contains("unknown command `tool`") && err.contains("did you mean `tools`?"), "{err}");
-    assert!(err.contains("tool `echo`: the arguments are not valid JSON"), "{err}");
+    assert!(
+        err.contains("unknown command `tool`") && err.contains("did you mean `tools`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("tool `echo`: the arguments are not valid JSON"),
+        "{err}"
+    );
     assert!(err.contains("`[1]` is not key=value"), "{err}");
     assert!(
         err.contains("resources/read of `demo://no/such/thing` failed")
@@ -167,9 +222,18 @@ call echo message='still here'
     );
     // A blob is written to a pipe as bytes (as `mcp read` does), so the
     // terminal case is the pty test's; here it arrived.
-    assert!(err.contains("prompt arguments are strings, but `city` is a number"), "{err}");
+    assert!(
+        err.contains("prompt `args-prompt`: its arguments are strings, but `city` is a number"),
+        "{err}"
+    );
     assert!(err.contains("is not ARG=PARTIAL"), "{err}");
-    assert!(err.contains("tool `no-such-tool` failed"), "{err}");
+    assert!(
+        err.contains("Tool no-such-tool not found")
+            && err.contains(
+                "error: tool `no-such-tool` of MCP server `everything` reported an error"
+            ),
+        "{err}"
+    );
     assert!(out.contains("Echo: still here"), "{out}\n{err}");
     assert_eq!(starts(&home, "everything"), 1);
 }
@@ -187,14 +251,21 @@ fn an_ad_hoc_url_over_streamable_http() {
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(out.contains("Echo: http"), "{out}");
-    assert!(out.contains("Resource 3: This is a plaintext resource"), "{out}");
+    assert!(
+        out.contains("Resource 3: This is a plaintext resource"),
+        "{out}"
+    );
     assert!(out.contains("url: pong in "), "{out}");
 }
 
 #[test]
 fn json_prints_every_result_as_the_json_of_the_commands() {
     let home = everything_home();
-    let output = shell_script(&home, &["everything", "--json"], "call get-sum a=1 b=2\nping\n");
+    let output = shell_script(
+        &home,
+        &["everything", "--json"],
+        "call get-sum a=1 b=2\nping\n",
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let values: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&output.stdout)
         .into_iter()
@@ -246,7 +317,36 @@ impl Screen {
     fn wait_for(&self, text: &str, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.text().matches(text).count() < count {
-            assert!(Instant::now() < deadline, "never drew {text:?} ({count}×):\n{}", self.text());
+            assert!(
+                Instant::now() < deadline,
+                "never drew {text:?} ({count}×):\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the editor waits for keys: the prompt is the last thing
+    /// drawn and nothing more comes for a moment (keys typed before the
+    /// editor reads them reach the terminal in its cooked mode).
+    fn wait_for_prompt(&self, prompt: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        let mut since = Instant::now();
+        loop {
+            let text = self.text();
+            if text != last {
+                last = text;
+                since = Instant::now();
+            } else if ends_with_prompt(&last, prompt)
+                && since.elapsed() > Duration::from_millis(300)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never waited at {prompt:?}:\n{last}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -255,6 +355,27 @@ impl Screen {
         self.controller.write_all(keys.as_bytes()).unwrap();
         self.controller.flush().unwrap();
     }
+}
+
+/// Whether `text` ends with `prompt`, leaving out the terminal's control
+/// sequences (`ESC [ ... final`) and carriage returns.
+fn ends_with_prompt(text: &str, prompt: &str) -> bool {
+    let mut plain = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else if c != '\r' {
+            plain.push(c);
+        }
+    }
+    plain.ends_with(prompt)
 }
 
 /// Waits for `child` for at most 30 s.
@@ -278,32 +399,37 @@ fn on_a_terminal_tab_completes_and_history_is_kept_private() {
     let mut command = std_codex(&home);
     command.args(["mcp", "shell", "everything"]);
     let (mut screen, mut child) = Screen::start(command);
-    screen.wait_for("everything> ", 1);
+    let prompt = "everything> ";
+    screen.wait_for_prompt(prompt);
     // A command name, then a tool's name, completed by Tab.
     screen.type_keys("cal\t");
     screen.wait_for("call ", 1);
-    screen.type_keys("get-s\t");
+    screen.type_keys("get-su\t");
     screen.wait_for("get-sum ", 1);
     screen.type_keys("a=2 b=3\r");
     screen.wait_for("The sum of 2 and 3 is 5.", 1);
-    screen.wait_for("everything> ", 2);
+    screen.wait_for_prompt(prompt);
     // A resource URI, completed.
     screen.type_keys("read demo://resource/static/document/feat\t");
     screen.wait_for("features.md ", 1);
     screen.type_keys("\r");
     screen.wait_for("# Everything Server - Features", 1);
-    screen.wait_for("everything> ", 3);
+    screen.wait_for_prompt(prompt);
     // A blob is never written to the terminal; the session goes on.
     screen.type_keys("read demo://resource/dynamic/blob/1\r");
     screen.wait_for("is binary", 1);
-    screen.wait_for("everything> ", 4);
+    screen.wait_for_prompt(prompt);
     // Ctrl-C at the prompt drops the line; Ctrl-D quits.
     screen.type_keys("call echo message=dropped\x03");
-    screen.wait_for("everything> ", 5);
+    screen.wait_for_prompt(prompt);
     screen.type_keys("\x04");
     let status = exit_status(&mut child);
     assert!(status.success(), "{}", screen.text());
-    assert!(!screen.text().contains("Echo: dropped"), "{}", screen.text());
+    assert!(
+        !screen.text().contains("Echo: dropped"),
+        "{}",
+        screen.text()
+    );
 
     let history = home.path().join("mcp_shell_history");
     let mode = std::fs::metadata(&history).unwrap().permissions().mode() & 0o777;
@@ -316,10 +442,10 @@ fn on_a_terminal_tab_completes_and_history_is_kept_private() {
     let mut command = std_codex(&home);
     command.args(["mcp", "shell", "everything"]);
     let (mut screen, mut child) = Screen::start(command);
-    screen.wait_for("everything> ", 1);
+    screen.wait_for_prompt(prompt);
     screen.type_keys("\x1b[A\x1b[A\x1b[A\r");
     screen.wait_for("The sum of 2 and 3 is 5.", 1);
-    screen.wait_for("everything> ", 2);
+    screen.wait_for_prompt(prompt);
     screen.type_keys("quit\r");
     assert!(exit_status(&mut child).success(), "{}", screen.text());
 }
@@ -332,7 +458,10 @@ fn recorded(record: &Path, prefix: &str) -> String {
         if let Some(rest) = text.lines().find_map(|line| line.strip_prefix(prefix)) {
             return rest.to_string();
         }
-        assert!(Instant::now() < deadline, "the peer never recorded {prefix:?}: {text}");
+        assert!(
+            Instant::now() < deadline,
+            "the peer never recorded {prefix:?}: {text}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -353,8 +482,14 @@ fn ctrl_c_cancels_a_call_and_the_session_goes_on() {
     // SAFETY: a signal to the child this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&record).unwrap().contains("cancelled") {
-        assert!(Instant::now() < deadline, "the server never saw notifications/cancelled");
+    while !std::fs::read_to_string(&record)
+        .unwrap()
+        .contains("cancelled")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the server never saw notifications/cancelled"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     stdin.write_all(b"call log\nquit\n").unwrap();
@@ -362,9 +497,16 @@ fn ctrl_c_cancels_a_call_and_the_session_goes_on() {
     let output = child.wait_with_output().unwrap();
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
-    assert!(err.contains("cancelled: tool `slow` of MCP server `peer` was told to stop"), "{err}");
+    assert!(
+        err.contains("cancelled: tool `slow` of MCP server `peer` was told to stop"),
+        "{err}"
+    );
     assert_eq!(stdout(&output), "logged\n");
-    assert!(!std::fs::read_to_string(&record).unwrap().contains("finished"));
+    assert!(
+        !std::fs::read_to_string(&record)
+            .unwrap()
+            .contains("finished")
+    );
     assert_eq!(starts(&home, "peer"), 1);
     let gone = Instant::now() + Duration::from_secs(5);
     while process_alive(server) && Instant::now() < gone {
@@ -383,25 +525,39 @@ fn list_changes_are_told_and_completion_sees_the_new_names() {
     );
     let (out, err) = (stdout(&output), stderr(&output));
     assert!(output.status.success(), "{err}");
-    assert!(err.contains("MCP server `peer`: tools changed (5 tools)"), "{err}");
-    assert!(err.contains("MCP server `peer`: prompts changed (5 prompts)"), "{err}");
+    assert!(
+        err.contains("MCP server `peer`: tools changed (5 tools)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("MCP server `peer`: prompts changed (5 prompts)"),
+        "{err}"
+    );
     // The change during the long call is read while the call still runs.
-    assert!(err.contains("MCP server `peer`: tools changed (6 tools)"), "{err}");
-    assert!(out.contains("added fresh") && out.contains("fresh ran"), "{out}");
+    assert!(
+        err.contains("MCP server `peer`: tools changed (6 tools)"),
+        "{err}"
+    );
+    assert!(
+        out.contains("added fresh") && out.contains("fresh ran"),
+        "{out}"
+    );
     assert!(out.lines().any(|line| line.contains("later")), "{out}");
 
     // On a terminal, a tool that appeared completes.
     let mut command = std_codex(&home);
     command.args(["mcp", "shell", "peer"]);
     let (mut screen, mut child) = Screen::start(command);
-    screen.wait_for("peer> ", 1);
+    screen.wait_for_prompt("peer> ");
     screen.type_keys("call grow name=zebra-tool\r");
     screen.wait_for("tools changed (5 tools)", 1);
-    screen.wait_for("peer> ", 2);
+    screen.wait_for("prompts changed (5 prompts)", 1);
+    screen.wait_for_prompt("peer> ");
     screen.type_keys("call zeb\t");
     screen.wait_for("zebra-tool ", 1);
     screen.type_keys("\r");
     screen.wait_for("zebra-tool ran", 1);
+    screen.wait_for_prompt("peer> ");
     screen.type_keys("\x04");
     assert!(exit_status(&mut child).success(), "{}", screen.text());
 }
@@ -417,7 +573,11 @@ fn ctrl_c_while_connecting_to_a_stdio_server_exits_130_and_ends_its_group() {
         demo.display()
     ));
     let log = home.path().join("log").join("mcp").join("stuck.stderr.log");
-    for args in [&["mcp", "shell", "stuck"][..], &["mcp", "tools", "stuck"], &["mcp", "call", "stuck", "echo"]] {
+    for args in [
+        &["mcp", "shell", "stuck"][..],
+        &["mcp", "tools", "stuck"],
+        &["mcp", "call", "stuck", "echo"],
+    ] {
         let _ = std::fs::remove_file(&log);
         let child = std_codex(&home)
             .args(args)
@@ -429,26 +589,44 @@ fn ctrl_c_while_connecting_to_a_stdio_server_exits_130_and_ends_its_group() {
         let deadline = Instant::now() + Duration::from_secs(30);
         let grandchild: i32 = loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if let Some(pid) = text.lines().find_map(|line| line.strip_prefix("child pid ")) {
+            if let Some(pid) = text
+                .lines()
+                .find_map(|line| line.strip_prefix("child pid "))
+            {
                 break pid.trim().parse().unwrap();
             }
-            assert!(Instant::now() < deadline, "{args:?}: the server never started: {text}");
+            assert!(
+                Instant::now() < deadline,
+                "{args:?}: the server never started: {text}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
-        let server: Option<i32> = std::fs::read_to_string(&log).unwrap().lines().find_map(|line| {
-            line.split_once("started (pid ")?
-                .1
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()
-        });
+        let server: Option<i32> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .find_map(|line| {
+                line.split_once("started (pid ")?
+                    .1
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse()
+                    .ok()
+            });
         let pressed = Instant::now();
         // SAFETY: a signal to the child this test started.
         unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
         let output = child.wait_with_output().unwrap();
-        assert_eq!(output.status.code(), Some(130), "{args:?}: {}", stderr(&output));
-        assert!(pressed.elapsed() < Duration::from_secs(10), "{args:?}: took {:?}", pressed.elapsed());
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            pressed.elapsed() < Duration::from_secs(10),
+            "{args:?}: took {:?}",
+            pressed.elapsed()
+        );
         assert!(
             stderr(&output).contains("interrupted (Ctrl-C) while connecting to MCP server `stuck`"),
             "{args:?}: {}",
@@ -459,7 +637,10 @@ fn ctrl_c_while_connecting_to_a_stdio_server_exits_130_and_ends_its_group() {
             while process_alive(pid) && Instant::now() < gone {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            assert!(!process_alive(pid), "{args:?}: {pid} of the server's group still runs");
+            assert!(
+                !process_alive(pid),
+                "{args:?}: {pid} of the server's group still runs"
+            );
         }
     }
 }
@@ -494,7 +675,11 @@ fn ctrl_c_while_connecting_to_a_hanging_http_server_exits_130() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    assert!(pressed.elapsed() < Duration::from_secs(10), "took {:?}", pressed.elapsed());
+    assert!(
+        pressed.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        pressed.elapsed()
+    );
     assert!(
         stderr(&output).contains("interrupted (Ctrl-C) while connecting to MCP server `url`"),
         "{}",
