@@ -283,9 +283,20 @@ struct Screen {
 }
 
 impl Screen {
-    /// Starts `command` with the terminal as its stdin, stdout and stderr.
+    /// Starts `command` with the terminal as its stdin, stdout and stderr,
+    /// and as its controlling terminal (so Ctrl-C is a SIGINT, as for a person).
     fn start(mut command: std::process::Command) -> (Screen, Child) {
+        use std::os::unix::process::CommandExt;
         let (controller, terminal) = pty::open();
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let child = command
             .env("TERM", "xterm")
             .stdin(terminal.try_clone().unwrap())
@@ -517,7 +528,7 @@ fn ctrl_c_cancels_a_call_and_the_session_goes_on() {
 
 #[test]
 fn list_changes_are_told_and_completion_sees_the_new_names() {
-    let (home, _record) = peer_home();
+    let (home, record) = peer_home();
     let output = shell_script(
         &home,
         &["peer"],
@@ -549,6 +560,12 @@ fn list_changes_are_told_and_completion_sees_the_new_names() {
     command.args(["mcp", "shell", "peer"]);
     let (mut screen, mut child) = Screen::start(command);
     screen.wait_for_prompt("peer> ");
+    // Ctrl-C during a call cancels it and gives the prompt back.
+    screen.type_keys("call slow seconds=60\r");
+    recorded(&record, "started ");
+    screen.type_keys("\x03");
+    screen.wait_for("cancelled: tool `slow` of MCP server `peer`", 1);
+    screen.wait_for_prompt("peer> ");
     screen.type_keys("call grow name=zebra-tool\r");
     screen.wait_for("tools changed (5 tools)", 1);
     screen.wait_for("prompts changed (5 prompts)", 1);
@@ -560,6 +577,34 @@ fn list_changes_are_told_and_completion_sees_the_new_names() {
     screen.wait_for_prompt("peer> ");
     screen.type_keys("\x04");
     assert!(exit_status(&mut child).success(), "{}", screen.text());
+}
+
+#[test]
+fn mcp_call_tells_a_list_change_during_a_long_call() {
+    let (home, _record) = peer_home();
+    let output = home
+        .codex()
+        .args([
+            "mcp",
+            "call",
+            "peer",
+            "grow",
+            "--args",
+            r#"{"name":"late","seconds":2}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "added late\n");
+    let err = stderr(&output);
+    assert!(
+        err.contains("MCP server `peer`: tools changed (5 tools)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("MCP server `peer`: prompts changed (5 prompts)"),
+        "{err}"
+    );
 }
 
 /// A stdio server that never answers `initialize` (and has a child in its
