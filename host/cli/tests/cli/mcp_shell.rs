@@ -607,6 +607,86 @@ fn mcp_call_tells_a_list_change_during_a_long_call() {
     );
 }
 
+/// The demo server as the stdio server `demo`.
+fn demo_home() -> Home {
+    let home = Home::new();
+    home.write_config(&format!(
+        "[mcp_servers.demo]\ncommand = \"{}\"\n",
+        codex_test_support::demo_server().display()
+    ));
+    home
+}
+
+#[test]
+fn a_server_that_exits_mid_session_ends_it_with_the_reason() {
+    let home = demo_home();
+    let output = shell_script(
+        &home,
+        &["demo"],
+        "call echo message=first\ncall exit code=3\ncall echo message=never\n",
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(stdout(&output), "echo: first\n");
+    assert!(err.contains("exit status: 3"), "{err}");
+    assert!(
+        err.contains("MCP server `demo` closed the connection"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_while_a_script_waits_for_input_exits_130_and_closes_the_server() {
+    use std::io::BufRead;
+    let home = demo_home();
+    let mut child = std_codex(&home)
+        .args(["mcp", "shell", "demo"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"ping\n").unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("demo: pong in "), "{line}");
+    let log = std::fs::read_to_string(home.path().join("log/mcp/demo.stderr.log")).unwrap();
+    let server: i32 = log
+        .lines()
+        .find_map(|line| {
+            line.split_once("started (pid ")?
+                .1
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no pid in {log}"));
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = exit_status(&mut child);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted (Ctrl-C) while reading commands"),
+        "{err}"
+    );
+    let gone = Instant::now() + Duration::from_secs(5);
+    while process_alive(server) && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!process_alive(server), "the server {server} still runs");
+    drop(stdin);
+}
+
 /// A stdio server that never answers `initialize` (and has a child in its
 /// process group): Ctrl-C while connecting exits 130 at once, both gone.
 #[test]
