@@ -93,7 +93,7 @@ impl LineReader {
                         reading.store(false, Ordering::SeqCst);
                         let input = match read {
                             Ok(line) => {
-                                remember(&mut editor, &history, &line);
+                                remember(&mut editor, history.as_deref(), &line);
                                 Ok(Input::Line(line))
                             }
                             Err(ReadlineError::Interrupted) => Ok(Input::Interrupted),
@@ -147,7 +147,7 @@ impl LineReader {
 type ShellEditor = Editor<ShellHelper, DefaultHistory>;
 
 /// The editor, with the history file read (created 0600 when missing).
-fn editor(history: &Path, names: SharedNames) -> Result<(ShellEditor, PathBuf)> {
+fn editor(history: &Path, names: SharedNames) -> Result<(ShellEditor, Option<PathBuf>)> {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .max_history_size(HISTORY_SIZE)
@@ -160,11 +160,20 @@ fn editor(history: &Path, names: SharedNames) -> Result<(ShellEditor, PathBuf)> 
     let mut editor: ShellEditor =
         Editor::with_config(config).context("cannot set up the terminal for the shell")?;
     editor.set_helper(Some(ShellHelper { names }));
-    private_file(history)?;
-    editor
-        .load_history(history)
-        .with_context(|| format!("cannot read the shell history {}", history.display()))?;
-    Ok((editor, history.to_path_buf()))
+    // Without its history the shell still works: a file that cannot be
+    // made private or read is said once and left alone.
+    let loaded = private_file(history).and_then(|()| {
+        editor
+            .load_history(history)
+            .with_context(|| format!("cannot read the shell history {}", history.display()))
+    });
+    match loaded {
+        Ok(()) => Ok((editor, Some(history.to_path_buf()))),
+        Err(error) => {
+            eprintln!("warning: {error:#}; this session keeps no history");
+            Ok((editor, None))
+        }
+    }
 }
 
 /// Creates `path` readable by its owner only, or makes it so.
@@ -179,9 +188,9 @@ fn private_file(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot make {} private (0600)", path.display()))
 }
 
-/// Adds a typed line to the history and its file (a line failing to be
-/// saved is said once, and the session goes on).
-fn remember(editor: &mut ShellEditor, path: &Path, line: &str) {
+/// Adds a typed line to the history and its file, if there is one (a line
+/// failing to be saved is said, and the session goes on).
+fn remember(editor: &mut ShellEditor, path: Option<&Path>, line: &str) {
     if line.trim().is_empty() {
         return;
     }
@@ -189,6 +198,9 @@ fn remember(editor: &mut ShellEditor, path: &Path, line: &str) {
         Ok(true) => {}
         _ => return,
     }
+    let Some(path) = path else {
+        return;
+    };
     if let Err(error) = editor.append_history(path) {
         eprintln!(
             "warning: cannot save the shell history in {}: {error}",
