@@ -10,7 +10,11 @@ of the MCP client: what server-everything does not do.
   whatever level the client asked for (recorded as `level LEVEL`), so a
   test sees the client's own filter;
 - tool `sample`: sends `sampling/createMessage` although the client never
-  offered sampling, and answers with the error it got back.
+  offered sampling, and answers with the error it got back;
+- tool `grow(name)`: adds a tool and a prompt of that name (default
+  `extra-N`) and sends `tools/list_changed` and `prompts/list_changed`;
+  `grow(name, seconds)` does so halfway through sleeping `seconds`, so the
+  change arrives during a long call.
 
 Usage: client_peer.py [--record FILE]
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import anyio
 import mcp_types as types
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.stdio import stdio_server
 
 PAGE = 2
@@ -74,8 +78,10 @@ def main():
             contents=[types.TextResourceContents(uri=params.uri, mime_type="text/plain", text=f"text of {params.uri}")]
         )
 
+    grown = []
+
     async def list_prompts(ctx, params):
-        items, cursor = page(PROMPTS, params)
+        items, cursor = page(PROMPTS + [types.Prompt(name=name, description="Added by grow") for name in grown], params)
         return types.ListPromptsResult(prompts=items, next_cursor=cursor)
 
     async def list_tools(ctx, params):
@@ -88,7 +94,16 @@ def main():
                 ),
                 types.Tool(name="log", description="Logs at four levels.", input_schema={"type": "object"}),
                 types.Tool(name="sample", description="Asks the client to sample.", input_schema={"type": "object"}),
+                types.Tool(
+                    name="grow",
+                    description="Adds a tool and a prompt, and says so.",
+                    input_schema={
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "seconds": {"type": "number"}},
+                    },
+                ),
             ]
+            + [types.Tool(name=name, description="Added by grow", input_schema={"type": "object"}) for name in grown]
         )
 
     async def set_level(ctx, params):
@@ -112,6 +127,18 @@ def main():
             except Exception as error:  # the client's error reply
                 return types.CallToolResult(content=[types.TextContent(text=f"sampling refused: {error}")])
             return types.CallToolResult(content=[types.TextContent(text="sampling answered")], is_error=True)
+        if params.name == "grow":
+            arguments = params.arguments or {}
+            name = arguments.get("name") or f"extra-{len(grown) + 1}"
+            seconds = float(arguments.get("seconds", 0))
+            await anyio.sleep(seconds / 2)
+            grown.append(name)
+            await ctx.session.send_tool_list_changed()
+            await ctx.session.send_prompt_list_changed()
+            await anyio.sleep(seconds / 2)
+            return types.CallToolResult(content=[types.TextContent(text=f"added {name}")])
+        if params.name in grown:
+            return types.CallToolResult(content=[types.TextContent(text=f"{params.name} ran")])
         seconds = float((params.arguments or {}).get("seconds", 30))
         note(f"started {os.getpid()}")
         try:
@@ -137,7 +164,10 @@ def main():
 
     async def run():
         async with stdio_server() as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
+            options = server.create_initialization_options(
+                notification_options=NotificationOptions(tools_changed=True, prompts_changed=True)
+            )
+            await server.run(read_stream, write_stream, options)
 
     anyio.run(run)
 

@@ -360,6 +360,14 @@ pub enum McpCommand {
         after_help = "Examples:\n  codex mcp ping everything\n  codex mcp ping --url http://127.0.0.1:3001/mcp --json"
     )]
     Ping(PingArgs),
+    /// An interactive session on one connection: tools, resources and prompts by name,
+    /// with completion and history (commands are read from stdin when it is not a terminal).
+    #[command(after_help = "Examples:\n  \
+        codex mcp shell everything\n  \
+        codex mcp shell --url http://127.0.0.1:3001/mcp\n  \
+        printf 'tools\\ncall echo message=hi\\n' | codex mcp shell everything\n\n\
+        Type `help` in the shell for its commands. Ctrl-C cancels a call, Ctrl-D quits.")]
+    Shell(ShellArgs),
     /// Turn a configured server back on (removes `enabled = false` from its table in
     /// $CODEX_HOME/config.toml).
     #[command(after_help = "Example:\n  codex mcp enable docs")]
@@ -752,6 +760,25 @@ pub struct PingArgs {
     #[command(flatten)]
     pub login: LoginFlag,
     /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The server (not with --url).
+    #[arg(conflicts_with = "url", required_unless_present = "url")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub ad_hoc: AdHocServer,
+    #[command(flatten)]
+    pub login: LoginFlag,
+    #[command(flatten)]
+    pub session: SessionFlags,
+    /// Save images and audio of tool results in this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// Print every result as JSON.
     #[arg(long)]
     pub json: bool,
 }

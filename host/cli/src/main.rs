@@ -20,6 +20,10 @@ fn main() -> ExitCode {
     output::set_color(cli.global.color.choice());
     match commands::run(cli) {
         Ok(code) => code,
+        Err(error) if error.is::<commands::Interrupted>() => {
+            output::print_error(&error);
+            ExitCode::from(130)
+        }
         Err(error) => {
             output::print_error(&error);
             ExitCode::FAILURE

@@ -76,6 +76,26 @@ impl Session {
         host: &Arc<HostContext>,
         options: ClientOptions,
     ) -> Result<Session> {
+        match Session::connect_until(name, server, plugins, host, options, std::future::pending())
+            .await?
+        {
+            Some(session) => Ok(session),
+            None => bail!("connecting to MCP server `{name}` was interrupted"),
+        }
+    }
+
+    /// Connects like [`Session::connect`], unless `interrupt` completes
+    /// first (the user pressed Ctrl-C): then whatever was opened is closed
+    /// (a stdio server's process group ended) before it returns `None`.
+    pub async fn connect_until(
+        name: &str,
+        server: &McpServerConfig,
+        plugins: &PluginSet,
+        host: &Arc<HostContext>,
+        options: ClientOptions,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<Option<Session>> {
+        let mut interrupt = std::pin::pin!(interrupt);
         let started = Instant::now();
         // A login may happen while connecting: give the person time for it.
         let login_time = if host.login_allowed() {
@@ -87,7 +107,11 @@ impl Session {
         let with_helper;
         let server = match &server.http_headers_helper {
             Some(command) => {
-                with_helper = headers_helper::apply(name, server, command, host).await?;
+                // The helper's process group is ended when its future is dropped.
+                with_helper = tokio::select! {
+                    applied = headers_helper::apply(name, server, command, host) => applied?,
+                    () = &mut interrupt => return Ok(None),
+                };
                 &with_helper
             }
             None => server,
@@ -104,12 +128,19 @@ impl Session {
         let services = host.services();
         // Opening may block (spawning, connecting): never on an async thread,
         // and never longer than the start-up deadline.
-        let opening = tokio::task::spawn_blocking(move || {
+        let mut opening = tokio::task::spawn_blocking(move || {
             find.create(services)?.connect(request, sink).into_result()
         });
         // A connect that returns after this is dropped on its thread, which
         // closes what it opened.
-        let connection = match tokio::time::timeout(startup_timeout, opening).await {
+        let opened = tokio::select! {
+            opened = tokio::time::timeout(startup_timeout, &mut opening) => opened,
+            () = &mut interrupt => {
+                close_late_connection(opening).await;
+                return Ok(None);
+            }
+        };
+        let connection = match opened {
             Err(_) => bail!(stuck_plugin_message(
                 name,
                 &plugin,
@@ -149,7 +180,15 @@ impl Session {
         // A task of its own, so that the deadline fires on this thread
         // even when a plugin's `send` blocks the thread running the handshake.
         let mut handshake = tokio::spawn(client.serve_with_lifecycle(transport, lifecycle));
-        let service = match tokio::time::timeout(remaining, &mut handshake).await {
+        let shaken = tokio::select! {
+            shaken = tokio::time::timeout(remaining, &mut handshake) => shaken,
+            () = &mut interrupt => {
+                handshake.abort();
+                close_connection(name, &plugin, &calls).await;
+                return Ok(None);
+            }
+        };
+        let service = match shaken {
             Ok(Ok(Ok(service))) => {
                 if let Some(info) = service.peer_info() {
                     host.log(
@@ -207,12 +246,23 @@ impl Session {
             && session.offers_logging()
         {
             let remaining = startup_timeout.saturating_sub(started.elapsed());
-            if let Err(error) = session.set_log_level(level, remaining).await {
-                session.close().await;
-                return Err(error);
+            let set = tokio::select! {
+                set = session.set_log_level(level, remaining) => set.map(Some),
+                () = &mut interrupt => Ok(None),
+            };
+            match set {
+                Ok(Some(())) => {}
+                Ok(None) => {
+                    session.close().await;
+                    return Ok(None);
+                }
+                Err(error) => {
+                    session.close().await;
+                    return Err(error);
+                }
             }
         }
-        Ok(session)
+        Ok(Some(session))
     }
 
     /// Whether the session ended (the server exited or its transport
@@ -449,6 +499,17 @@ fn stuck_plugin_message(
          (`codex plugin info {plugin}` shows its file)",
         waited.as_secs_f64()
     )
+}
+
+/// After an interrupted connect: a connection the plugin still opens within
+/// [`REASON_WAIT`] is dropped at once, which closes it (a stdio server's
+/// process group ends); one that comes later is dropped on its thread.
+async fn close_late_connection<C: Send + 'static, E>(
+    opening: tokio::task::JoinHandle<std::result::Result<C, E>>,
+) {
+    if let Ok(Ok(Ok(connection))) = tokio::time::timeout(REASON_WAIT, opening).await {
+        let _ = tokio::task::spawn_blocking(move || drop(connection)).await;
+    }
 }
 
 /// Closes the plugin connection, and says so when the plugin's close hung

@@ -7,11 +7,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 
 use codex_mcp_client::client::{
-    ClientEvents, ElicitationAnswer, ElicitationRequest, LogMessage, Progress,
+    ClientEvents, ElicitationAnswer, ElicitationRequest, ListKind, LogMessage, Progress,
 };
 use codex_mcp_client::elicitation::{self, Field};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 /// How elicitations are answered.
 pub enum ElicitationMode {
@@ -40,15 +41,27 @@ pub struct TerminalEvents {
     /// A bar while a request reports progress on a terminal.
     bar: Mutex<Option<ProgressBar>>,
     live: bool,
+    /// Every `list_changed` the server sent, for whoever refreshes the lists.
+    list_changes: UnboundedSender<ListKind>,
+    list_changes_taken: Mutex<Option<UnboundedReceiver<ListKind>>>,
 }
 
 impl TerminalEvents {
     pub fn new(elicitation: ElicitationMode) -> TerminalEvents {
+        let (list_changes, receiver) = unbounded_channel();
         TerminalEvents {
             elicitation,
             bar: Mutex::new(None),
             live: std::io::stderr().is_terminal(),
+            list_changes,
+            list_changes_taken: Mutex::new(Some(receiver)),
         }
+    }
+
+    /// The server's `list_changed` notifications from now on (once: later
+    /// calls get `None`).
+    pub fn take_list_changes(&self) -> Option<UnboundedReceiver<ListKind>> {
+        self.list_changes_taken.lock().ok()?.take()
     }
 
     /// Removes the progress bar (the request it showed has ended).
@@ -58,6 +71,11 @@ impl TerminalEvents {
         {
             bar.finish_and_clear();
         }
+    }
+
+    /// One line on stderr, above the progress bar if there is one.
+    pub fn notice(&self, line: &str) {
+        self.above_bar(|| eprintln!("{line}"));
     }
 
     /// Runs `print` with the bar (if any) out of the way.
@@ -155,6 +173,11 @@ impl ClientEvents for TerminalEvents {
 
     fn refused(&self, server: &str, what: &str) {
         self.above_bar(|| eprintln!("warning: MCP server `{server}`: {what}"));
+    }
+
+    fn list_changed(&self, _server: &str, list: ListKind) {
+        // Nobody listens when the command holds no lists; that is fine.
+        let _ = self.list_changes.send(list);
     }
 }
 

@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use codex_mcp_client::client::ClientOptions;
 use codex_mcp_client::server_features::CompletionTarget;
-use serde_json::json;
+use rmcp::model::{CompletionInfo, GetPromptResult, Prompt};
+use serde_json::{Map, Value, json};
 
 use super::mcp_content::MediaFiles;
 use super::mcp_session::{
@@ -26,46 +28,37 @@ pub fn prompts(app: &App, args: ListArgs) -> Result<ExitCode> {
     let outcomes = on_every_server(app, servers, &args.login, options, async |session| {
         session.list_prompts().await
     })?;
-    print_lists(
-        outcomes,
-        args.json,
-        "prompts",
-        &["Prompt", "Arguments", "Description"],
-        |prompt| {
-            let arguments: Vec<String> = prompt
-                .arguments
-                .iter()
-                .flatten()
-                .map(|argument| {
-                    if argument.required == Some(true) {
-                        argument.name.clone()
-                    } else {
-                        format!("[{}]", argument.name)
-                    }
-                })
-                .collect();
-            vec![
-                prompt.name.clone(),
-                arguments.join(" "),
-                one_line(prompt.description.as_deref().unwrap_or("")),
-            ]
-        },
-    )
+    print_lists(outcomes, args.json, "prompts", PROMPT_HEADERS, prompt_row)
+}
+
+/// The columns of `mcp prompts` after the server's.
+pub const PROMPT_HEADERS: &[&str] = &["Prompt", "Arguments", "Description"];
+
+/// A prompt's row: its name, its arguments (`[optional]`), its description.
+pub fn prompt_row(prompt: &Prompt) -> Vec<String> {
+    let arguments: Vec<String> = prompt
+        .arguments
+        .iter()
+        .flatten()
+        .map(|argument| {
+            if argument.required == Some(true) {
+                argument.name.clone()
+            } else {
+                format!("[{}]", argument.name)
+            }
+        })
+        .collect();
+    vec![
+        prompt.name.clone(),
+        arguments.join(" "),
+        one_line(prompt.description.as_deref().unwrap_or("")),
+    ]
 }
 
 pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
     let arguments = match json_object("--args", &args.args, r#"{"city":"Paris"}"#)
-        .and_then(|arguments| {
-            // Prompt arguments are strings on the wire.
-            match arguments.iter().find(|(_, value)| !value.is_string()) {
-                Some((key, value)) => Err(Usage(format!(
-                    "--args: prompt arguments are strings, but `{key}` is {}\nhelp: quote it, for example --args '{{\"{key}\":\"{}\"}}'",
-                    json_kind(value),
-                    value
-                ))),
-                None => Ok(arguments),
-            }
-        }) {
+        .and_then(|arguments| prompt_arguments("--args", arguments))
+    {
         Ok(arguments) => arguments,
         Err(usage) => return Ok(usage_error(usage)),
     };
@@ -81,11 +74,33 @@ pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
     let result = with_session(app, &name, &server, &args.login, options, async |session| {
         session.get_prompt(&prompt, arguments).await
     })?;
-    if args.json {
-        print_json(&serde_json::to_value(&result).context("cannot encode the prompt")?)?;
-        return Ok(ExitCode::SUCCESS);
+    print_prompt(&result, &name, &prompt, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prompt arguments are strings on the wire: any other value is refused.
+fn prompt_arguments(
+    flag: &str,
+    arguments: Map<String, Value>,
+) -> std::result::Result<Map<String, Value>, Usage> {
+    match arguments.iter().find(|(_, value)| !value.is_string()) {
+        Some((key, value)) => Err(Usage(format!(
+            "{flag}: prompt arguments are strings, but `{key}` is {}\nhelp: quote it, for example {flag} '{{\"{key}\":\"{}\"}}'",
+            json_kind(value),
+            value
+        ))),
+        None => Ok(arguments),
     }
-    let mut media = MediaFiles::new(None, &prompt, format!("codex mcp read {name}"));
+}
+
+/// Prints a prompt as `mcp prompt` does: its description, then each
+/// message with its role.
+pub fn print_prompt(result: &GetPromptResult, name: &str, prompt: &str, json: bool) -> Result<()> {
+    if json {
+        print_json(&serde_json::to_value(result).context("cannot encode the prompt")?)?;
+        return Ok(());
+    }
+    let mut media = MediaFiles::new(None, prompt, format!("codex mcp read {name}"));
     let mut text = String::new();
     if let Some(description) = &result.description {
         text.push_str(&format!("{description}\n\n"));
@@ -97,8 +112,7 @@ pub fn prompt(app: &App, args: PromptArgs) -> Result<ExitCode> {
             .unwrap_or_default();
         text.push_str(&format!("[{role}]\n{}", media.render(&message.content)?));
     }
-    write_stdout(&text)?;
-    Ok(ExitCode::SUCCESS)
+    write_stdout(&text)
 }
 
 pub fn complete(app: &App, args: CompleteArgs) -> Result<ExitCode> {
@@ -134,13 +148,19 @@ pub fn complete(app: &App, args: CompleteArgs) -> Result<ExitCode> {
     let completion = with_session(app, &name, &server, &args.login, options, async |session| {
         session.complete(&target, argument, partial, context).await
     })?;
-    if args.json {
-        print_json(&json!({
+    print_completion(&completion, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints completions as `mcp complete` does: a value a line, then
+/// whether there are more.
+pub fn print_completion(completion: &CompletionInfo, json: bool) -> Result<()> {
+    if json {
+        return print_json(&json!({
             "values": completion.values,
             "total": completion.total,
             "has_more": completion.has_more,
-        }))?;
-        return Ok(ExitCode::SUCCESS);
+        }));
     }
     let mut text: String = completion
         .values
@@ -154,8 +174,7 @@ pub fn complete(app: &App, args: CompleteArgs) -> Result<ExitCode> {
             .unwrap_or_default();
         text.push_str(&format!("… more{more}\n"));
     }
-    write_stdout(&text)?;
-    Ok(ExitCode::SUCCESS)
+    write_stdout(&text)
 }
 
 pub fn ping(app: &App, args: PingArgs) -> Result<ExitCode> {
@@ -168,11 +187,16 @@ pub fn ping(app: &App, args: PingArgs) -> Result<ExitCode> {
         ClientOptions::quiet(),
         async |session| session.ping().await,
     )?;
-    let millis = round_trip.as_secs_f64() * 1000.0;
-    if args.json {
-        print_json(&json!({ "name": name, "status": "ok", "round_trip_ms": millis }))?;
-    } else {
-        write_stdout(&format!("{name}: pong in {millis:.1} ms\n"))?;
-    }
+    print_ping(&name, round_trip, args.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a ping's round trip as `mcp ping` does.
+pub fn print_ping(name: &str, round_trip: Duration, json: bool) -> Result<()> {
+    let millis = round_trip.as_secs_f64() * 1000.0;
+    if json {
+        print_json(&json!({ "name": name, "status": "ok", "round_trip_ms": millis }))
+    } else {
+        write_stdout(&format!("{name}: pong in {millis:.1} ms\n"))
+    }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
-use rmcp::model::ResourceContents;
+use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 
 use super::mcp_session::{
     client_options, on_every_server, one_line, print_lists, selected_servers, server_and_item,
@@ -29,16 +29,33 @@ pub fn resources(app: &App, args: ListArgs) -> Result<ExitCode> {
         outcomes,
         args.json,
         "resources",
-        &["URI", "Name", "MIME type", "Description"],
-        |resource| {
-            vec![
-                resource.uri.clone(),
-                resource.name.clone(),
-                resource.mime_type.clone().unwrap_or_default(),
-                one_line(resource.description.as_deref().unwrap_or("")),
-            ]
-        },
+        RESOURCE_HEADERS,
+        resource_row,
     )
+}
+
+/// The columns of `mcp resources` after the server's.
+pub const RESOURCE_HEADERS: &[&str] = &["URI", "Name", "MIME type", "Description"];
+
+pub fn resource_row(resource: &Resource) -> Vec<String> {
+    vec![
+        resource.uri.clone(),
+        resource.name.clone(),
+        resource.mime_type.clone().unwrap_or_default(),
+        one_line(resource.description.as_deref().unwrap_or("")),
+    ]
+}
+
+/// The columns of `mcp templates` after the server's.
+pub const TEMPLATE_HEADERS: &[&str] = &["URI template", "Name", "MIME type", "Description"];
+
+pub fn template_row(template: &ResourceTemplate) -> Vec<String> {
+    vec![
+        template.uri_template.clone(),
+        template.name.clone(),
+        template.mime_type.clone().unwrap_or_default(),
+        one_line(template.description.as_deref().unwrap_or("")),
+    ]
 }
 
 pub fn templates(app: &App, args: ListArgs) -> Result<ExitCode> {
@@ -54,15 +71,8 @@ pub fn templates(app: &App, args: ListArgs) -> Result<ExitCode> {
         outcomes,
         args.json,
         "templates",
-        &["URI template", "Name", "MIME type", "Description"],
-        |template| {
-            vec![
-                template.uri_template.clone(),
-                template.name.clone(),
-                template.mime_type.clone().unwrap_or_default(),
-                one_line(template.description.as_deref().unwrap_or("")),
-            ]
-        },
+        TEMPLATE_HEADERS,
+        template_row,
     )
 }
 
@@ -79,11 +89,24 @@ pub fn read(app: &App, args: ReadArgs) -> Result<ExitCode> {
     let result = with_session(app, &name, &server, &args.login, options, async |session| {
         session.read_resource(&uri).await
     })?;
-    if args.json {
-        print_json(&serde_json::to_value(&result).context("cannot encode the resource")?)?;
-        return Ok(ExitCode::SUCCESS);
+    print_read(&result, &name, &uri, args.output.as_deref(), args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a resource as `mcp read` does: as JSON, into `output`, or its
+/// text to stdout (a blob only to a file or a pipe, never to a terminal).
+pub fn print_read(
+    result: &ReadResourceResult,
+    name: &str,
+    uri: &str,
+    output: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    if json {
+        print_json(&serde_json::to_value(result).context("cannot encode the resource")?)?;
+        return Ok(());
     }
-    if let Some(path) = &args.output {
+    if let Some(path) = output {
         let [contents] = result.contents.as_slice() else {
             bail!(
                 "resource `{uri}` of MCP server `{name}` has {} parts; --output writes one\n\
@@ -91,7 +114,7 @@ pub fn read(app: &App, args: ReadArgs) -> Result<ExitCode> {
                 result.contents.len()
             );
         };
-        let bytes = bytes_of(contents, &uri)?;
+        let bytes = bytes_of(contents, uri)?;
         write_file(path, &bytes)?;
         eprintln!(
             "wrote {} bytes{} to {}",
@@ -101,7 +124,7 @@ pub fn read(app: &App, args: ReadArgs) -> Result<ExitCode> {
                 .unwrap_or_default(),
             path.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     let to_terminal = std::io::stdout().is_terminal();
     for contents in &result.contents {
@@ -113,7 +136,7 @@ pub fn read(app: &App, args: ReadArgs) -> Result<ExitCode> {
                 }
             }
             ResourceContents::BlobResourceContents { .. } => {
-                let bytes = bytes_of(contents, &uri)?;
+                let bytes = bytes_of(contents, uri)?;
                 if to_terminal {
                     bail!(
                         "resource `{uri}` of MCP server `{name}` is binary ({}, {} bytes): not written to a terminal\n\
@@ -128,7 +151,7 @@ pub fn read(app: &App, args: ReadArgs) -> Result<ExitCode> {
             other => write_stdout(&format!("{}\n", serde_json::to_string(other)?))?,
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The bytes of one part: text as UTF-8, a blob decoded from base64.

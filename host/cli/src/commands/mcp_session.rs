@@ -15,10 +15,13 @@ use codex_mcp_client::session::Session;
 use serde_json::{Map, Value};
 
 use super::mcp_events::{ElicitationMode, TerminalEvents};
+use super::mcp_interrupt::{CtrlC, Interrupted};
 use super::runtime;
 use crate::cli::{AdHocServer, LoginFlag, SessionFlags};
 use crate::output::{print_json, table, write_stdout};
 use codex_host::App;
+use codex_plugin_host::PluginSet;
+use codex_plugin_host::services::HostContext;
 
 /// A usage error: printed as is, exit status 2.
 pub struct Usage(pub String);
@@ -207,7 +210,9 @@ fn roots(app: &App, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(codex_config::mcp_roots::mcp_roots(&app.config)?.unwrap_or_else(|| vec![cwd]))
 }
 
-/// Connects to `name`, runs `work` on the session, and closes it.
+/// Connects to `name`, runs `work` on the session, and closes it. Ctrl-C
+/// while connecting or working closes the session and fails with
+/// [`Interrupted`] (exit 130).
 pub fn with_session<T>(
     app: &App,
     name: &str,
@@ -216,19 +221,69 @@ pub fn with_session<T>(
     options: ClientOptions,
     work: impl AsyncFnOnce(&Session) -> Result<T>,
 ) -> Result<T> {
+    with_session_until(
+        app,
+        name,
+        server,
+        login,
+        options,
+        async |session, ctrl_c| {
+            tokio::select! {
+                result = work(session) => result,
+                () = ctrl_c.next_press() => Err(Interrupted {
+                    during: format!("waiting for MCP server `{name}`"),
+                }
+                .into()),
+            }
+        },
+    )
+}
+
+/// Like [`with_session`], but `work` decides what Ctrl-C does once the
+/// session is up (it is handed the watch); Ctrl-C while connecting still
+/// closes what was opened and fails with [`Interrupted`].
+pub fn with_session_until<T>(
+    app: &App,
+    name: &str,
+    server: &McpServerConfig,
+    login: &LoginFlag,
+    options: ClientOptions,
+    work: impl AsyncFnOnce(&Session, &CtrlC) -> Result<T>,
+) -> Result<T> {
     let host = app.host_context()?;
     super::mcp_auth::allow_login_while_connecting(app, &host, login.login)?;
     let plugins = app.plugins()?;
     runtime()?.block_on(async {
-        let session = Session::connect(name, server, plugins, &host, options).await?;
-        let result = work(&session).await;
+        let ctrl_c = CtrlC::watch();
+        let session = connect(name, server, plugins, &host, options, &ctrl_c).await?;
+        let result = work(&session, &ctrl_c).await;
         session.close().await;
         result
     })
 }
 
+/// One session, or [`Interrupted`] when Ctrl-C came first.
+pub async fn connect(
+    name: &str,
+    server: &McpServerConfig,
+    plugins: &PluginSet,
+    host: &Arc<HostContext>,
+    options: ClientOptions,
+    ctrl_c: &CtrlC,
+) -> Result<Session> {
+    Session::connect_until(name, server, plugins, host, options, ctrl_c.next_press())
+        .await?
+        .ok_or_else(|| {
+            Interrupted {
+                during: format!("connecting to MCP server `{name}`"),
+            }
+            .into()
+        })
+}
+
 /// Connects to every server at once and runs `work` on each session; the
-/// outcome of each, by server, in the order given.
+/// outcome of each, by server, in the order given. Ctrl-C closes every
+/// session and fails with [`Interrupted`].
 pub fn on_every_server<T>(
     app: &App,
     servers: Vec<(String, McpServerConfig)>,
@@ -242,21 +297,43 @@ pub fn on_every_server<T>(
     let work = &work;
     let host = &host;
     let options = &options;
-    Ok(
-        runtime()?.block_on(futures::future::join_all(servers.into_iter().map(
-            |(name, server)| async move {
-                let outcome = async {
-                    let session =
-                        Session::connect(&name, &server, plugins, host, options.clone()).await?;
-                    let result = work(&session).await;
-                    session.close().await;
-                    result
-                }
-                .await;
-                (name, outcome)
-            },
-        ))),
-    )
+    let outcomes = runtime()?.block_on(async {
+        let ctrl_c = &CtrlC::watch();
+        futures::future::join_all(servers.into_iter().map(|(name, server)| async move {
+            let outcome = async {
+                let session =
+                    connect(&name, &server, plugins, host, options.clone(), ctrl_c).await?;
+                let result = tokio::select! {
+                    result = work(&session) => result,
+                    () = ctrl_c.next_press() => Err(Interrupted {
+                        during: format!("waiting for MCP server `{name}`"),
+                    }
+                    .into()),
+                };
+                session.close().await;
+                result
+            }
+            .await;
+            (name, outcome)
+        }))
+        .await
+    });
+    interrupted_first(outcomes)
+}
+
+/// The outcomes as they are, or the interruption when Ctrl-C ended any.
+pub fn interrupted_first<T>(
+    outcomes: Vec<(String, Result<T>)>,
+) -> Result<Vec<(String, Result<T>)>> {
+    let mut outcomes = outcomes;
+    if let Some(index) = outcomes
+        .iter()
+        .position(|(_, outcome)| matches!(outcome, Err(error) if error.is::<Interrupted>()))
+    {
+        let (_, outcome) = outcomes.swap_remove(index);
+        outcome?;
+    }
+    Ok(outcomes)
 }
 
 /// Prints what a list command found on each server: a table (a row per

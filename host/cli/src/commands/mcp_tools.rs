@@ -10,20 +10,21 @@ use codex_config::McpServerConfig;
 use rmcp::model::Tool;
 use serde_json::{Value, json};
 
-use super::mcp_session::{one_line, selected_servers};
+use super::mcp_interrupt::{CtrlC, Interrupted};
+use super::mcp_session::{connect, one_line, selected_servers};
 use super::runtime;
 use crate::cli::ToolsArgs;
 use crate::output::{print_json, progress_enabled, table, write_stdout};
 use codex_host::App;
 use codex_mcp_client::client::ClientOptions;
-use codex_mcp_client::{names, session::Session};
+use codex_mcp_client::names;
 use codex_plugin_host::PluginSet;
 use codex_plugin_host::services::HostContext;
 
 /// What connecting to one server produced.
-struct ServerTools {
-    name: String,
-    outcome: Result<Vec<Tool>>,
+pub struct ServerTools {
+    pub name: String,
+    pub outcome: Result<Vec<Tool>>,
 }
 
 pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
@@ -41,8 +42,19 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
     let host = app.host_context()?;
     super::mcp_auth::allow_login_while_connecting(app, &host, args.login.login)?;
     let plugins = app.plugins()?;
-    let results = runtime()?.block_on(list_all(selected, plugins, host));
+    let mut results = runtime()?.block_on(list_all(selected, plugins, host));
+    if let Some(index) = results
+        .iter()
+        .position(|result| matches!(&result.outcome, Err(error) if error.is::<Interrupted>()))
+    {
+        results.swap_remove(index).outcome?;
+    }
+    print_tools(&results, args.json)
+}
 
+/// Prints the tools of each server as `mcp tools` does: a table with
+/// qualified names, or `{"servers": [...]}`; exit 1 when a server failed.
+pub fn print_tools(results: &[ServerTools], json: bool) -> Result<ExitCode> {
     // Qualified names are computed over every listed tool, so collisions
     // across servers are resolved the way the model would see them.
     let pairs: Vec<(String, String)> = results
@@ -61,7 +73,7 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
         .iter()
         .filter(|result| result.outcome.is_err())
         .count();
-    if args.json {
+    if json {
         let servers: Vec<Value> = results
             .iter()
             .map(|result| match &result.outcome {
@@ -89,7 +101,7 @@ pub fn tools(app: &App, args: ToolsArgs) -> Result<ExitCode> {
         print_json(&json!({ "servers": servers }))?;
     } else {
         let mut rows = Vec::new();
-        for result in &results {
+        for result in results {
             match &result.outcome {
                 Ok(tools) => {
                     for tool in tools {
@@ -142,11 +154,12 @@ async fn list_all(
     let concurrent = host.feature_enabled(&CONCURRENT_MCP_STARTUP);
     let show_progress = total > 1 && progress_enabled();
     let done = AtomicUsize::new(0);
+    let ctrl_c = &CtrlC::watch();
     let connect = |name: String, server: McpServerConfig| {
         let host = host.clone();
         let done = &done;
         async move {
-            let outcome = list_one(&name, &server, plugins, &host).await;
+            let outcome = list_one(&name, &server, plugins, &host, ctrl_c).await;
             let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
             if show_progress {
                 let mut stderr = std::io::stderr();
@@ -181,15 +194,22 @@ async fn list_one(
     server: &McpServerConfig,
     plugins: &PluginSet,
     host: &Arc<HostContext>,
+    ctrl_c: &CtrlC,
 ) -> Result<Vec<Tool>> {
     let started = std::time::Instant::now();
-    let session = Session::connect(name, server, plugins, host, ClientOptions::quiet()).await?;
+    let session = connect(name, server, plugins, host, ClientOptions::quiet(), ctrl_c).await?;
     // Codex's start-up timeout covers initialize and the first tools/list.
     let remaining = server
         .startup_timeout()
         .saturating_sub(started.elapsed())
         .max(std::time::Duration::from_millis(100));
-    let listed = session.list_tools(remaining).await;
+    let listed = tokio::select! {
+        listed = session.list_tools(remaining) => listed,
+        () = ctrl_c.next_press() => Err(Interrupted {
+            during: format!("listing the tools of MCP server `{name}`"),
+        }
+        .into()),
+    };
     session.close().await;
     Ok(listed?
         .into_iter()

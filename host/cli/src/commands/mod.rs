@@ -12,10 +12,15 @@ mod mcp_config;
 mod mcp_content;
 mod mcp_enable;
 mod mcp_events;
+mod mcp_interrupt;
 mod mcp_prompts;
 mod mcp_resources;
 mod mcp_server;
 mod mcp_session;
+mod mcp_shell;
+mod mcp_shell_editor;
+mod mcp_shell_line;
+mod mcp_shell_lists;
 mod mcp_tools;
 mod plugin;
 mod responses_api_proxy;
@@ -30,6 +35,8 @@ use crate::cli::{
     SandboxAlias,
 };
 use codex_host::App;
+
+pub use mcp_interrupt::Interrupted;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -68,6 +75,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp(McpCommand::Prompt(args)) => mcp_prompts::prompt(&app, args),
         Command::Mcp(McpCommand::Complete(args)) => mcp_prompts::complete(&app, args),
         Command::Mcp(McpCommand::Ping(args)) => mcp_prompts::ping(&app, args),
+        Command::Mcp(McpCommand::Shell(args)) => mcp_shell::shell(&app, args),
         Command::Mcp(McpCommand::Enable(args)) => mcp_enable::set_enabled(&app, &args.name, true),
         Command::Mcp(McpCommand::Disable(args)) => mcp_enable::set_enabled(&app, &args.name, false),
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&app, args.json),

@@ -29,6 +29,7 @@ mod login;
 mod mcp_client;
 mod mcp_config;
 mod mcp_session;
+mod mcp_shell;
 mod oauth_login;
 mod oauth_provider;
 mod plugins;
