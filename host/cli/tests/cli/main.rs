@@ -26,6 +26,7 @@ mod login;
 mod mcp_client;
 mod mcp_config;
 mod mcp_session;
+mod oauth_headless;
 mod oauth_login;
 mod oauth_provider;
 mod plugins;
