@@ -59,6 +59,11 @@
 
 import { Provider, errors } from 'oidc-provider';
 
+// oidc-provider prints its notices with console.info (stdout), e.g. when
+// the device flow's default pages are first shown; stdout is for the
+// ISSUER line only, whose reader stops listening after it.
+console.info = (...args) => console.error(...args);
+
 const args = process.argv.slice(2);
 const exitWithStdin = args.includes('--exit-with-stdin');
 const positional = args.filter((arg) => arg !== '--exit-with-stdin');
