@@ -140,7 +140,9 @@ impl SigningKey {
         })?;
         let rng = SystemRandom::new();
         let ecdsa = |alg: &'static signature::EcdsaSigningAlgorithm, der: &[u8]| {
-            EcdsaKeyPair::from_pkcs8(alg, der, &rng).ok().map(Pair::Ecdsa)
+            EcdsaKeyPair::from_pkcs8(alg, der, &rng)
+                .ok()
+                .map(Pair::Ecdsa)
         };
         match der {
             PrivateKeyDer::Sec1(_) => Err(
@@ -237,7 +239,9 @@ impl SigningKey {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())
-            .map_err(|_| PluginError::new(ErrorKind::Internal, "the system clock is before 1970"))?;
+            .map_err(|_| {
+                PluginError::new(ErrorKind::Internal, "the system clock is before 1970")
+            })?;
         let claims = json!({
             "iss": client_id,
             "sub": client_id,
@@ -325,7 +329,10 @@ mod tests {
             .verify(input.as_bytes(), &signature)
             .unwrap();
         let refused = SigningKey::from_pem(&pem, Some(Algorithm::Es256)).unwrap_err();
-        assert!(refused.contains("holds no key that signs ES256"), "{refused}");
+        assert!(
+            refused.contains("holds no key that signs ES256"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -344,7 +351,11 @@ mod tests {
             missing.message
         );
         let unknown = Algorithm::from_name("HS256").unwrap_err();
-        assert!(unknown.message.contains("unknown signing algorithm `HS256`"));
+        assert!(
+            unknown
+                .message
+                .contains("unknown signing algorithm `HS256`")
+        );
         assert_eq!(Algorithm::from_name("eddsa").unwrap(), Algorithm::EdDsa);
     }
 }

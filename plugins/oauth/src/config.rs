@@ -461,7 +461,12 @@ mod tests {
         .unwrap();
         assert_eq!(machine.grant, Grant::ClientCredentials);
         assert_eq!(machine.private_key_file.as_deref(), Some("/k.pem"));
-        for grant in [Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Device, Grant::IdJag] {
+        for grant in [
+            Grant::AuthorizationCode,
+            Grant::ClientCredentials,
+            Grant::Device,
+            Grant::IdJag,
+        ] {
             assert_eq!(Grant::from_name(grant.as_str()), Some(grant));
         }
         for (bad, expected) in [

@@ -93,7 +93,11 @@ pub async fn request(
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
     };
-    let seconds = |key: &str| json.get(key).and_then(Value::as_u64).map(Duration::from_secs);
+    let seconds = |key: &str| {
+        json.get(key)
+            .and_then(Value::as_u64)
+            .map(Duration::from_secs)
+    };
     let missing = |key: &str| {
         PluginError::new(
             ErrorKind::Protocol,
@@ -253,10 +257,7 @@ mod tests {
         );
         assert_eq!(step("access_denied", five), Poll::Denied);
         assert_eq!(step("expired_token", five), Poll::Expired);
-        assert_eq!(
-            step("invalid_client", five),
-            Poll::Failed("why".into())
-        );
+        assert_eq!(step("invalid_client", five), Poll::Failed("why".into()));
         assert_eq!(
             after_error(None, "500".into(), five),
             Poll::Failed("500".into())

@@ -274,9 +274,11 @@ impl Attempt<'_> {
                     "an enterprise (ID-JAG) login to MCP server `{name}` needs {flag}"
                 ))
             };
-            let idp_url = self.options.idp_url.as_deref().ok_or_else(|| {
-                missing("the identity provider's issuer (`--idp-url URL`)")
-            })?;
+            let idp_url = self
+                .options
+                .idp_url
+                .as_deref()
+                .ok_or_else(|| missing("the identity provider's issuer (`--idp-url URL`)"))?;
             let id_token_file = self
                 .options
                 .id_token_file
@@ -324,7 +326,11 @@ impl Attempt<'_> {
         let Some(client_id) = self.options.client_id.clone() else {
             return Err(PluginError::invalid_config(format!(
                 "a {} login to MCP server `{name}` needs the client ID registered with its authorization server: `--client-id ID`, or `client_id` in [mcp_servers.{name}.oauth]",
-                if self.options.grant == Grant::IdJag { "enterprise (ID-JAG)" } else { "client-credentials" }
+                if self.options.grant == Grant::IdJag {
+                    "enterprise (ID-JAG)"
+                } else {
+                    "client-credentials"
+                }
             )));
         };
         if let Some(file) = &self.options.private_key_file {
@@ -377,7 +383,8 @@ impl Attempt<'_> {
             _ => registration::register(self.net, auth_server, self.options, None).await?,
         };
         let resource = self.resource();
-        let code = device::request(self.net, endpoint, &client, scopes.as_deref(), &resource).await?;
+        let code =
+            device::request(self.net, endpoint, &client, scopes.as_deref(), &resource).await?;
         self.host.notify_user(&device::instructions(name, &code));
         let tokens = device::wait(
             self.host,

@@ -41,10 +41,7 @@ pub async fn client_credentials(
     resource: &str,
 ) -> PluginResult<TokenResponse> {
     let scope = joined(scopes);
-    let mut form = vec![
-        ("grant_type", "client_credentials"),
-        ("resource", resource),
-    ];
+    let mut form = vec![("grant_type", "client_credentials"), ("resource", resource)];
     if let Some(scope) = &scope {
         form.push(("scope", scope));
     }
@@ -190,7 +187,16 @@ pub async fn renew(
                 client_id: record.idp_client_id.as_deref(),
                 id_token_file,
             };
-            id_jag(net, &idp, &record.issuer, &endpoint, &client, scopes, &resource).await
+            id_jag(
+                net,
+                &idp,
+                &record.issuer,
+                &endpoint,
+                &client,
+                scopes,
+                &resource,
+            )
+            .await
         }
         _ => Err(token::login_expired(name)),
     }
@@ -225,7 +231,10 @@ fn joined(scopes: Option<&[String]>) -> Option<String> {
 fn refused(net: &Net, who: &str, what: &str, why: &str, hint: &str) -> PluginError {
     PluginError::new(
         ErrorKind::Unauthorized,
-        format!("{who} of MCP server `{}` {what}: {why}; {hint}", net.server()),
+        format!(
+            "{who} of MCP server `{}` {what}: {why}; {hint}",
+            net.server()
+        ),
     )
 }
 
@@ -242,7 +251,11 @@ mod tests {
         assert_eq!(read_id_token(path).unwrap().as_str(), "aaa.bbb.ccc");
         std::fs::write(path, "opaque").unwrap();
         let error = read_id_token(path).unwrap_err();
-        assert!(error.message.contains("does not hold a JWT"), "{}", error.message);
+        assert!(
+            error.message.contains("does not hold a JWT"),
+            "{}",
+            error.message
+        );
         let missing = read_id_token("/nonexistent/id").unwrap_err();
         assert!(missing.message.contains("cannot read the ID token file"));
         assert_eq!(joined(Some(&[])), None);

@@ -154,10 +154,7 @@ impl StoredTokens {
     /// token, or a grant that is simply run again.
     pub fn renewable(&self) -> bool {
         self.token_response.refresh_token.is_some()
-            || matches!(
-                self.grant(),
-                Some(Grant::ClientCredentials | Grant::IdJag)
-            )
+            || matches!(self.grant(), Some(Grant::ClientCredentials | Grant::IdJag))
     }
 
     /// Replaces the tokens with `tokens`, received at `now_ms`.

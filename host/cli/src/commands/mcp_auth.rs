@@ -116,7 +116,10 @@ pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
         }
     })?;
     let Some(answer) = answer else {
-        eprintln!("Login to MCP server '{}' cancelled; nothing was saved.", args.name);
+        eprintln!(
+            "Login to MCP server '{}' cancelled; nothing was saved.",
+            args.name
+        );
         return Ok(ExitCode::from(CANCELLED_EXIT));
     };
     if args.json {

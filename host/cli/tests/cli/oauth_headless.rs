@@ -22,8 +22,8 @@ use codex_test_support::{stderr, stdout};
 use serde_json::Value;
 
 use crate::oauth_provider::{
-    Guard, NAME, SHORT_TTL, Session, Stack, lines_of, oauth_dir, python, stored_in,
-    wait_for_line, wait_past_expiry,
+    Guard, NAME, SHORT_TTL, Session, Stack, lines_of, oauth_dir, python, stored_in, wait_for_line,
+    wait_past_expiry,
 };
 
 /// The provider with device authorization, polled every second.
@@ -140,7 +140,11 @@ fn a_device_login_approved_elsewhere_gets_tokens_and_slows_down_when_asked() {
     assert_eq!(answer["grant"], "device_code", "{answer}");
     assert_eq!(answer["refresh_token"], true, "{answer}");
     assert_eq!(answer["server"], NAME, "{answer}");
-    assert_eq!(answer["scopes"], serde_json::json!(["mcp:tools"]), "{answer}");
+    assert_eq!(
+        answer["scopes"],
+        serde_json::json!(["mcp:tools"]),
+        "{answer}"
+    );
 
     // slow_down: the poll after it came at least 5 s later than the 1 s
     // interval alone would have.
@@ -254,11 +258,7 @@ fn client_credentials_with_a_secret_or_a_key_log_in_and_get_new_tokens_after_exp
         "key_file": key_file,
     })
     .to_string();
-    let stack = Stack::start_with(
-        SHORT_TTL,
-        0,
-        &[("OAUTH_MACHINE_CLIENT", machine.as_str())],
-    );
+    let stack = Stack::start_with(SHORT_TTL, 0, &[("OAUTH_MACHINE_CLIENT", machine.as_str())]);
     let mut session = Session::new(&stack);
 
     // The secret on stdin.
@@ -344,7 +344,14 @@ fn client_credentials_without_a_secret_or_key_say_how_to_give_one() {
     let stack = Stack::start(3600);
     let mut session = Session::new(&stack);
     let mut command = session.codex();
-    command.args(["mcp", "login", NAME, "--client-credentials", "--client-id", "x"]);
+    command.args([
+        "mcp",
+        "login",
+        NAME,
+        "--client-credentials",
+        "--client-id",
+        "x",
+    ]);
     let output = session.run(command);
     assert!(!output.status.success());
     let text = stderr(&output);

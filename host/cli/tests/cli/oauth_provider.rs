@@ -203,7 +203,11 @@ impl Stack {
 
     /// Starts both: the resource server on `resource_port` (0: any free
     /// port), the provider with `provider_env` (see tests/oauth/provider.mjs).
-    pub(crate) fn start_with(access_ttl: u64, resource_port: u16, provider_env: &[(&str, &str)]) -> Stack {
+    pub(crate) fn start_with(
+        access_ttl: u64,
+        resource_port: u16,
+        provider_env: &[(&str, &str)],
+    ) -> Stack {
         let node = node();
         let python = python();
         let logs = tempfile::tempdir().expect("log dir");
