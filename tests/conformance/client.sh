@@ -28,6 +28,43 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
         # Accept the form with nothing given: every field takes its default.
         "$codex" mcp call --url "$url" test_client_elicitation_defaults --elicit '{}'
         ;;
+    auth/client-credentials-* | auth/cross-app-access-*)
+        # Logins without a person: no $BROWSER, so `mcp add` only adds the
+        # server; then `mcp login` with what the scenario's context hands
+        # over (secrets on stdin, keys and ID tokens in files of mode 600),
+        # then the tools and a call with the stored token.
+        config=(-c mcp_oauth_credentials_store=file)
+        context=${MCP_CONFORMANCE_CONTEXT:-"{}"}
+        field() {
+            python3 -c 'import json,sys; sys.stdout.write(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$context" "$1"
+        }
+        env -u BROWSER "$codex" "${config[@]}" mcp add conformance --url "$url" </dev/null
+        umask 077
+        case "$MCP_CONFORMANCE_SCENARIO" in
+            auth/client-credentials-jwt)
+                field private_key_pem >"$CODEX_HOME/client-key.pem"
+                "$codex" "${config[@]}" mcp login conformance --client-credentials \
+                    --client-id "$(field client_id)" --private-key "$CODEX_HOME/client-key.pem" \
+                    --signing-algorithm "$(field signing_algorithm)" </dev/null
+                ;;
+            auth/client-credentials-*)
+                field client_secret | "$codex" "${config[@]}" mcp login conformance \
+                    --client-credentials --client-id "$(field client_id)" --client-secret-stdin
+                ;;
+            *)
+                field idp_id_token >"$CODEX_HOME/id_token"
+                field client_secret | "$codex" "${config[@]}" mcp login conformance \
+                    --id-token-file "$CODEX_HOME/id_token" --idp-url "$(field idp_issuer)" \
+                    --idp-client-id "$(field idp_client_id)" \
+                    --client-id "$(field client_id)" --client-secret-stdin
+                ;;
+        esac
+        tool=$("$codex" "${config[@]}" mcp tools conformance --json </dev/null |
+            python3 -c 'import json,sys; tools=[t["name"] for s in json.load(sys.stdin)["servers"] for t in s.get("tools", [])]; print(tools[0] if tools else "")')
+        if [ -n "$tool" ]; then
+            "$codex" "${config[@]}" mcp call conformance "$tool" </dev/null
+        fi
+        ;;
     auth/*)
         # The whole user flow against the scenario's protected server, with
         # a $BROWSER and no terminal: add it (which logs in through

@@ -12,6 +12,11 @@ client's redirect URI (the loopback callback).
     browser.py --print-redirect URL    prints the callback URL on stdout
                                        instead of loading it (to paste into
                                        `codex mcp login NAME --no-browser`)
+    browser.py --device URL            approves a device login (RFC 8628)
+                                       from the verification URL that
+                                       carries the user code: confirms the
+                                       code, logs in, consents, and exits 0
+                                       on the provider's success page
 
 Options: --login NAME (default `codex-user`).
 Environment: OAUTH_BROWSER_LOG, a file to append what happened to (codex
@@ -103,9 +108,10 @@ def fill(form: dict, login: str) -> dict:
     return fields
 
 
-def walk(start: str, login: str) -> str:
+def walk(start: str, login: str, device: bool = False) -> str:
     """Drives the provider's pages from `start`; the URL of the first
-    redirect that leaves the provider's origin."""
+    redirect that leaves the provider's origin (for `device`: the URL of the
+    first page without a form, where the device flow ends)."""
     origin = urllib.parse.urlsplit(start)[:2]
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirects())
@@ -137,6 +143,9 @@ def walk(start: str, login: str) -> str:
         parser = Forms()
         parser.feed(text)
         forms = [form for form in parser.forms if form["method"] == "post"]
+        if not forms and device:
+            log(f"device login done on {shown(url)}")
+            return url
         if not forms:
             fail(f"no form to submit on {shown(url)}: {text[:500]}")
         form = forms[0]
@@ -148,13 +157,17 @@ def walk(start: str, login: str) -> str:
 def main(argv: list[str]) -> int:
     args = argv[1:]
     print_redirect = "--print-redirect" in args
-    args = [arg for arg in args if arg != "--print-redirect"]
+    device = "--device" in args
+    args = [arg for arg in args if arg not in ("--print-redirect", "--device")]
     login = "codex-user"
     if len(args) >= 2 and args[0] == "--login":
         login, args = args[1], args[2:]
     if len(args) != 1:
-        print("usage: browser.py [--print-redirect] [--login NAME] URL", file=sys.stderr)
+        print("usage: browser.py [--print-redirect | --device] [--login NAME] URL", file=sys.stderr)
         return 2
+    if device:
+        walk(args[0], login, device=True)
+        return 0
     callback = walk(args[0], login)
     if print_redirect:
         log(f"redirected to {shown(callback)}; printing it")

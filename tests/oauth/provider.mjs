@@ -41,8 +41,28 @@
 //                      redirect URI; Codex's scopes; id_tokens carrying the
 //                      email and OpenAI's `https://api.openai.com/auth`
 //                      claim (account id, plan, user id).
+//   OAUTH_DEVICE_FLOW  `1`: device authorization (RFC 8628) at /device/auth,
+//                      the user code entered at /device; refresh tokens for
+//                      device grants too; a line `provider: device poll
+//                      MS RESULT` per poll of the token endpoint
+//   OAUTH_DEVICE_TTL   the device code's lifetime in seconds (default 600)
+//   OAUTH_DEVICE_INTERVAL  the `interval` the device authorization answer
+//                      names (default: none, so 5 s by RFC 8628)
+//   OAUTH_DEVICE_SLOW_DOWN  `1`: the first poll of each device code that is
+//                      not approved yet is answered `slow_down`
+//   OAUTH_MACHINE_CLIENT  clients for the client-credentials grant, as JSON
+//                      `{"client_id", "client_secret", "jwt_client_id",
+//                      "key_file"}`: `client_id` authenticates with the
+//                      secret (client_secret_basic), `jwt_client_id` with a
+//                      JWT signed by a P-256 key made here, whose PKCS#8
+//                      PEM is written to `key_file` (private_key_jwt, ES256)
 
 import { Provider, errors } from 'oidc-provider';
+
+// oidc-provider prints its notices with console.info (stdout), e.g. when
+// the device flow's default pages are first shown; stdout is for the
+// ISSUER line only, whose reader stops listening after it.
+console.info = (...args) => console.error(...args);
 
 const args = process.argv.slice(2);
 const exitWithStdin = args.includes('--exit-with-stdin');
@@ -64,6 +84,23 @@ const preRegistered = process.env.OAUTH_PRE_REGISTERED ? JSON.parse(process.env.
 const dynamicRegistration = process.env.OAUTH_NO_REGISTRATION !== '1';
 const codexIssuer = process.env.OAUTH_CODEX_ISSUER ? JSON.parse(process.env.OAUTH_CODEX_ISSUER) : null;
 const OPENAI_AUTH_CLAIM = 'https://api.openai.com/auth';
+const deviceFlow = process.env.OAUTH_DEVICE_FLOW === '1';
+const deviceTtl = Number(process.env.OAUTH_DEVICE_TTL ?? 600);
+const deviceInterval = process.env.OAUTH_DEVICE_INTERVAL ? Number(process.env.OAUTH_DEVICE_INTERVAL) : null;
+const deviceSlowDown = process.env.OAUTH_DEVICE_SLOW_DOWN === '1';
+const machine = process.env.OAUTH_MACHINE_CLIENT ? JSON.parse(process.env.OAUTH_MACHINE_CLIENT) : null;
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+// The public key of the private_key_jwt client; its private key goes to
+// `key_file` for the client under test.
+let machineJwks = null;
+if (machine?.jwt_client_id) {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { writeFileSync } = await import('node:fs');
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(machine.key_file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  machineJwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), use: 'sig', alg: 'ES256' }] };
+}
 
 function isMcpResource(indicator) {
   if (onlyResource) {
@@ -107,6 +144,33 @@ const configuration = {
             redirect_uris: [preRegistered.redirect_uri],
             token_endpoint_auth_method: 'client_secret_basic',
           },
+        ]
+      : []),
+    ...(machine
+      ? [
+          {
+            client_id: machine.client_id,
+            client_secret: machine.client_secret,
+            grant_types: ['client_credentials'],
+            response_types: [],
+            redirect_uris: [],
+            token_endpoint_auth_method: 'client_secret_basic',
+            scope: MCP_SCOPE,
+          },
+          ...(machineJwks
+            ? [
+                {
+                  client_id: machine.jwt_client_id,
+                  grant_types: ['client_credentials'],
+                  response_types: [],
+                  redirect_uris: [],
+                  token_endpoint_auth_method: 'private_key_jwt',
+                  token_endpoint_auth_signing_alg: 'ES256',
+                  jwks: machineJwks,
+                  scope: MCP_SCOPE,
+                },
+              ]
+            : []),
         ]
       : []),
     ...(codexIssuer
@@ -165,6 +229,8 @@ const configuration = {
     registration: { enabled: dynamicRegistration },
     revocation: { enabled: true },
     introspection: { enabled: true },
+    deviceFlow: { enabled: deviceFlow },
+    clientCredentials: { enabled: Boolean(machine) },
     resourceIndicators: {
       enabled: true,
       // A client that names no resource gets none (an OpenID login).
@@ -189,6 +255,8 @@ const configuration = {
     AuthorizationCode: 60,
     Grant: 24 * 60 * 60,
     Interaction: 10 * 60,
+    DeviceCode: deviceTtl,
+    ClientCredentials: accessTtl,
     RefreshToken: 24 * 60 * 60,
     Session: 24 * 60 * 60,
   },
@@ -196,7 +264,7 @@ const configuration = {
   // client registered for the refresh_token grant.
   expiresWithSession: async () => false,
   issueRefreshToken: async (_ctx, client, code) =>
-    client.grantTypeAllowed('refresh_token') && code.kind === 'AuthorizationCode',
+    client.grantTypeAllowed('refresh_token') && ['AuthorizationCode', 'DeviceCode'].includes(code.kind),
   rotateRefreshToken: true,
 };
 
@@ -216,8 +284,28 @@ for (const event of [
   'refresh_token.consumed',
   'authorization.error',
   'registration_create.error',
+  'device_authorization.success',
+  'device_authorization.error',
 ]) {
   provider.on(event, note(event));
+}
+if (deviceFlow) {
+  const slowedDown = new Set();
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/device/auth' && ctx.status === 200 && deviceInterval) {
+      ctx.body = { ...ctx.body, interval: deviceInterval };
+    }
+    const params = ctx.oidc?.params;
+    if (ctx.path === '/token' && params?.grant_type === DEVICE_GRANT) {
+      const pending = ctx.body?.error === 'authorization_pending';
+      if (deviceSlowDown && pending && !slowedDown.has(params.device_code)) {
+        slowedDown.add(params.device_code);
+        ctx.body = { error: 'slow_down', error_description: 'poll less often' };
+      }
+      console.error(`provider: device poll ${Date.now()} ${ctx.body?.error ?? 'tokens'}`);
+    }
+  });
 }
 handler = provider.callback();
 

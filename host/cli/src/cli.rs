@@ -303,7 +303,11 @@ pub enum McpCommand {
         codex mcp login docs\n  \
         codex mcp login docs --no-browser            # print the URL, paste the redirect back\n  \
         codex mcp login docs --scopes read,write --callback-port 8765\n  \
-        printf %s \"$SECRET\" | codex mcp login corp --client-id codex-cli --client-secret-stdin")]
+        printf %s \"$SECRET\" | codex mcp login corp --client-id codex-cli --client-secret-stdin\n  \
+        codex mcp login docs --device                # approve on another device\n  \
+        printf %s \"$SECRET\" | codex mcp login ci --client-credentials --client-id ci-bot --client-secret-stdin\n  \
+        codex mcp login ci --client-credentials --client-id ci-bot --private-key ci-bot.pem --json\n  \
+        printf %s \"$SECRET\" | codex mcp login corp --id-token-file ~/.idp/id_token --idp-url https://idp.example.com --client-id codex --client-secret-stdin")]
     Login(McpLoginArgs),
     /// Revoke (where the server supports it) and delete the OAuth tokens of an HTTP server, from every store.
     Logout(NameArg),
@@ -587,8 +591,38 @@ pub struct McpLoginArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// Read that client's secret from stdin (never from the command line).
-    #[arg(long, requires = "client_id")]
+    #[arg(long)]
     pub client_secret_stdin: bool,
+    /// Log in as the client itself, without a person or a browser (the OAuth
+    /// client-credentials grant): the client ID from --client-id or
+    /// `[mcp_servers.NAME.oauth] client_id`, authenticated by its secret
+    /// (--client-secret-stdin) or its key (--private-key).
+    #[arg(long, conflicts_with_all = ["no_browser", "callback_port", "device", "id_token_file"])]
+    pub client_credentials: bool,
+    /// Authenticate the client with a JWT signed by this PEM private key
+    /// (`private_key_jwt`) instead of a secret; the file is read again
+    /// whenever a new token is needed.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
+    pub private_key: Option<std::path::PathBuf>,
+    /// The JWS algorithm of that JWT (default: ES256 or ES384 for an EC key,
+    /// RS256 for RSA, EdDSA for Ed25519).
+    #[arg(long, value_name = "ALG", requires = "private_key")]
+    pub signing_algorithm: Option<String>,
+    /// Log in on another device (RFC 8628 device authorization): prints a
+    /// code and a page to open on any phone or computer.
+    #[arg(long, conflicts_with_all = ["no_browser", "callback_port", "id_token_file"])]
+    pub device: bool,
+    /// Enterprise-managed login: the file that holds your ID token from the
+    /// company's identity provider, exchanged there for an ID-JAG and that
+    /// for the server's token (read again whenever a new token is needed).
+    #[arg(long, value_name = "FILE", requires = "idp_url", conflicts_with_all = ["no_browser", "callback_port"])]
+    pub id_token_file: Option<std::path::PathBuf>,
+    /// The identity provider's issuer URL (with --id-token-file).
+    #[arg(long, value_name = "URL", requires = "id_token_file")]
+    pub idp_url: Option<String>,
+    /// This client's ID at the identity provider (with --id-token-file).
+    #[arg(long, value_name = "ID", requires = "id_token_file")]
+    pub idp_client_id: Option<String>,
     /// The RFC 8707 resource to ask tokens for (default: the server's URL).
     #[arg(long, value_name = "URI")]
     pub oauth_resource: Option<String>,

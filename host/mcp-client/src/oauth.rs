@@ -25,6 +25,9 @@ use crate::auth;
 pub const OAUTH_TRANSPORT: &str = "oauth";
 /// How long a login may take: the browser, a person, the provider's pages.
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a device login may take: the person finds another device
+/// first (the device code's own expiry usually ends it sooner).
+pub const DEVICE_LOGIN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What the user said on the command line about a login.
 #[derive(Debug, Default)]
@@ -36,6 +39,17 @@ pub struct LoginFlags {
     pub resource: Option<String>,
     pub registration: Option<String>,
     pub callback_port: Option<u16>,
+    /// The grant (`client_credentials`, `device_code`, `id_jag`; none: the
+    /// browser flow).
+    pub grant: Option<&'static str>,
+    /// `--private-key`, `--signing-algorithm`, `--id-token-file`,
+    /// `--idp-url`, `--idp-client-id` (files as absolute paths: the login
+    /// records them to use again).
+    pub private_key_file: Option<String>,
+    pub signing_algorithm: Option<String>,
+    pub id_token_file: Option<String>,
+    pub idp_url: Option<String>,
+    pub idp_client_id: Option<String>,
 }
 
 /// The options of a login as the plugin reads them (see
@@ -65,10 +79,18 @@ pub fn login_options(config: &LoadedConfig, flags: &LoginFlags) -> Result<Zeroiz
     if flags.no_browser {
         options.insert("no_browser".into(), true.into());
     }
+    if let Some(grant) = flags.grant {
+        options.insert("grant".into(), grant.into());
+    }
     for (key, value) in [
         ("client_id", &flags.client_id),
         ("resource", &flags.resource),
         ("registration", &flags.registration),
+        ("private_key_file", &flags.private_key_file),
+        ("signing_algorithm", &flags.signing_algorithm),
+        ("id_token_file", &flags.id_token_file),
+        ("idp_url", &flags.idp_url),
+        ("idp_client_id", &flags.idp_client_id),
     ] {
         if let Some(value) = value {
             options.insert(key.into(), value.clone().into());
@@ -128,22 +150,30 @@ pub async fn login(
         );
     }
     let found = oauth_transport(name, plugins)?;
+    let device = serde_json::from_str::<Value>(&options)
+        .ok()
+        .and_then(|options| options.get("grant").cloned())
+        == Some(Value::from("device_code"));
+    let limit = if device {
+        DEVICE_LOGIN_TIMEOUT
+    } else {
+        LOGIN_TIMEOUT
+    };
     let request = LoginRequest {
         server_name: name.into(),
         config_json: server.to_json().to_string().into(),
         options_json: options.as_str().into(),
-        timeout_ms: u64::try_from(LOGIN_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+        timeout_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
     };
     let services = host.services();
     let running =
         tokio::task::spawn_blocking(move || found.create(services)?.login(request).into_result());
     // The plugin bounds the login itself; this only guards against a plugin
     // that hangs past its own deadline.
-    let answer = match tokio::time::timeout(LOGIN_TIMEOUT + Duration::from_secs(10), running).await
-    {
+    let answer = match tokio::time::timeout(limit + Duration::from_secs(10), running).await {
         Err(_) => bail!(
             "the login to MCP server `{name}` did not finish in {} s",
-            LOGIN_TIMEOUT.as_secs()
+            limit.as_secs()
         ),
         Ok(Err(join)) => bail!("the login to MCP server `{name}` failed: {join}"),
         Ok(Ok(Err(error))) => bail!("{}", error.message),

@@ -3,6 +3,8 @@
 //!
 //! - Before a request: the stored access token; refreshed first when it
 //!   expires within [`REFRESH_SKEW_MS`](crate::store::REFRESH_SKEW_MS).
+//! - A login of a grant without refresh tokens (client credentials, ID-JAG)
+//!   is "refreshed" by running its grant again.
 //! - On 401: one refresh (none again for a minute, so a server that refuses
 //!   every token cannot make us refresh in a loop); without a refresh
 //!   token, or when the refresh fails, a login if the host allows one now.
@@ -24,6 +26,7 @@ use crate::config::{LoginOptions, ServerConfig};
 use crate::discovery;
 use crate::lock;
 use crate::login::{self, Trigger};
+use crate::machine;
 use crate::net::{Net, REQUEST_TIMEOUT};
 use crate::store::{StoredTokens, TokenStore, now_ms};
 use crate::token;
@@ -111,10 +114,7 @@ impl OAuthAuthorizer {
             }
             return self.step_up(&mut state, &bearer).await;
         }
-        let can_refresh = state
-            .tokens
-            .as_ref()
-            .is_some_and(|tokens| tokens.token_response.refresh_token.is_some());
+        let can_refresh = state.tokens.as_ref().is_some_and(StoredTokens::renewable);
         let quiet = state
             .refreshed_on_401
             .is_some_and(|at| at.elapsed() < REFRESH_QUIET);
@@ -247,10 +247,23 @@ impl OAuthAuthorizer {
             state.tokens = Some(current);
             return Ok(());
         }
-        let Some(refresh_token) = current.token_response.refresh_token.clone() else {
-            return Err(token::login_expired(name));
-        };
         let net = Net::new(&self.server, REQUEST_TIMEOUT)?;
+        let Some(refresh_token) = current.token_response.refresh_token.clone() else {
+            // A grant without refresh tokens runs again.
+            if !current.renewable() {
+                return Err(token::login_expired(name));
+            }
+            let fresh = machine::renew(&net, &self.server, &current).await?;
+            current.renew(fresh, now_ms());
+            self.store.save(&current)?;
+            self.host.log(
+                LogLevel::Debug,
+                &format!("obtained a new access token for MCP server `{name}`"),
+            );
+            state.tokens = Some(current);
+            state.refresh_error = None;
+            return Ok(());
+        };
         let record = current.oauth.clone();
         let endpoint = match record
             .as_ref()

@@ -121,9 +121,64 @@ pub enum Registration {
     Dcr,
 }
 
+/// How a login gets its tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Grant {
+    /// A person approves in a browser: the authorization-code flow with PKCE.
+    #[default]
+    AuthorizationCode,
+    /// The client alone (RFC 6749 section 4.4), with a secret or a signed
+    /// assertion (RFC 7523): no person, no browser.
+    ClientCredentials,
+    /// A person approves on another device (RFC 8628).
+    Device,
+    /// An ID token of the company's identity provider, exchanged there for
+    /// an ID-JAG (RFC 8693), then for an access token (RFC 7523).
+    IdJag,
+}
+
+impl Grant {
+    /// The name in login options and stored records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::ClientCredentials => "client_credentials",
+            Grant::Device => "device_code",
+            Grant::IdJag => "id_jag",
+        }
+    }
+
+    /// The grant named `name`.
+    pub fn from_name(name: &str) -> Option<Grant> {
+        [
+            Grant::AuthorizationCode,
+            Grant::ClientCredentials,
+            Grant::Device,
+            Grant::IdJag,
+        ]
+        .into_iter()
+        .find(|grant| grant.as_str() == name)
+    }
+}
+
 /// The options of one login.
 #[derive(Default, Clone)]
 pub struct LoginOptions {
+    /// How the tokens are obtained.
+    pub grant: Grant,
+    /// `--private-key FILE`: the client authenticates with a JWT signed by
+    /// this key (`private_key_jwt`, RFC 7523 section 2.2).
+    pub private_key_file: Option<String>,
+    /// `--signing-algorithm`: the JWS algorithm of that assertion (default:
+    /// the one the key's type implies).
+    pub signing_algorithm: Option<String>,
+    /// `--id-token-file FILE`: where the identity provider's ID token is
+    /// (re-read whenever a new access token is needed).
+    pub id_token_file: Option<String>,
+    /// `--idp-url`: the identity provider's issuer.
+    pub idp_url: Option<String>,
+    /// `--idp-client-id`: this client at the identity provider.
+    pub idp_client_id: Option<String>,
     /// `--scopes`: overrides every other source of scopes.
     pub scopes: Option<Vec<String>>,
     /// Print the URL and read the pasted callback URL instead of listening.
@@ -149,6 +204,8 @@ pub struct LoginOptions {
 impl std::fmt::Debug for LoginOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginOptions")
+            .field("grant", &self.grant)
+            .field("private_key_file", &self.private_key_file)
             .field("scopes", &self.scopes)
             .field("no_browser", &self.no_browser)
             .field("client_id", &self.client_id)
@@ -185,7 +242,12 @@ impl LoginOptions {
             && let Some(client_id) = &table.client_id
         {
             options.client_id = Some(client_id.clone());
-            options.client_secret = table.client_secret.clone();
+            // A secret given with the login (a client ID from the table
+            // with the secret on stdin) wins over the table's.
+            options.client_secret = self
+                .client_secret
+                .clone()
+                .or_else(|| table.client_secret.clone());
             let base = self
                 .callback_url
                 .as_deref()
@@ -234,7 +296,24 @@ impl LoginOptions {
                     )
                 }),
         };
+        let grant = match string(&table, "grant", base)?.as_deref() {
+            None => Grant::AuthorizationCode,
+            Some(name) => Grant::from_name(name).ok_or_else(|| {
+                PluginError::invalid_config(format!(
+                    "unknown grant `{name}`; expected `authorization_code`, `client_credentials`, `device_code` or `id_jag`"
+                ))
+            })?,
+        };
+        let path = |key: &str| -> PluginResult<Option<String>> {
+            Ok(string(&table, key, base)?.filter(|path| !path.trim().is_empty()))
+        };
         Ok(LoginOptions {
+            grant,
+            private_key_file: path("private_key_file")?,
+            signing_algorithm: string(&table, "signing_algorithm", base)?,
+            id_token_file: path("id_token_file")?,
+            idp_url: path("idp_url")?,
+            idp_client_id: string(&table, "idp_client_id", base)?.filter(|id| !id.is_empty()),
             scopes: string_list(&table, "scopes", base)?,
             no_browser: table
                 .get("no_browser")
@@ -375,10 +454,26 @@ mod tests {
         );
         assert_eq!(options.registration, Registration::Dcr);
         assert_eq!(options.callback_port, None);
+        assert_eq!(options.grant, Grant::AuthorizationCode);
+        let machine = LoginOptions::parse(
+            r#"{"grant":"client_credentials","private_key_file":"/k.pem","signing_algorithm":"ES256"}"#,
+        )
+        .unwrap();
+        assert_eq!(machine.grant, Grant::ClientCredentials);
+        assert_eq!(machine.private_key_file.as_deref(), Some("/k.pem"));
+        for grant in [
+            Grant::AuthorizationCode,
+            Grant::ClientCredentials,
+            Grant::Device,
+            Grant::IdJag,
+        ] {
+            assert_eq!(Grant::from_name(grant.as_str()), Some(grant));
+        }
         for (bad, expected) in [
             (r#"{"registration":"x"}"#, "unknown client registration `x`"),
             (r#"{"callback_port":70000}"#, "the callback port must be"),
             (r#"[]"#, "not a JSON object"),
+            (r#"{"grant":"implicit"}"#, "unknown grant `implicit`"),
         ] {
             let message = LoginOptions::parse(bad).unwrap_err().message.to_string();
             assert!(message.contains(expected), "{bad}: {message}");

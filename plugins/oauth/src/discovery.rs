@@ -31,6 +31,8 @@ pub struct AuthServer {
     pub client_id_metadata_documents: bool,
     /// `authorization_response_iss_parameter_supported` (RFC 9207).
     pub iss_parameter: bool,
+    /// `device_authorization_endpoint` (RFC 8628).
+    pub device_authorization_endpoint: Option<Url>,
 }
 
 /// What discovery found for one MCP server.
@@ -99,6 +101,34 @@ pub async fn discover(
     })
 }
 
+/// The token endpoint of the identity provider whose issuer is `idp_url`,
+/// from its OpenID or OAuth metadata (the `issuer` must be `idp_url`).
+pub async fn idp_token_endpoint(net: &Net, idp_url: &str) -> PluginResult<Url> {
+    let server = net.server();
+    let issuer = endpoint(server, "the identity provider", idp_url)?;
+    for candidate in metadata_urls(&issuer) {
+        let Some(metadata) = fetch_metadata(net, &candidate).await? else {
+            continue;
+        };
+        let named = metadata.get("issuer").and_then(Value::as_str);
+        if named.map(|named| named.trim_end_matches('/')) != Some(idp_url.trim_end_matches('/')) {
+            return Err(protocol(format!(
+                "the metadata of the identity provider {} names the issuer {}, not {idp_url}; refusing to use it",
+                display_url(&candidate),
+                named.unwrap_or("(none)")
+            )));
+        }
+        let Some(token) = metadata.get("token_endpoint").and_then(Value::as_str) else {
+            break;
+        };
+        return endpoint(server, "the identity provider's token_endpoint", token);
+    }
+    Err(protocol(format!(
+        "the identity provider {} publishes no OpenID or OAuth metadata with a `token_endpoint`; check `--idp-url`",
+        display_url(&issuer)
+    )))
+}
+
 /// The 2025-03-26 way: the MCP server's origin is its authorization
 /// server, with metadata at the root or, without any, fixed endpoints.
 async fn legacy(net: &Net, mcp_url: &Url) -> PluginResult<Discovered> {
@@ -117,6 +147,7 @@ async fn legacy(net: &Net, mcp_url: &Url) -> PluginResult<Discovered> {
             auth_methods: Vec::new(),
             client_id_metadata_documents: false,
             iss_parameter: false,
+            device_authorization_endpoint: None,
         },
     };
     if !secure_enough(&auth_server.token_endpoint) {
@@ -252,6 +283,7 @@ fn read_auth_server(
         auth_methods: strings(metadata.get("token_endpoint_auth_methods_supported")),
         client_id_metadata_documents: flag("client_id_metadata_document_supported"),
         iss_parameter: flag("authorization_response_iss_parameter_supported"),
+        device_authorization_endpoint: optional("device_authorization_endpoint")?,
     })
 }
 

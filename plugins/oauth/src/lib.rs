@@ -12,13 +12,16 @@
 //! Tokens never reach the host: they go to the host's configured credential
 //! store through `HostServices::credential_*`, under Codex's names.
 
+mod assertion;
 mod authorizer;
 mod callback;
 mod challenge;
 mod config;
+mod device;
 mod discovery;
 mod lock;
 mod login;
+mod machine;
 mod net;
 mod pkce;
 mod registration;
@@ -145,8 +148,11 @@ impl Transport for OAuthTransport {
         Ok(json!({
             "message": format!("Successfully logged in to MCP server '{name}'."),
             "server": name,
+            "grant": options.grant.as_str(),
             "scopes": stored.granted_scopes(),
             "issuer": issuer,
+            "expires_at": stored.expires_at,
+            "refresh_token": stored.token_response.refresh_token.is_some(),
         })
         .to_string())
     }

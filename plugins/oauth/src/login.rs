@@ -1,8 +1,9 @@
-//! One authorization-code login (OAuth 2.1 with PKCE, as MCP specifies it):
-//! find the authorization server, choose the scopes and the resource,
-//! register the client, send the user to the authorization endpoint, take
-//! the code from the loopback callback or a pasted URL, exchange it, and
-//! store the tokens.
+//! One login: find the authorization server, choose the scopes and the
+//! resource, then by the login's grant: the authorization-code flow (OAuth
+//! 2.1 with PKCE, as MCP specifies it: register the client, send the user
+//! to the authorization endpoint, take the code from the loopback callback
+//! or a pasted URL, exchange it), the device flow (`device`), or a grant
+//! without a person (`machine`); and store the tokens.
 //!
 //! A login starts from `codex mcp login`, from the login `codex mcp add`
 //! starts, or from a connection whose server refused its token (a 401 with
@@ -17,15 +18,18 @@ use reqwest::{Method, Url};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
+use crate::assertion::SigningKey;
 use crate::callback::{self, Expected, Listener, Verdict};
 use crate::challenge::{self, BearerChallenge};
-use crate::config::{LoginOptions, ServerConfig};
+use crate::config::{Grant, LoginOptions, ServerConfig};
+use crate::device;
 use crate::discovery::{self, Discovered};
+use crate::machine;
 use crate::net::{Net, REQUEST_TIMEOUT};
 use crate::pkce::{Pkce, random_token};
-use crate::registration::{self, Client};
+use crate::registration::{self, AuthMethod, Client, KeyRef};
 use crate::store::{OAuthRecord, StoredTokens, TokenStore, now_ms};
-use crate::token;
+use crate::token::{self, TokenResponse};
 
 /// How long a login may take when the host gives no deadline.
 pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -175,8 +179,18 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// One authorization with `scopes`, up to the stored tokens.
+    /// One authorization with `scopes` by the login's grant, up to the
+    /// stored tokens.
     async fn run(&self, scopes: Option<Vec<String>>) -> PluginResult<StoredTokens> {
+        match self.options.grant {
+            Grant::AuthorizationCode => self.run_code(scopes).await,
+            Grant::ClientCredentials | Grant::IdJag => self.run_machine(scopes).await,
+            Grant::Device => self.run_device(scopes).await,
+        }
+    }
+
+    /// The browser flow.
+    async fn run_code(&self, scopes: Option<Vec<String>>) -> PluginResult<StoredTokens> {
         let auth_server = &self.discovered.server;
         let record = self.previous.and_then(|previous| previous.oauth.as_ref());
         let same_issuer = record.is_some_and(|record| record.issuer == auth_server.issuer);
@@ -198,7 +212,10 @@ impl Attempt<'_> {
             {
                 previous.client()
             }
-            _ => registration::register(self.net, auth_server, self.options, &redirect_uri).await?,
+            _ => {
+                registration::register(self.net, auth_server, self.options, Some(&redirect_uri))
+                    .await?
+            }
         };
         let resource = self.resource();
         let pkce = Pkce::new()?;
@@ -231,6 +248,171 @@ impl Attempt<'_> {
             &resource,
         )
         .await?;
+        let record = OAuthRecord {
+            redirect_uri: Some(redirect_uri),
+            ..OAuthRecord::default()
+        };
+        self.save(&client, tokens, scopes, resource, record)
+    }
+
+    /// A login without a person: the client-credentials grant, or an ID
+    /// token exchanged for an ID-JAG and that for tokens.
+    async fn run_machine(&self, scopes: Option<Vec<String>>) -> PluginResult<StoredTokens> {
+        let auth_server = &self.discovered.server;
+        let client = self.machine_client()?;
+        let resource = self.resource();
+        let mut record = OAuthRecord {
+            grant: Some(self.options.grant.as_str().to_owned()),
+            private_key_file: self.options.private_key_file.clone(),
+            signing_algorithm: self.options.signing_algorithm.clone(),
+            ..OAuthRecord::default()
+        };
+        let tokens = if self.options.grant == Grant::IdJag {
+            let name = &self.server.name;
+            let missing = |flag: &str| {
+                PluginError::invalid_config(format!(
+                    "an enterprise (ID-JAG) login to MCP server `{name}` needs {flag}"
+                ))
+            };
+            let idp_url = self
+                .options
+                .idp_url
+                .as_deref()
+                .ok_or_else(|| missing("the identity provider's issuer (`--idp-url URL`)"))?;
+            let id_token_file = self
+                .options
+                .id_token_file
+                .as_deref()
+                .ok_or_else(|| missing("the user's ID token (`--id-token-file FILE`)"))?;
+            let idp_token_endpoint = discovery::idp_token_endpoint(self.net, idp_url).await?;
+            let idp = machine::IdentityProvider {
+                token_endpoint: &idp_token_endpoint,
+                client_id: self.options.idp_client_id.as_deref(),
+                id_token_file,
+            };
+            let tokens = machine::id_jag(
+                self.net,
+                &idp,
+                &auth_server.issuer,
+                &auth_server.token_endpoint,
+                &client,
+                scopes.as_deref(),
+                &resource,
+            )
+            .await?;
+            record.id_token_file = Some(id_token_file.to_owned());
+            record.idp_token_endpoint = Some(idp_token_endpoint.to_string());
+            record.idp_client_id = self.options.idp_client_id.clone();
+            tokens
+        } else {
+            machine::client_credentials(
+                self.net,
+                &auth_server.token_endpoint,
+                &client,
+                scopes.as_deref(),
+                &resource,
+            )
+            .await?
+        };
+        self.save(&client, tokens, scopes, resource, record)
+    }
+
+    /// The client of a login without a person: the client ID of the flags
+    /// or the server's `[oauth]` table, authenticated by its private key,
+    /// else its secret (an ID-JAG login may also use a public client).
+    fn machine_client(&self) -> PluginResult<Client> {
+        let auth_server = &self.discovered.server;
+        let name = &self.server.name;
+        let Some(client_id) = self.options.client_id.clone() else {
+            return Err(PluginError::invalid_config(format!(
+                "a {} login to MCP server `{name}` needs the client ID registered with its authorization server: `--client-id ID`, or `client_id` in [mcp_servers.{name}.oauth]",
+                if self.options.grant == Grant::IdJag {
+                    "enterprise (ID-JAG)"
+                } else {
+                    "client-credentials"
+                }
+            )));
+        };
+        if let Some(file) = &self.options.private_key_file {
+            // Read now, so that a bad key fails before any request.
+            SigningKey::load(file, self.options.signing_algorithm.as_deref())?;
+            return Ok(Client {
+                client_id,
+                client_secret: None,
+                auth_method: AuthMethod::PrivateKeyJwt,
+                private_key: Some(KeyRef {
+                    file: file.clone(),
+                    algorithm: self.options.signing_algorithm.clone(),
+                    audience: auth_server.issuer.clone(),
+                }),
+            });
+        }
+        match &self.options.client_secret {
+            Some(secret) => Ok(Client {
+                client_id,
+                client_secret: Some(secret.clone()),
+                auth_method: registration::secret_method(&auth_server.auth_methods),
+                private_key: None,
+            }),
+            None if self.options.grant == Grant::IdJag => Ok(Client::public(client_id)),
+            None => Err(PluginError::invalid_config(format!(
+                "a client-credentials login to MCP server `{name}` needs the client's secret on stdin (`--client-secret-stdin`) or its private key (`--private-key FILE`)"
+            ))),
+        }
+    }
+
+    /// The device flow (RFC 8628).
+    async fn run_device(&self, scopes: Option<Vec<String>>) -> PluginResult<StoredTokens> {
+        let auth_server = &self.discovered.server;
+        let name = &self.server.name;
+        let Some(endpoint) = &auth_server.device_authorization_endpoint else {
+            return Err(device::unsupported(name, &auth_server.issuer));
+        };
+        let record = self.previous.and_then(|previous| previous.oauth.as_ref());
+        let client = match self.previous {
+            // The client registered for an earlier device login.
+            Some(previous)
+                if self.options.client_id.is_none()
+                    && record.is_some_and(|record| {
+                        record.issuer == auth_server.issuer
+                            && record.grant.as_deref() == Some(Grant::Device.as_str())
+                    }) =>
+            {
+                previous.client()
+            }
+            _ => registration::register(self.net, auth_server, self.options, None).await?,
+        };
+        let resource = self.resource();
+        let code =
+            device::request(self.net, endpoint, &client, scopes.as_deref(), &resource).await?;
+        self.host.notify_user(&device::instructions(name, &code));
+        let tokens = device::wait(
+            self.host,
+            self.net,
+            &auth_server.token_endpoint,
+            &client,
+            &code,
+            &resource,
+        )
+        .await?;
+        let record = OAuthRecord {
+            grant: Some(Grant::Device.as_str().to_owned()),
+            ..OAuthRecord::default()
+        };
+        self.save(&client, tokens, scopes, resource, record)
+    }
+
+    /// Stores the tokens of `client` with `record` (its grant-specific
+    /// fields) completed.
+    fn save(
+        &self,
+        client: &Client,
+        tokens: TokenResponse,
+        scopes: Option<Vec<String>>,
+        resource: String,
+        record: OAuthRecord,
+    ) -> PluginResult<StoredTokens> {
+        let auth_server = &self.discovered.server;
         let mut stored = StoredTokens {
             server_name: self.server.name.clone(),
             url: self.server.url().to_owned(),
@@ -246,7 +428,7 @@ impl Attempt<'_> {
                 token_endpoint_auth_method: client.auth_method.as_str().to_owned(),
                 resource: Some(resource),
                 scopes: scopes.unwrap_or_default(),
-                redirect_uri: Some(redirect_uri),
+                ..record
             }),
         };
         stored.renew(tokens, now_ms());
@@ -398,7 +580,6 @@ pub fn timed_out(server: &ServerConfig, timeout: Duration) -> PluginError {
 mod tests {
     use super::*;
     use crate::discovery::AuthServer;
-    use crate::registration::AuthMethod;
 
     fn server(scopes: Option<Vec<&str>>) -> ServerConfig {
         let mut table = serde_json::json!({"url": "https://mcp.example.com/mcp"});
@@ -420,6 +601,7 @@ mod tests {
                 auth_methods: Vec::new(),
                 client_id_metadata_documents: false,
                 iss_parameter: false,
+                device_authorization_endpoint: None,
             },
             resource: None,
             resource_scopes: resource_scopes.iter().map(|s| s.to_string()).collect(),
@@ -502,11 +684,7 @@ mod tests {
 
     #[test]
     fn the_authorization_request_carries_pkce_state_resource_and_scope() {
-        let client = Client {
-            client_id: "client 1".into(),
-            client_secret: None,
-            auth_method: AuthMethod::None,
-        };
+        let client = Client::public("client 1".into());
         let pkce = Pkce::new().unwrap();
         let endpoint = Url::parse("https://as.example.com/authorize?tenant=t1").unwrap();
         let scopes = vec!["a".to_owned(), "b".to_owned()];

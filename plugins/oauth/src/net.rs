@@ -46,7 +46,18 @@ pub enum ClientAuth<'a> {
     Basic { client_id: &'a str, secret: &'a str },
     /// `client_secret_post`: both in the body.
     Post { client_id: &'a str, secret: &'a str },
+    /// `private_key_jwt`: a signed assertion in the body (RFC 7523 section 2.2).
+    Assertion {
+        client_id: &'a str,
+        assertion: zeroize::Zeroizing<String>,
+    },
+    /// No client authentication and no `client_id` (an identity provider
+    /// that knows the client from the token it is given).
+    Anonymous,
 }
+
+/// `client_assertion_type` of a JWT client assertion.
+const JWT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 impl Net {
     /// A client for `server`, each request within `timeout`.
@@ -139,7 +150,16 @@ impl Net {
             ),
         ];
         match auth {
+            ClientAuth::Anonymous => {}
             ClientAuth::None { client_id } => pairs.push(("client_id", client_id)),
+            ClientAuth::Assertion {
+                client_id,
+                assertion,
+            } => {
+                pairs.push(("client_id", client_id));
+                pairs.push(("client_assertion_type", JWT_ASSERTION_TYPE));
+                pairs.push(("client_assertion", assertion.as_str()));
+            }
             ClientAuth::Post { client_id, secret } => {
                 pairs.push(("client_id", client_id));
                 pairs.push(("client_secret", secret));

@@ -7,6 +7,7 @@ use codex_plugin_api::{ErrorKind, PluginError, PluginResult};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
+use crate::assertion::SigningKey;
 use crate::config::{LoginOptions, Registration};
 use crate::discovery::AuthServer;
 use crate::net::{ClientAuth, Net};
@@ -17,6 +18,7 @@ pub enum AuthMethod {
     None,
     ClientSecretBasic,
     ClientSecretPost,
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -26,6 +28,7 @@ impl AuthMethod {
             AuthMethod::None => "none",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -35,6 +38,7 @@ impl AuthMethod {
             "none" => Some(AuthMethod::None),
             "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -46,13 +50,46 @@ pub struct Client {
     pub client_id: String,
     pub client_secret: Option<Zeroizing<String>>,
     pub auth_method: AuthMethod,
+    /// For `private_key_jwt`: the key that signs its assertions.
+    pub private_key: Option<KeyRef>,
+}
+
+/// Where a client's private key is and whom its assertions are for.
+#[derive(Debug, Clone)]
+pub struct KeyRef {
+    /// The PEM file (read for each assertion, never copied).
+    pub file: String,
+    /// The JWS algorithm, when not the key's default.
+    pub algorithm: Option<String>,
+    /// The authorization server's issuer identifier: the assertion's `aud`.
+    pub audience: String,
 }
 
 impl Client {
-    /// The client authentication of a token request.
-    pub fn auth(&self) -> ClientAuth<'_> {
+    /// A client without a secret or a key.
+    pub fn public(client_id: String) -> Client {
+        Client {
+            client_id,
+            client_secret: None,
+            auth_method: AuthMethod::None,
+            private_key: None,
+        }
+    }
+
+    /// The client authentication of a token request (a fresh signed
+    /// assertion for `private_key_jwt`).
+    pub fn auth(&self) -> PluginResult<ClientAuth<'_>> {
         let client_id = self.client_id.as_str();
-        match (self.auth_method, &self.client_secret) {
+        if self.auth_method == AuthMethod::PrivateKeyJwt
+            && let Some(key) = &self.private_key
+        {
+            let signer = SigningKey::load(&key.file, key.algorithm.as_deref())?;
+            return Ok(ClientAuth::Assertion {
+                client_id,
+                assertion: signer.client_assertion(client_id, &key.audience)?,
+            });
+        }
+        Ok(match (self.auth_method, &self.client_secret) {
             (AuthMethod::ClientSecretBasic, Some(secret)) => ClientAuth::Basic {
                 client_id,
                 secret: secret.as_str(),
@@ -62,7 +99,7 @@ impl Client {
                 secret: secret.as_str(),
             },
             _ => ClientAuth::None { client_id },
-        }
+        })
     }
 }
 
@@ -71,7 +108,7 @@ pub async fn register(
     net: &Net,
     auth_server: &AuthServer,
     options: &LoginOptions,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
 ) -> PluginResult<Client> {
     let server = net.server();
     if let Some(client_id) = &options.client_id {
@@ -83,19 +120,18 @@ pub async fn register(
             client_id: client_id.clone(),
             client_secret: options.client_secret.clone(),
             auth_method,
+            private_key: None,
         });
     }
+    // A metadata document names redirect URIs for the browser flow; a
+    // device login (no redirect URI) registers by itself.
     let metadata_document = options
         .client_metadata_url
         .as_ref()
-        .filter(|_| auth_server.client_id_metadata_documents);
+        .filter(|_| auth_server.client_id_metadata_documents && redirect_uri.is_some());
     match (options.registration, metadata_document) {
         (Registration::Auto | Registration::Cimd, Some(url)) => {
-            return Ok(Client {
-                client_id: url.clone(),
-                client_secret: None,
-                auth_method: AuthMethod::None,
-            });
+            return Ok(Client::public(url.clone()));
         }
         (Registration::Cimd, None) => {
             let why = if options.client_metadata_url.is_none() {
@@ -116,8 +152,16 @@ pub async fn register(
     dynamic(net, auth_server, redirect_uri).await
 }
 
-/// Dynamic client registration (RFC 7591).
-async fn dynamic(net: &Net, auth_server: &AuthServer, redirect_uri: &str) -> PluginResult<Client> {
+/// `grant_type` of the device flow (RFC 8628 section 3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Dynamic client registration (RFC 7591): for the browser flow with
+/// `redirect_uri`, else for the device flow.
+async fn dynamic(
+    net: &Net,
+    auth_server: &AuthServer,
+    redirect_uri: Option<&str>,
+) -> PluginResult<Client> {
     let server = net.server();
     let Some(endpoint) = &auth_server.registration_endpoint else {
         return Err(PluginError::new(
@@ -135,14 +179,24 @@ async fn dynamic(net: &Net, auth_server: &AuthServer, redirect_uri: &str) -> Plu
     } else {
         secret_method(&auth_server.auth_methods)
     };
-    let body = json!({
-        "client_name": "Codex",
-        "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": requested.as_str(),
-        "application_type": "native",
-    });
+    let body = match redirect_uri {
+        Some(redirect_uri) => json!({
+            "client_name": "Codex",
+            "redirect_uris": [redirect_uri],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": requested.as_str(),
+            "application_type": "native",
+        }),
+        None => json!({
+            "client_name": "Codex",
+            "redirect_uris": [],
+            "grant_types": [DEVICE_CODE_GRANT, "refresh_token"],
+            "response_types": [],
+            "token_endpoint_auth_method": requested.as_str(),
+            "application_type": "native",
+        }),
+    };
     let answer = net.post_json(endpoint, &body).await?;
     if !answer.status.is_success() {
         return Err(PluginError::new(
@@ -188,11 +242,12 @@ async fn dynamic(net: &Net, auth_server: &AuthServer, redirect_uri: &str) -> Plu
         client_id: client_id.to_owned(),
         client_secret,
         auth_method,
+        private_key: None,
     })
 }
 
 /// The secret-based method to use with a server supporting `supported`.
-fn secret_method(supported: &[String]) -> AuthMethod {
+pub fn secret_method(supported: &[String]) -> AuthMethod {
     let has = |name: &str| supported.iter().any(|method| method == name);
     if has("client_secret_basic") || !has("client_secret_post") {
         AuthMethod::ClientSecretBasic
@@ -218,12 +273,13 @@ mod tests {
             AuthMethod::ClientSecretBasic
         );
         for method in [
+            AuthMethod::PrivateKeyJwt,
             AuthMethod::None,
             AuthMethod::ClientSecretBasic,
             AuthMethod::ClientSecretPost,
         ] {
             assert_eq!(AuthMethod::from_name(method.as_str()), Some(method));
         }
-        assert_eq!(AuthMethod::from_name("private_key_jwt"), None);
+        assert_eq!(AuthMethod::from_name("tls_client_auth"), None);
     }
 }

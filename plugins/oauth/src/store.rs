@@ -22,7 +22,8 @@ use codex_plugin_api::{ErrorKind, HostServices, PluginError, PluginResult};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::registration::{AuthMethod, Client};
+use crate::config::Grant;
+use crate::registration::{AuthMethod, Client, KeyRef};
 use crate::token::TokenResponse;
 
 /// A refresh is due this long before the access token expires.
@@ -56,7 +57,7 @@ struct ClientEntry {
 }
 
 /// What this host keeps beyond Codex's record.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct OAuthRecord {
     pub issuer: String,
     pub token_endpoint: String,
@@ -73,6 +74,26 @@ pub struct OAuthRecord {
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
+    /// How the tokens were obtained (`client_credentials`, `device_code`,
+    /// `id_jag`; absent: the browser flow). A client-credentials or ID-JAG
+    /// login has no refresh token: a new access token is obtained the same
+    /// way again, from what is recorded here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// `private_key_jwt`: the PEM file of the client's key (a reference;
+    /// the key itself is never stored) and its algorithm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_algorithm: Option<String>,
+    /// ID-JAG logins: the file the identity provider's ID token is read
+    /// from, the provider's token endpoint and this client's ID there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_token_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_client_id: Option<String>,
 }
 
 impl StoredTokens {
@@ -111,7 +132,29 @@ impl StoredTokens {
             auth_method: record
                 .and_then(|record| AuthMethod::from_name(&record.token_endpoint_auth_method))
                 .unwrap_or(AuthMethod::None),
+            private_key: record.and_then(|record| {
+                Some(KeyRef {
+                    file: record.private_key_file.clone()?,
+                    algorithm: record.signing_algorithm.clone(),
+                    audience: record.issuer.clone(),
+                })
+            }),
         }
+    }
+
+    /// The grant of this login (`None`: the browser flow, or one Codex made).
+    pub fn grant(&self) -> Option<Grant> {
+        self.oauth
+            .as_ref()
+            .and_then(|record| record.grant.as_deref())
+            .and_then(Grant::from_name)
+    }
+
+    /// Whether a new access token can be had without a person: a refresh
+    /// token, or a grant that is simply run again.
+    pub fn renewable(&self) -> bool {
+        self.token_response.refresh_token.is_some()
+            || matches!(self.grant(), Some(Grant::ClientCredentials | Grant::IdJag))
     }
 
     /// Replaces the tokens with `tokens`, received at `now_ms`.

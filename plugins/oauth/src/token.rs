@@ -63,7 +63,7 @@ pub async fn exchange(
         ("code_verifier", verifier),
         ("resource", resource),
     ];
-    let answer = net.post_form(endpoint, &form, &client.auth()).await?;
+    let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
     if !answer.status.is_success() {
         return Err(PluginError::new(
             ErrorKind::Unauthorized,
@@ -93,7 +93,7 @@ pub async fn refresh(
     if let Some(resource) = resource {
         form.push(("resource", resource));
     }
-    let answer = net.post_form(endpoint, &form, &client.auth()).await?;
+    let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
     let server = net.server();
     if !answer.status.is_success() {
         if answer.json.get("error").and_then(Value::as_str) == Some("invalid_grant") {
@@ -133,7 +133,7 @@ pub async fn revoke(
     hint: &str,
 ) -> PluginResult<()> {
     let form = [("token", token), ("token_type_hint", hint)];
-    let answer = net.post_form(endpoint, &form, &client.auth()).await?;
+    let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
     if answer.status.is_success() {
         return Ok(());
     }
@@ -149,7 +149,7 @@ pub async fn revoke(
 }
 
 /// Reads a successful token answer.
-fn read(net: &Net, answer: &Answer) -> PluginResult<TokenResponse> {
+pub fn read(net: &Net, answer: &Answer) -> PluginResult<TokenResponse> {
     let invalid = |what: &str| {
         PluginError::new(
             ErrorKind::Protocol,

@@ -48,6 +48,28 @@ fn http_server(app: &App, name: &str) -> Result<McpServerConfig> {
 /// `codex mcp login NAME`.
 pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
     let server = http_server(app, &args.name)?;
+    let grant = if args.client_credentials {
+        Some("client_credentials")
+    } else if args.device {
+        Some("device_code")
+    } else if args.id_token_file.is_some() {
+        Some("id_jag")
+    } else {
+        None
+    };
+    let machine = matches!(grant, Some("client_credentials" | "id_jag"));
+    if args.client_secret_stdin && args.client_id.is_none() && !machine {
+        bail!(
+            "--client-secret-stdin needs --client-id ID (the client the secret belongs to)\nhelp: printf %s \"$SECRET\" | codex mcp login {} --client-id ID --client-secret-stdin",
+            args.name
+        );
+    }
+    if args.private_key.is_some() && !machine {
+        bail!(
+            "--private-key signs the client's assertion for --client-credentials or --id-token-file; the browser and device logins do not use it\nhelp: codex mcp login {} --client-credentials --client-id ID --private-key FILE",
+            args.name
+        );
+    }
     let client_secret = if args.client_secret_stdin {
         Some(read_client_secret(
             "--client-secret-stdin",
@@ -64,19 +86,65 @@ pub fn login(app: &App, args: McpLoginArgs) -> Result<ExitCode> {
         resource: args.oauth_resource,
         registration: args.oauth_client_registration,
         callback_port: args.callback_port,
+        grant,
+        private_key_file: args
+            .private_key
+            .as_deref()
+            .map(|path| absolute_file("--private-key", path))
+            .transpose()?,
+        signing_algorithm: args.signing_algorithm,
+        id_token_file: args
+            .id_token_file
+            .as_deref()
+            .map(|path| absolute_file("--id-token-file", path))
+            .transpose()?,
+        idp_url: args.idp_url,
+        idp_client_id: args.idp_client_id,
     };
     let options = oauth::login_options(&app.config, &flags)?;
     let host = app.host_context()?;
     // A step-up the plugin needs during this login uses the same options.
     host.allow_login(options.clone());
     let plugins = app.plugins()?;
-    let answer = runtime()?.block_on(oauth::login(&args.name, &server, plugins, &host, options))?;
+    let login = oauth::login(&args.name, &server, plugins, &host, options);
+    let answer = runtime()?.block_on(async {
+        tokio::select! {
+            answer = login => answer.map(Some),
+            // Nothing is stored before the token arrives, so leaving here
+            // leaves nothing behind.
+            _ = tokio::signal::ctrl_c() => Ok(None),
+        }
+    })?;
+    let Some(answer) = answer else {
+        eprintln!(
+            "Login to MCP server '{}' cancelled; nothing was saved.",
+            args.name
+        );
+        return Ok(ExitCode::from(CANCELLED_EXIT));
+    };
     if args.json {
         print_json(&answer)?;
     } else {
         write_stdout(&format!("{}\n", oauth::message(&answer)))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C: the shell's convention for a command ended by SIGINT.
+const CANCELLED_EXIT: u8 = 130;
+
+/// `path` made absolute (a login records it, to read it again later from
+/// any directory); it must be a readable file.
+fn absolute_file(flag: &str, path: &std::path::Path) -> Result<String> {
+    let absolute = std::fs::canonicalize(path)
+        .with_context(|| format!("{flag} {}: cannot find that file", path.display()))?;
+    if !absolute.is_file() {
+        bail!("{flag} {}: not a file", path.display());
+    }
+    absolute
+        .into_os_string()
+        .into_string()
+        .map_err(|_| anyhow::anyhow!("{flag} {}: the path is not UTF-8", path.display()))
 }
 
 /// The client secret, one line from stdin (a terminal gets a prompt), for

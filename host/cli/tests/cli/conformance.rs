@@ -58,6 +58,20 @@ fn mcp_add_detects_oauth_from_the_post_challenge_and_uses_a_preregistered_client
     run_scenarios(&["auth/metadata-var3", "auth/pre-registration"]);
 }
 
+/// The logins without a browser: the client-credentials grant with the
+/// secret on stdin (`client_secret_basic`) and with a private key
+/// (`private_key_jwt`, ES256), and enterprise-managed authorization (the
+/// ID token exchanged at the identity provider for an ID-JAG, that for an
+/// access token); each then lists the tools and calls one with the token.
+#[test]
+fn logins_without_a_browser_pass_the_client_credentials_and_cross_app_scenarios() {
+    run_scenarios(&[
+        "auth/client-credentials-basic",
+        "auth/client-credentials-jwt",
+        "auth/cross-app-access-complete-flow",
+    ]);
+}
+
 /// Every scenario of `--suite auth` at 2025-11-25 (metadata discovery,
 /// CIMD, scope selection and step-up, token endpoint authentication,
 /// pre-registration), with no expected failure among them.

@@ -30,6 +30,7 @@ mod mcp_client;
 mod mcp_config;
 mod mcp_session;
 mod mcp_shell;
+mod oauth_headless;
 mod oauth_login;
 mod oauth_provider;
 mod plugins;

@@ -29,17 +29,17 @@ use codex_test_support::{Home, built_library, codex_bin, stderr, stdout};
 use serde_json::Value;
 
 /// The server's name in every test's config.
-const NAME: &str = "prot";
+pub(crate) const NAME: &str = "prot";
 /// The client the resource server introspects as (tests/oauth/provider.mjs).
 const INTROSPECTION_CLIENT: (&str, &str) = ("mcp-resource-server", "resource-server-secret");
 /// The access-token lifetime of the tests about expiry, in seconds.
-const SHORT_TTL: u64 = 4;
+pub(crate) const SHORT_TTL: u64 = 4;
 
 fn repo() -> PathBuf {
     codex_test_support::workspace_root()
 }
 
-fn oauth_dir() -> PathBuf {
+pub(crate) fn oauth_dir() -> PathBuf {
     repo().join("tests/oauth")
 }
 
@@ -64,7 +64,7 @@ fn node() -> PathBuf {
 }
 
 /// The Python of tests/python/.venv, with the pinned MCP SDK.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let python = repo().join("tests/python/.venv/bin/python");
     assert!(
         python.exists(),
@@ -75,13 +75,13 @@ fn python() -> PathBuf {
 }
 
 /// A process the test started, killed and reaped when dropped.
-struct Guard {
-    child: Child,
+pub(crate) struct Guard {
+    pub(crate) child: Child,
     what: String,
 }
 
 impl Guard {
-    fn spawn(command: &mut Command, what: &str) -> Guard {
+    pub(crate) fn spawn(command: &mut Command, what: &str) -> Guard {
         let child = command
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {what}: {error}"));
@@ -92,7 +92,7 @@ impl Guard {
     }
 
     /// Waits up to `limit` for the exit; kills it and fails after that.
-    fn wait_with_output(mut self, limit: Duration) -> Output {
+    pub(crate) fn wait_with_output(mut self, limit: Duration) -> Output {
         let deadline = Instant::now() + limit;
         loop {
             match self.child.try_wait() {
@@ -128,7 +128,7 @@ impl Drop for Guard {
 
 /// The lines a reader gives, on a channel, read by a thread of their own
 /// (which ends with the stream).
-fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
+pub(crate) fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
@@ -143,7 +143,7 @@ fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
 
 /// The first line from `lines` that `pick` accepts, within `limit`; else
 /// why not (timed out, or the stream ended), with what came instead.
-fn wait_for_line(
+pub(crate) fn wait_for_line(
     lines: &Receiver<String>,
     limit: Duration,
     what: &str,
@@ -183,10 +183,10 @@ fn read_logs(dir: &Path) -> String {
 }
 
 /// The provider and the resource server of one test.
-struct Stack {
-    issuer: String,
-    url: String,
-    logs: tempfile::TempDir,
+pub(crate) struct Stack {
+    pub(crate) issuer: String,
+    pub(crate) url: String,
+    pub(crate) logs: tempfile::TempDir,
     // Dropped (killed) in this order: the resource server, then the provider.
     _resource: Guard,
     _provider: Guard,
@@ -197,13 +197,17 @@ struct Stack {
 
 impl Stack {
     /// Starts both, with access tokens living `access_ttl` seconds.
-    fn start(access_ttl: u64) -> Stack {
+    pub(crate) fn start(access_ttl: u64) -> Stack {
         Stack::start_with(access_ttl, 0, &[])
     }
 
     /// Starts both: the resource server on `resource_port` (0: any free
     /// port), the provider with `provider_env` (see tests/oauth/provider.mjs).
-    fn start_with(access_ttl: u64, resource_port: u16, provider_env: &[(&str, &str)]) -> Stack {
+    pub(crate) fn start_with(
+        access_ttl: u64,
+        resource_port: u16,
+        provider_env: &[(&str, &str)],
+    ) -> Stack {
         let node = node();
         let python = python();
         let logs = tempfile::tempdir().expect("log dir");
@@ -275,7 +279,7 @@ impl Stack {
     }
 
     /// What the provider and the resource server logged, for failures.
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         read_logs(self.logs.path())
     }
 
@@ -291,7 +295,7 @@ impl Stack {
 
     /// Whether the provider still takes `token` (RFC 7662, as the resource
     /// server asks), and its introspection.
-    fn introspect(&self, token: &str) -> Value {
+    pub(crate) fn introspect(&self, token: &str) -> Value {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("token", token)
             .finish();
@@ -304,7 +308,7 @@ impl Stack {
         serde_json::from_str(&answer).expect("introspection JSON")
     }
 
-    fn active(&self, token: &str) -> bool {
+    pub(crate) fn active(&self, token: &str) -> bool {
         self.introspect(token)["active"] == Value::Bool(true)
     }
 }
@@ -383,23 +387,23 @@ fn base64(text: &str) -> String {
 
 /// The login `codex` stored for [`NAME`] in `$CODEX_HOME/.credentials.json`.
 #[derive(Debug, Clone, PartialEq)]
-struct Stored {
-    access_token: String,
-    refresh_token: Option<String>,
-    client_id: String,
+pub(crate) struct Stored {
+    pub(crate) access_token: String,
+    pub(crate) refresh_token: Option<String>,
+    pub(crate) client_id: String,
 }
 
 /// A CODEX_HOME with [`NAME`] configured, and every output its `codex`
 /// runs gave, to check that no token ever shows.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     stack: &'a Stack,
-    home: Home,
+    pub(crate) home: Home,
     outputs: Vec<String>,
     tokens: BTreeSet<String>,
 }
 
 impl<'a> Session<'a> {
-    fn new(stack: &'a Stack) -> Session<'a> {
+    pub(crate) fn new(stack: &'a Stack) -> Session<'a> {
         built_library("codex_oauth");
         built_library("codex_file");
         let home = Home::new();
@@ -414,7 +418,7 @@ impl<'a> Session<'a> {
 
     /// `codex -c mcp_oauth_credentials_store=file ARGS` in this home, with
     /// no `$BROWSER`, stdin closed.
-    fn codex(&self) -> assert_cmd::Command {
+    pub(crate) fn codex(&self) -> assert_cmd::Command {
         let mut command = self.home.codex();
         command
             .env_remove("BROWSER")
@@ -424,7 +428,7 @@ impl<'a> Session<'a> {
 
     /// The same as a plain `std` command (for processes run side by side
     /// or spoken to on stdin).
-    fn std_codex(&self, home: &Path) -> Command {
+    pub(crate) fn std_codex(&self, home: &Path) -> Command {
         let mut command = Command::new(codex_bin());
         command
             .env("CODEX_HOME", home)
@@ -437,7 +441,7 @@ impl<'a> Session<'a> {
     }
 
     /// Keeps `output` for the token check; returns it.
-    fn keep(&mut self, output: Output) -> Output {
+    pub(crate) fn keep(&mut self, output: Output) -> Output {
         self.outputs.push(format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -447,13 +451,13 @@ impl<'a> Session<'a> {
         output
     }
 
-    fn run(&mut self, mut command: assert_cmd::Command) -> Output {
+    pub(crate) fn run(&mut self, mut command: assert_cmd::Command) -> Output {
         let output = command.output().expect("run codex");
         self.keep(output)
     }
 
     /// Runs and requires success.
-    fn ok(&mut self, command: assert_cmd::Command, what: &str) -> Output {
+    pub(crate) fn ok(&mut self, command: assert_cmd::Command, what: &str) -> Output {
         let output = self.run(command);
         assert!(
             output.status.success(),
@@ -466,7 +470,7 @@ impl<'a> Session<'a> {
     }
 
     /// The stored login, remembering its tokens for the final check.
-    fn stored(&mut self) -> Option<Stored> {
+    pub(crate) fn stored(&mut self) -> Option<Stored> {
         let stored = stored_in(self.home.path());
         self.note_tokens();
         stored
@@ -503,7 +507,7 @@ impl<'a> Session<'a> {
     }
 
     /// `codex mcp call NAME TOOL --args ARGS`: its output.
-    fn call(&mut self, tool: &str, args: &str) -> Output {
+    pub(crate) fn call(&mut self, tool: &str, args: &str) -> Output {
         let mut command = self.codex();
         // Verbose: the debug log is part of what must not show a token.
         command.args(["--verbose", "mcp", "call", NAME, tool, "--args", args]);
@@ -511,7 +515,7 @@ impl<'a> Session<'a> {
     }
 
     /// A call of `whoami`, which must succeed and name the login's user.
-    fn whoami(&mut self) {
+    pub(crate) fn whoami(&mut self) {
         let output = self.call("whoami", "{}");
         assert!(
             output.status.success(),
@@ -528,7 +532,7 @@ impl<'a> Session<'a> {
     }
 
     /// No token `codex` ever stored appears in anything it printed.
-    fn assert_no_token_shown(&mut self) {
+    pub(crate) fn assert_no_token_shown(&mut self) {
         self.note_tokens();
         assert!(!self.tokens.is_empty(), "no token was ever stored");
         for output in &self.outputs {
@@ -543,7 +547,7 @@ impl<'a> Session<'a> {
 }
 
 /// The login stored for [`NAME`] under `home`, if any.
-fn stored_in(home: &Path) -> Option<Stored> {
+pub(crate) fn stored_in(home: &Path) -> Option<Stored> {
     let text = fs::read_to_string(home.join(".credentials.json")).ok()?;
     let all: Value = serde_json::from_str(&text).expect(".credentials.json is JSON");
     let entry = all
@@ -559,7 +563,7 @@ fn stored_in(home: &Path) -> Option<Stored> {
 }
 
 /// Waits until the access token of a [`SHORT_TTL`] login has expired.
-fn wait_past_expiry() {
+pub(crate) fn wait_past_expiry() {
     std::thread::sleep(Duration::from_secs(SHORT_TTL) + Duration::from_millis(1500));
 }
 
