@@ -6,6 +6,7 @@
 //! One [`auth_manager::AuthManager`] per process owns the login state.
 
 pub mod account;
+pub mod account_login;
 pub mod auth_manager;
 pub mod config_rpc;
 pub mod config_version;

@@ -68,7 +68,7 @@ pub async fn start(options: LoginOptions) -> Result<BrowserLogin, LoginError> {
         .port();
     let pkce = Pkce::generate()?;
     let state = random_token(32)?;
-    let redirect_uri = format!("http://localhost:{port}/auth/callback");
+    let redirect_uri = format!("http://{}:{port}/auth/callback", options.redirect_host);
     let url = authorize_url(&options, &redirect_uri, &pkce.challenge, &state);
     Ok(BrowserLogin {
         url,
@@ -251,7 +251,8 @@ impl BrowserLogin {
                     };
                     match outcome {
                         Ok(claims) => {
-                            let location = format!("http://localhost:{port}/success");
+                            let location =
+                                format!("http://{}:{port}/success", options.redirect_host);
                             redirect(&mut incoming.stream, &location).await;
                             completed = Some(claims);
                         }

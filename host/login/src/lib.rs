@@ -8,7 +8,9 @@
 //! - [`token`]: the code exchange, refresh and revocation;
 //! - [`claims`]: what the `id_token` says (email, plan, account);
 //! - [`document`]: the ChatGPT `auth.json` document in Codex's format;
-//! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`.
+//! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`;
+//! - [`refresh`]: renewing a stored login, one process at a time;
+//! - [`login_log`]: `codex-login.log`, as Codex writes it.
 //!
 //! Nothing here stores or prints: the flows hand their tokens to a `save`
 //! callback and report through [`LoginError`], so the caller decides where
@@ -20,8 +22,10 @@ pub mod claims;
 pub mod device;
 pub mod document;
 mod http;
+pub mod login_log;
 pub mod pkce;
 pub mod policy;
+pub mod refresh;
 mod time;
 pub mod token;
 
@@ -71,6 +75,9 @@ pub struct LoginOptions {
     pub client_id: String,
     /// The loopback port of the browser flow.
     pub port: u16,
+    /// The host of the browser flow's redirect URI: `localhost` for
+    /// `codex login`, `127.0.0.1` for Codex's app server.
+    pub redirect_host: String,
     pub originator: String,
     /// `forced_chatgpt_workspace_id`: the login must belong to one of these.
     pub allowed_workspaces: Option<Vec<String>>,
@@ -83,6 +90,7 @@ impl LoginOptions {
             issuer: issuer.trim_end_matches('/').to_owned(),
             client_id: client_id.to_owned(),
             port: DEFAULT_PORT,
+            redirect_host: "localhost".to_owned(),
             originator: originator(),
             allowed_workspaces: None,
         }

@@ -34,15 +34,15 @@ use codex_test_support::server::{Request, Responder, TestServer};
 use codex_test_support::{Home, codex_bin, codex_cli, stderr, stdout, workspace_root};
 use serde_json::{Value, json};
 
-const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
-const ACCOUNT: &str = "ws-acme-1";
+pub(crate) const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+pub(crate) const ACCOUNT: &str = "ws-acme-1";
 
-fn oauth_dir() -> PathBuf {
+pub(crate) fn oauth_dir() -> PathBuf {
     workspace_root().join("tests/oauth")
 }
 
 /// A free port on 127.0.0.1 (bound, then released for the login to take).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -51,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 /// An unsigned JWT with OpenAI's claims, as the stand-in issues them.
-fn id_token(account: Option<&str>) -> String {
+pub(crate) fn id_token(account: Option<&str>) -> String {
     let mut payload = json!({"email": "ada@example.com", "sub": "user-1"});
     if let Some(account) = account {
         payload["https://api.openai.com/auth"] = json!({
@@ -139,7 +139,7 @@ fn shape(value: &Value) -> Value {
 }
 
 /// What the pinned Codex 0.169 says of the login in `home`.
-fn codex_status(home: &Home) -> Output {
+pub(crate) fn codex_status(home: &Home) -> Output {
     run(
         {
             let mut status = command(&codex_cli(), home);
@@ -154,7 +154,7 @@ fn codex_status(home: &Home) -> Output {
 
 /// How the stand-in's endpoints behave.
 #[derive(Clone, Copy, PartialEq)]
-enum Issuer {
+pub(crate) enum Issuer {
     /// The device code is approved at the second poll.
     Approves,
     /// The device code is never entered.
@@ -170,7 +170,7 @@ enum Issuer {
 /// A local issuer with Codex's device endpoints, `/oauth/authorize` (which
 /// approves at once and sends the browser back with the code and `state`),
 /// and `/oauth/token`, issuing tokens for `account`.
-fn stand_in(behaviour: Issuer, account: Option<&'static str>) -> TestServer {
+pub(crate) fn stand_in(behaviour: Issuer, account: Option<&'static str>) -> TestServer {
     let polls = Arc::new(AtomicUsize::new(0));
     TestServer::start(move |request: &Request, respond: &mut Responder<'_>| {
         let path = request.path.split('?').next().unwrap_or_default();
@@ -739,7 +739,7 @@ fn a_new_login_cancels_one_left_waiting() {
 }
 
 /// A `$BROWSER` that is headless Chromium, saving the page it ends at.
-fn chromium(dir: &Path) -> PathBuf {
+pub(crate) fn chromium(dir: &Path) -> PathBuf {
     assert!(
         Path::new("/usr/bin/chromium").exists(),
         "chromium is not installed; run tests/keyring/setup.sh (it installs Debian's chromium)"
@@ -797,8 +797,8 @@ fn headless_chromium_completes_a_browser_login() {
 
 /// node-oidc-provider as Codex's issuer, with its public client's redirect
 /// URI on `port`; killed when dropped.
-struct Provider {
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) issuer: String,
     child: Child,
     _stdin: std::process::ChildStdin,
 }
@@ -824,9 +824,14 @@ fn node() -> PathBuf {
 
 impl Provider {
     fn start(port: u16, log: &Path) -> Provider {
+        Provider::start_for(&format!("http://localhost:{port}/auth/callback"), log)
+    }
+
+    /// The provider with its client's one redirect URI.
+    pub(crate) fn start_for(redirect_uri: &str, log: &Path) -> Provider {
         let config = json!({
             "client_id": CLIENT_ID,
-            "redirect_uri": format!("http://localhost:{port}/auth/callback"),
+            "redirect_uri": redirect_uri,
             "account_id": ACCOUNT,
             "plan_type": "plus",
             "email": "ada@example.com",
@@ -863,7 +868,7 @@ impl Provider {
     }
 
     /// A refresh at the provider's token endpoint: the status and body.
-    fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+    pub(crate) fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "refresh_token")
             .append_pair("client_id", CLIENT_ID)
@@ -970,7 +975,7 @@ fn browser_login_with_oidc_provider_then_logout_revokes() {
 
 // ---- policies -----------------------------------------------------------
 
-fn ours(home: &Home, args: &[&str]) -> Output {
+pub(crate) fn ours(home: &Home, args: &[&str]) -> Output {
     let mut command = command(&codex_bin(), home);
     command.args(args);
     run(command, Duration::from_secs(30))
