@@ -290,7 +290,7 @@ fn device_limit() -> Duration {
 }
 
 /// A random UUID (version 4), as Codex's login ids are.
-fn new_login_id() -> Result<String, String> {
+pub(crate) fn new_login_id() -> Result<String, String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|error| format!("no randomness for a login id: {error}"))?;

@@ -11,6 +11,7 @@ pub mod auth_manager;
 pub mod config_rpc;
 pub mod config_version;
 pub mod features_rpc;
+pub mod mcp_oauth_login;
 pub mod mcp_rpc;
 pub mod methods;
 pub mod protocol;

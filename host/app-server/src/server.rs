@@ -22,7 +22,7 @@ use crate::protocol::{
     Incoming, METHOD_NOT_FOUND, OVERLOADED, RpcError, error_response, notification, params,
     parse_line, response,
 };
-use crate::{account, config_rpc, features_rpc, mcp_rpc, methods};
+use crate::{account, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods};
 
 /// What a handler answers: the result and the notifications that follow
 /// it, or an error.
@@ -220,6 +220,7 @@ async fn dispatch(server: Arc<Server>, method: String, raw: Option<Value>) -> An
         "config/mcpServer/reload" => mcp_rpc::reload(server).await,
         "mcpServer/tool/call" => mcp_rpc::tool_call(server, raw).await,
         "mcpServer/resource/read" => mcp_rpc::resource_read(server, raw).await,
+        "mcpServer/oauth/login" => mcp_oauth_login::login(server, raw).await,
         other => Err(methods::not_served(other)),
     }
 }

@@ -640,3 +640,92 @@ fn codexs_login_start_has_the_same_shape_as_ours() {
     };
     assert_eq!(callback(ours_url), callback(codex_url));
 }
+
+/// `codex mcp list --json` of the pinned Codex: `docs`'s auth status.
+fn codex_mcp_auth(home: &Home) -> String {
+    let output = Command::new(codex_test_support::codex_cli())
+        .args(["mcp", "list", "--json"])
+        .env("CODEX_HOME", home.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == "docs")
+        .unwrap()["auth_status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_mcp_oauth_login_hands_out_the_url_and_stores_where_codex_reads() {
+    use codex_test_support::oauth_mcp::{Grant, start};
+    // A confidential client: its registration answer echoes the redirect
+    // URIs, which Codex requires.
+    let mcp = start(Grant {
+        client_secret: Some("client-secret-1".into()),
+        ..Grant::new("mcp-access-token-1", "mcp-refresh-token-1")
+    });
+    let home = Home::new();
+    home.write_config(&format!(
+        "mcp_oauth_credentials_store = \"file\"\n\n[mcp_servers.docs]\nurl = \"{}\"\n\n\
+         [mcp_servers.local]\ncommand = \"true\"\n",
+        mcp.url("/mcp")
+    ));
+    assert_eq!(codex_mcp_auth(&home), "not_logged_in");
+    let mut mine = Client::ready(Peer::Ours, &home);
+    let mut theirs = Client::ready(Peer::Codex, &home);
+    for name in ["nope", "local"] {
+        let params = json!({"name": name});
+        let ours = mine.error("mcpServer/oauth/login", params.clone());
+        let codex = theirs.error("mcpServer/oauth/login", params);
+        assert_eq!(ours, codex, "{name}");
+    }
+
+    let started = mine.result("mcpServer/oauth/login", json!({"name": "docs"}));
+    assert_valid("McpServerOauthLoginResponse", &started);
+    let codex = theirs.result("mcpServer/oauth/login", json!({"name": "docs"}));
+    drop(theirs);
+    let keys = |value: &Value| {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&started), keys(&codex));
+    let url = started["authorizationUrl"].as_str().unwrap();
+    let codex_url = codex["authorizationUrl"].as_str().unwrap();
+    assert_eq!(url.split('?').next(), codex_url.split('?').next());
+    for name in ["response_type", "code_challenge_method"] {
+        assert_eq!(param(url, name), param(codex_url, name), "{name}");
+    }
+
+    let page = chromium_loads(url, &home);
+    assert!(!page.is_empty(), "the browser ended at an empty page");
+    let completed = mine.wait_for("mcpServer/oauthLogin/completed", |p| p["name"] == "docs");
+    assert_valid(
+        "McpServerOauthLoginCompletedNotification",
+        &completed["params"],
+    );
+    assert_eq!(completed["params"]["success"], true, "{completed}");
+    assert_eq!(completed["params"]["loginId"], started["loginId"]);
+    let listed = mine.result("mcpServerStatus/list", json!({}));
+    let docs = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == "docs")
+        .unwrap()
+        .clone();
+    assert_eq!(docs["authStatus"], "oAuth", "{docs}");
+    // Where `codex mcp login` keeps it: the pinned Codex reads it.
+    assert_eq!(codex_mcp_auth(&home), "o_auth");
+    let stored = fs::read_to_string(home.path().join(".credentials.json")).unwrap();
+    assert!(stored.contains("mcp-access-token-1"));
+}
