@@ -15,7 +15,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use codex_login::login_log::LoginLog;
 use codex_login::policy::{self, ForcedLoginMethod};
 use codex_login::refresh::{CLIENT_ID_ENV, ISSUER_ENV};
 use codex_login::{
@@ -102,11 +101,9 @@ pub enum Flow {
 /// Starts a ChatGPT login: the answer to `account/login/start`.
 pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
     let options = options(&server)?;
-    let log = login_log(&server);
     let id = new_login_id().map_err(RpcError::internal)?;
     match flow {
         Flow::Browser => {
-            log.info("codex_app_server::account", "starting browser login flow");
             // Ended first: its loopback server holds the port this one takes.
             let ended = server.logins.begin(&id);
             let login = match browser::start(options.clone()).await {
@@ -119,24 +116,19 @@ pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
             let answer = json!({"type": "chatgpt", "loginId": id, "authUrl": login.url});
             let run = {
                 let server = server.clone();
-                let log = log.clone();
                 async move {
                     let save = |tokens: &Tokens, api_key: Option<&str>| {
                         save(&server, tokens, api_key, &options)
                     };
                     login
-                        .finish(save, |notice| log.warn("codex_login::server", notice))
+                        .finish(save, |notice| eprintln!("warning: {notice}"))
                         .await
                 }
             };
-            tokio::spawn(complete(server, id, run, ended, log));
+            tokio::spawn(complete(server, id, run, ended));
             Ok(answer)
         }
         Flow::DeviceCode => {
-            log.info(
-                "codex_app_server::account",
-                "starting device code login flow",
-            );
             let code = device::request(&options).await.map_err(start_error)?;
             let ended = server.logins.begin(&id);
             let answer = json!({
@@ -155,7 +147,7 @@ pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
                     .await
                 }
             };
-            tokio::spawn(complete(server, id, run, ended, log));
+            tokio::spawn(complete(server, id, run, ended));
             Ok(answer)
         }
     }
@@ -167,7 +159,6 @@ async fn complete(
     id: String,
     run: impl std::future::Future<Output = Result<IdTokenClaims, LoginError>>,
     ended: oneshot::Receiver<Ended>,
-    log: LoginLog,
 ) {
     let outcome = tokio::select! {
         outcome = run => outcome.map_err(|error| format!("Login server error: {error}")),
@@ -179,7 +170,6 @@ async fn complete(
     server.logins.finished(&id);
     match outcome {
         Ok(_) => {
-            log.info("codex_app_server::account", "login completed");
             server.notify(notification(
                 "account/login/completed",
                 json!({"loginId": id, "success": true, "error": null}),
@@ -191,10 +181,6 @@ async fn complete(
             ));
         }
         Err(error) => {
-            log.warn(
-                "codex_app_server::account",
-                &format!("login failed: {error}"),
-            );
             server.notify(notification(
                 "account/login/completed",
                 json!({"loginId": id, "success": false, "error": error}),
@@ -266,18 +252,6 @@ fn options(server: &Server) -> Result<LoginOptions, RpcError> {
         .check_issuer()
         .map_err(|error| RpcError::invalid_request(error.to_string()))?;
     Ok(options)
-}
-
-/// `codex-login.log` in the config's `log_dir` (default `$CODEX_HOME/log`).
-fn login_log(server: &Server) -> LoginLog {
-    let app = server.app();
-    let log_dir = app
-        .config
-        .merged()
-        .get("log_dir")
-        .and_then(toml::Value::as_str)
-        .map(std::path::PathBuf::from);
-    LoginLog::open(&app.codex_home, log_dir.as_deref())
 }
 
 fn device_limit() -> Duration {

@@ -43,6 +43,15 @@ impl LoginLog {
         }
     }
 
+    /// The log of a config: its `log_dir`, else `$CODEX_HOME/log`.
+    pub fn for_config(codex_home: &Path, merged: &toml::Table) -> LoginLog {
+        let log_dir = merged
+            .get("log_dir")
+            .and_then(toml::Value::as_str)
+            .map(PathBuf::from);
+        LoginLog::open(codex_home, log_dir.as_deref())
+    }
+
     pub fn info(&self, target: &str, message: &str) {
         self.write("INFO", target, message);
     }

@@ -1103,3 +1103,70 @@ fn a_login_from_another_workspace_is_refused_before_it_is_saved() {
     assert_eq!(code, Some(1), "{said}");
     assert!(!auth_json(&home).exists());
 }
+
+// ---- codex-login.log -------------------------------------------------------
+
+/// The lines of `codex-login.log` without their timestamps.
+fn login_log_lines(home: &Home) -> Vec<String> {
+    let path = home.path().join("log/codex-login.log");
+    let mode = fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{} is private", path.display());
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (time, rest) = line.split_once(' ').unwrap();
+            assert!(time.ends_with('Z') && time.len() == 27, "{line}");
+            rest.to_owned()
+        })
+        .collect()
+}
+
+/// A browser login (`login`, listening on `port`) that gets a forged
+/// callback, then `/cancel`.
+fn forged_then_cancelled(mut login: Command, port: u16) {
+    let child = login
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the login never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, _) = get(port, "/auth/callback?code=forged-code&state=forged-state");
+    assert!(status.contains("400"), "{status}");
+    let (status, _) = get(port, "/cancel");
+    assert!(status.contains("200"), "{status}");
+    let output = wait(child, Duration::from_secs(30));
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn codex_login_log_is_written_as_codex_writes_it() {
+    // The pinned Codex listens on 1455 whatever it is told: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpListener::bind("127.0.0.1:1455").is_err() {
+        assert!(Instant::now() < deadline, "port 1455 stays busy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let theirs = Home::new();
+    let mut login = command(&codex_cli(), &theirs);
+    login.arg("login");
+    forged_then_cancelled(login, 1455);
+
+    let home = Home::new();
+    let port = free_port();
+    forged_then_cancelled(browser_login(&home, "http://127.0.0.1:9", port), port);
+    let ours = login_log_lines(&home);
+    assert_eq!(ours, login_log_lines(&theirs));
+    let text = ours.join("\n");
+    assert!(
+        !text.contains("forged-code") && !text.contains("forged-state"),
+        "{text}"
+    );
+}

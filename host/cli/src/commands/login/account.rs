@@ -19,6 +19,7 @@ use super::{policy, say};
 use crate::cli::LoginArgs;
 use codex_host::App;
 use codex_host::auth::{AUTH_SERVICE, open_store};
+use codex_login::login_log::LoginLog;
 use codex_login::policy::ForcedLoginMethod;
 use codex_login::token::{Endpoints, revoke};
 use codex_login::{
@@ -61,8 +62,11 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // codex-login.log, as Codex keeps it.
+    let log = LoginLog::for_config(&app.codex_home, app.config.merged());
     let flow = async {
         if args.device_auth {
+            log.info("codex_cli::login", "starting device code login flow");
             let code = device::request(&options).await?;
             let color = std::io::stdout().is_terminal();
             let mut stdout = std::io::stdout().lock();
@@ -71,7 +75,8 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
             drop(stdout);
             device::complete(&options, code, device_limit, |tokens| save(tokens, None)).await
         } else {
-            let login = browser::start(options.clone()).await?;
+            log.info("codex_cli::login", "starting browser login flow");
+            let login = browser::start(options.clone()).await?.with_log(log.clone());
             say(&format!(
                 "Starting local login server on http://localhost:{}.\nIf your browser did not \
                  open, navigate to this URL to authenticate:\n\n{}\n\nOn a remote or headless \
