@@ -21,7 +21,7 @@ use codex_host::App;
 use codex_host::auth::{AUTH_SERVICE, open_store};
 use codex_login::login_log::LoginLog;
 use codex_login::policy::ForcedLoginMethod;
-use codex_login::token::{Endpoints, revoke};
+use codex_login::token::revoke;
 use codex_login::{
     DEFAULT_CLIENT_ID, DEFAULT_ISSUER, IdTokenClaims, LoginError, LoginOptions, StoredLogin,
     Tokens, browser, chatgpt_document, device,
@@ -189,22 +189,8 @@ pub fn revoke_stored(document: &str) -> Result<(), String> {
         (None, Some(token)) => (token, "access_token"),
         (None, None) => return Ok(()),
     };
-    let from_env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
-    let issuer = stored
-        .issuer
-        .clone()
-        .or_else(|| from_env("CODEX_LOGIN_ISSUER"))
-        .unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
-    let client_id = stored
-        .client_id
-        .clone()
-        .or_else(|| from_env("CODEX_LOGIN_CLIENT_ID"))
-        .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
-    let endpoints = Endpoints::for_issuer(&issuer, &client_id);
+    // The issuer the tokens came from, as a refresh would go there.
+    let endpoints = codex_login::refresh::endpoints_for(&stored);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
