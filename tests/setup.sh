@@ -2,7 +2,8 @@
 # Installs what the integration tests run against: Node.js and npm (from the
 # system's package manager, only when npm is missing) and the npm packages
 # pinned in tests/package-lock.json (the MCP reference servers, the
-# conformance suite, oidc-provider for tests/oauth and a Node 22 runtime).
+# conformance suite, the MCP Inspector CLI, oidc-provider for tests/oauth and
+# a Node 22 runtime), and nginx for the gateway's load-balancer test.
 # Safe to run any number of times: each step checks whether it is needed
 # first. One line per step on stdout.
 set -euo pipefail
@@ -72,5 +73,22 @@ install_npm_packages() {
     say "installed test packages; node $version at tests/node_modules/node/bin/node"
 }
 
+# nginx (Debian's package) for the gateway's load-balancer test.
+install_nginx() {
+    if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+        say "nginx found, nothing to install"
+        return
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "nginx is missing and apt-get is not available; install nginx, then rerun tests/setup.sh"
+    say "nginx missing: apt-get install nginx"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+        die "apt-get update failed (output above); fix the package sources, then rerun tests/setup.sh"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >/dev/null ||
+        die "apt-get install nginx failed (output above); install nginx yourself, then rerun tests/setup.sh"
+    say "installed $(/usr/sbin/nginx -v 2>&1)"
+}
+
 install_node_and_npm
 install_npm_packages
+install_nginx

@@ -84,7 +84,7 @@ else
     cargo build --release --workspace --locked >&2
 fi
 bin=$CARGO_TARGET_DIR/$profile
-for file in codex codex-demo-server codex-bench; do
+for file in codex codex-responses-api-proxy codex-demo-server codex-bench; do
     [ -x "$bin/$file" ] || die "$bin/$file was not built"
 done
 
@@ -102,6 +102,7 @@ prefix=$work/install
 mkdir -p "$prefix"
 chmod 755 "$work" "$prefix"
 cp "$bin/codex" "$prefix/codex"
+cp "$bin/codex-responses-api-proxy" "$prefix/codex-responses-api-proxy"
 shipped=()
 for manifest in plugins/*/Cargo.toml credential-backends/*/Cargo.toml; do
     grep -q '"cdylib"' "$manifest" || continue

@@ -9,13 +9,26 @@ Steps: {"op": "list_tools"}, {"op": "call", "name": N, "args": {...}},
 {"op": "list_resources"}, {"op": "list_templates"}, {"op": "read", "uri": U},
 {"op": "complete_prompt", "name": N, "argument": A, "value": V},
 {"op": "read_first"} (reads the first listed resource),
-{"op": "repeat", "times": K, "name": N, "args": {...}} (K calls, counted).
+{"op": "repeat", "times": K, "name": N, "args": {...}} (K calls, counted),
+{"op": "call_progress", "name": N, "args": {...}} (the result and the progress
+values this call was sent), {"op": "cancel_after", "seconds": S, "name": N,
+"args": {...}} (gives the call up after S seconds, which sends
+notifications/cancelled), {"op": "sleep", "seconds": S}, {"op": "subscribe",
+"uri": U}, {"op": "notifications"} (the notifications received so far, as
+{"method", "params"}).
 Over http, a first step {"op": "parallel", "clients": C, "calls": K, "name": N,
 "args": {...}} opens C sessions at once, each making K calls, and prints
-{"ok": calls that succeeded, "failed": [errors]} instead.
+{"ok": calls that succeeded, "failed": [errors]} instead; a first step
+{"op": "sessions", "plans": [[steps], [steps], ...]} runs each plan in a
+session of its own, all at once, and prints the list of their results.
 
-Usage: gateway_client.py stdio -- COMMAND ARGS...
-       gateway_client.py http URL [--token-env VAR]
+--sampling TEXT answers sampling/createMessage with TEXT (and offers sampling);
+--roots URI,... answers roots/list with those roots (and offers roots);
+--discover speaks MCP 2026-07-28 (server/discover, no session) instead of
+initialize (2025-11-25, a session).
+
+Usage: gateway_client.py [--sampling TEXT] [--roots URIS] stdio -- COMMAND ARGS...
+       gateway_client.py [--sampling TEXT] [--roots URIS] http URL [--token-env VAR]
 """
 
 import argparse
@@ -34,8 +47,60 @@ def dump(result):
     return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+OPTIONS = {"sampling": None, "roots": None, "discover": False}
+
+
+def session_callbacks(received):
+    """The ClientSession keyword arguments: what this client offers, and a
+    message handler that records the notifications in `received`."""
+
+    async def message_handler(message):
+        if hasattr(message, "model_dump"):
+            received.append(dump(message))
+
+    async def logging_callback(params):
+        received.append({"method": "notifications/message", "params": dump(params)})
+
+    callbacks = {"message_handler": message_handler, "logging_callback": logging_callback}
+    if OPTIONS["sampling"] is not None:
+        from mcp_types import CreateMessageResult, TextContent
+
+        async def sampling_callback(context, params):
+            return CreateMessageResult(role="assistant", content=TextContent(text=OPTIONS["sampling"]), model="test-model")
+
+        callbacks["sampling_callback"] = sampling_callback
+    if OPTIONS["roots"] is not None:
+        from mcp_types import ListRootsResult, Root
+
+        async def list_roots_callback(context):
+            return ListRootsResult(roots=[Root(uri=uri) for uri in OPTIONS["roots"]])
+
+        callbacks["list_roots_callback"] = list_roots_callback
+    return callbacks
+
+
 async def step(session, plan):
     op = plan["op"]
+    if op == "call_progress":
+        seen = []
+
+        async def progress(value, total, message):
+            seen.append(value)
+
+        result = await session.call_tool(plan["name"], plan.get("args", {}), progress_callback=progress)
+        return {"result": dump(result), "progress": seen}
+    if op == "cancel_after":
+        with anyio.move_on_after(plan["seconds"]) as scope:
+            await session.call_tool(plan["name"], plan.get("args", {}))
+        return {"cancelled": scope.cancelled_caught}
+    if op == "sleep":
+        await anyio.sleep(plan["seconds"])
+        return {}
+    if op == "subscribe":
+        await session.subscribe_resource(plan["uri"])
+        return {}
+    if op == "notifications":
+        return list(session.received)
     if op == "list_tools":
         return dump(await session.list_tools())
     if op == "call":
@@ -68,7 +133,10 @@ async def step(session, plan):
 
 
 async def run_steps(session, steps):
-    await session.initialize()
+    if OPTIONS["discover"]:
+        await session.discover()  # MCP 2026-07-28: no session
+    else:
+        await session.initialize()
     results = []
     for plan in steps:
         try:
@@ -80,15 +148,23 @@ async def run_steps(session, steps):
 
 async def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--sampling")
+    parser.add_argument("--roots")
+    parser.add_argument("--discover", action="store_true")
     parser.add_argument("mode", choices=["stdio", "http"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    OPTIONS["sampling"] = args.sampling
+    OPTIONS["roots"] = args.roots.split(",") if args.roots else None
+    OPTIONS["discover"] = args.discover
     steps = json.load(sys.stdin)
     if args.mode == "stdio":
         command = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
         params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
         async with stdio_client(params) as (read, write):
-            async with ClientSession(read, write) as session:
+            received = []
+            async with ClientSession(read, write, **session_callbacks(received)) as session:
+                session.received = received
                 results = await run_steps(session, steps)
     else:
         http_args = argparse.ArgumentParser()
@@ -103,10 +179,26 @@ async def main():
             async with httpx2.AsyncClient(headers=headers, timeout=60) as client:
                 async with streamable_http_client(http.url, http_client=client) as streams:
                     read, write = streams[0], streams[1]
-                    async with ClientSession(read, write) as session:
+                    received = []
+                    async with ClientSession(read, write, **session_callbacks(received)) as session:
+                        session.received = received
                         return await run_steps(session, plan_steps)
 
-        if steps and steps[0]["op"] == "parallel":
+        if steps and steps[0]["op"] == "sessions":
+            plans = steps[0]["plans"]
+            outcomes = [None] * len(plans)
+
+            async def run_plan(index):
+                try:
+                    outcomes[index] = await one_session(plans[index])
+                except Exception as error:
+                    outcomes[index] = {"error": f"{type(error).__name__}: {error}"}
+
+            async with anyio.create_task_group() as group:
+                for index in range(len(plans)):
+                    group.start_soon(run_plan, index)
+            results = outcomes
+        elif steps and steps[0]["op"] == "parallel":
             plan = steps[0]
             counts = {"ok": 0, "failed": []}
 

@@ -837,8 +837,12 @@ pub struct LoginArgs {
     )]
     pub api_key: Option<String>,
 
-    /// Log in with a one-time code entered on another device, instead of a local browser.
+    /// Read an access token (an Agent Identity JWT) from stdin, check it with ChatGPT, and store it.
     #[arg(long, conflicts_with = "with_api_key")]
+    pub with_access_token: bool,
+
+    /// Log in with a one-time code entered on another device, instead of a local browser.
+    #[arg(long, conflicts_with_all = ["with_api_key", "with_access_token"])]
     pub device_auth: bool,
 
     /// The issuer to log in with (default https://auth.openai.com).
@@ -885,7 +889,9 @@ mod tests {
 const MCP_SERVER_HELP: &str =
     "Tools and prompts are named mcp__SERVER__NAME as Codex names them; --names plain keeps
 each server's own names where no two servers share one. Servers start on first use
-(--eager: at start); one that fails is named in its tools' errors and tried again next time.
+(--eager: at start); one that fails is named in its tools' errors and tried again next time;
+--idle-timeout stops one unused that long. [mcp_gateway] in config.toml sets the defaults of
+these flags (servers, names, include_tools/exclude_tools, idle_timeout_sec, listen, ...).
 Over HTTP the gateway listens at http://ADDR/mcp with a bearer token (from --token-env-var,
 or generated and printed once on standard error); GET /health needs none.
 
@@ -909,32 +915,39 @@ pub struct McpServerArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
     /// The environment variable holding the bearer token clients must send.
-    #[arg(
-        long,
-        value_name = "VAR",
-        requires = "listen",
-        conflicts_with = "no_auth"
-    )]
+    #[arg(long, value_name = "VAR", conflicts_with = "no_auth")]
     pub token_env_var: Option<String>,
     /// Accept HTTP clients without a token (loopback addresses only).
-    #[arg(long, requires = "listen")]
+    #[arg(long)]
     pub no_auth: bool,
     /// Also accept requests from web pages of this origin (scheme://host[:port]).
-    #[arg(long, value_name = "ORIGIN", requires = "listen")]
+    #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
-    /// How tools and prompts are named.
-    #[arg(long, value_enum, default_value = "qualified")]
-    pub names: GatewayNames,
+    /// How tools and prompts are named [default: qualified].
+    #[arg(long, value_enum)]
+    pub names: Option<GatewayNames>,
     /// Serve only these configured servers.
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     pub servers: Vec<String>,
+    /// Serve only the tools matching one of these SERVER/TOOL globs (`*`, `?`).
+    #[arg(long, value_name = "GLOB,...", value_delimiter = ',')]
+    pub tools: Vec<String>,
+    /// Never serve the tools matching one of these SERVER/TOOL globs.
+    #[arg(long, value_name = "GLOB,...", value_delimiter = ',')]
+    pub exclude_tools: Vec<String>,
+    /// Stop a server that was not used for this many seconds (it starts again on next use).
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
     /// Start every server now instead of on first use.
     #[arg(long)]
     pub eager: bool,
-    /// The largest HTTP request body accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = codex_gateway::http::DEFAULT_MAX_BODY_BYTES, requires = "listen")]
-    pub max_body_bytes: usize,
-    /// How many HTTP requests are handled at once; more get 503.
-    #[arg(long, value_name = "N", default_value_t = codex_gateway::http::DEFAULT_MAX_CONCURRENT, requires = "listen")]
-    pub max_concurrent: usize,
+    /// The largest HTTP request body accepted, in bytes [default: 4194304].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// How many HTTP requests are handled at once; more get 503 [default: 256].
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<usize>,
+    /// Start every HTTP session id with NAME (for MCP-Session-Id affinity behind a load balancer).
+    #[arg(long, value_name = "NAME")]
+    pub instance_id: Option<String>,
 }

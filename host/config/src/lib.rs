@@ -10,6 +10,7 @@
 //! - [`features`]: the selected profile and model, the model's feature
 //!   bundle, and every feature toggle with its place, types checked.
 //! - [`mcp`]: the `[mcp_servers.NAME]` schema and its validation.
+//! - [`mcp_gateway`]: `[mcp_gateway]`, the defaults of `codex mcp-server`.
 //! - [`mcp_oauth`]: `mcp_oauth_*`, the settings of MCP OAuth logins.
 //! - [`mcp_roots`]: `mcp_roots`, the directories offered to servers as roots.
 //! - [`plugin_policy`]: which plugin files may load (`[plugin_policy]`, `plugin_dirs`).
@@ -41,6 +42,7 @@ pub mod layers;
 pub mod load;
 pub mod mask;
 pub mod mcp;
+pub mod mcp_gateway;
 pub mod mcp_oauth;
 pub mod mcp_roots;
 pub mod overrides;

@@ -1,11 +1,12 @@
 //! The gateway's MCP server side: one [`GatewayHandler`] per downstream
 //! session (over stdio, or per HTTP session), all sharing one [`Gateway`].
 //!
-//! Lists are read from every upstream at once each time they are asked for
-//! (so a server that answers late or restarts is seen on the next list) and
+//! Lists are answered from what each upstream listed last ([`crate::lists`];
+//! asked again after it says the list changed, or restarted) and
 //! remembered as routes; a call or read is sent to the server its name
-//! routes to. A server that cannot be reached is left out of lists and
-//! named in the error of a call that needs it; it is tried again next time.
+//! routes to. A server that cannot be reached is left out of lists (the
+//! client that listed is told why in a log message) and named in the error
+//! of a call that needs it; it is tried again next time.
 
 // Logging and resources/subscribe are deprecated by MCP 2026-07-28; the
 // 2025-11-25 clients and servers deployed use them.
@@ -31,6 +32,7 @@ use serde_json::json;
 
 use crate::Gateway;
 use crate::catalog::{self, Reporter, Route};
+use crate::relay::SessionId;
 
 /// How long a listing waits for one server's answer.
 const LIST_DEADLINE: Duration = Duration::from_secs(60);
@@ -41,11 +43,15 @@ static REPORTER: Reporter = Reporter::new();
 #[derive(Clone)]
 pub struct GatewayHandler {
     gateway: Arc<Gateway>,
+    /// This downstream session, for the relay.
+    session: SessionId,
 }
 
 impl GatewayHandler {
+    /// The handler of one new downstream session.
     pub fn new(gateway: Arc<Gateway>) -> GatewayHandler {
-        GatewayHandler { gateway }
+        let session = gateway.relay.new_session();
+        GatewayHandler { gateway, session }
     }
 
     fn catalog_read(&self) -> std::sync::RwLockReadGuard<'_, catalog::Catalog> {
@@ -67,9 +73,11 @@ impl GatewayHandler {
     async fn tools(&self) -> Vec<rmcp::model::Tool> {
         let listed = self
             .gateway
-            .each_server("tools", |session| async move {
-                session.list_tools(LIST_DEADLINE).await
-            })
+            .each_list(
+                "tools",
+                |lists| &lists.tools,
+                |session| async move { session.list_tools(LIST_DEADLINE).await },
+            )
             .await;
         let mut items = Vec::new();
         let mut tools = Vec::new();
@@ -100,8 +108,9 @@ impl GatewayHandler {
     async fn prompts(&self) -> Vec<rmcp::model::Prompt> {
         let listed = self
             .gateway
-            .each_server(
+            .each_list(
                 "prompts",
+                |lists| &lists.prompts,
                 |session| async move { session.list_prompts().await },
             )
             .await;
@@ -129,9 +138,11 @@ impl GatewayHandler {
     async fn resources(&self) -> Vec<rmcp::model::Resource> {
         let listed = self
             .gateway
-            .each_server("resources", |session| async move {
-                session.list_resources().await
-            })
+            .each_list(
+                "resources",
+                |lists| &lists.resources,
+                |session| async move { session.list_resources().await },
+            )
             .await;
         let mut routes = HashMap::new();
         let mut resources = Vec::new();
@@ -156,9 +167,11 @@ impl GatewayHandler {
     async fn templates(&self) -> Vec<rmcp::model::ResourceTemplate> {
         let listed = self
             .gateway
-            .each_server("resource templates", |session| async move {
-                session.list_resource_templates().await
-            })
+            .each_list(
+                "resource templates",
+                |lists| &lists.templates,
+                |session| async move { session.list_resource_templates().await },
+            )
             .await;
         let mut routes: Vec<(String, String)> = Vec::new();
         let mut templates = Vec::new();
@@ -276,6 +289,39 @@ impl GatewayHandler {
     }
 }
 
+impl GatewayHandler {
+    /// The servers whose last connect failed, each with why (an upstream
+    /// that needs a login says `codex mcp login NAME` here).
+    fn unavailable(&self) -> Vec<(String, String)> {
+        self.gateway
+            .upstreams
+            .values()
+            .filter_map(|upstream| Some((upstream.name.clone(), upstream.last_error()?)))
+            .collect()
+    }
+
+    /// Tells the client that listed which servers are left out and why: a
+    /// list has no place for errors.
+    async fn report_unavailable(&self, peer: &rmcp::service::Peer<RoleServer>) {
+        for (server, error) in self.unavailable() {
+            let mut params = rmcp::model::LoggingMessageNotificationParam::new(
+                rmcp::model::LoggingLevel::Warning,
+                json!(format!(
+                    "MCP server `{server}` is left out until it answers: {error}"
+                )),
+            );
+            params.logger = Some("codex-mcp-server".to_string());
+            let _ = peer.notify_logging_message(params).await;
+        }
+    }
+}
+
+/// An upstream of 2025-11-25 sends no `resultType`; a 2026-07-28 client
+/// needs it (rmcp drops it again for clients of earlier revisions).
+fn complete(result_type: &mut Option<rmcp::model::ResultType>) {
+    result_type.get_or_insert(rmcp::model::ResultType::COMPLETE);
+}
+
 fn tool_error(text: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
@@ -301,7 +347,17 @@ impl ServerHandler for GatewayHandler {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.gateway.relay.add(context.peer);
+        self.gateway.relay.add(self.session, context.peer);
+    }
+
+    async fn on_roots_list_changed(&self, _context: NotificationContext<RoleServer>) {
+        // Passed on to the servers running now; the others ask when they start.
+        for upstream in self.gateway.upstreams.values() {
+            let running = upstream.session.lock().await.clone();
+            if let Some(session) = running {
+                let _ = session.notify_roots_list_changed().await;
+            }
+        }
     }
 
     async fn set_level(
@@ -331,13 +387,25 @@ impl ServerHandler for GatewayHandler {
     async fn subscribe(
         &self,
         request: SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let (_, session) = self.resource_session(&request.uri).await?;
-        session
-            .subscribe(&request.uri)
-            .await
-            .map_err(|error| internal(format!("{error:#}")))
+        let (upstream, session) = self.resource_session(&request.uri).await?;
+        let relay = &self.gateway.relay;
+        // The upstream is asked once, for the first session to subscribe;
+        // its updates reach only the sessions that did.
+        if !relay.subscribe(self.session, context.peer.clone(), &request.uri) {
+            return Ok(());
+        }
+        match session.subscribe(&request.uri).await {
+            Ok(()) => {
+                upstream.subscribed();
+                Ok(())
+            }
+            Err(error) => {
+                relay.unsubscribe(self.session, &request.uri);
+                Err(internal(format!("{error:#}")))
+            }
+        }
     }
 
     async fn unsubscribe(
@@ -345,7 +413,11 @@ impl ServerHandler for GatewayHandler {
         request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let (_, session) = self.resource_session(&request.uri).await?;
+        let (upstream, session) = self.resource_session(&request.uri).await?;
+        if !self.gateway.relay.unsubscribe(self.session, &request.uri) {
+            return Ok(());
+        }
+        upstream.unsubscribed();
         session
             .unsubscribe(&request.uri)
             .await
@@ -355,9 +427,11 @@ impl ServerHandler for GatewayHandler {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools().await))
+        let tools = self.tools().await;
+        self.report_unavailable(&context.peer).await;
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn call_tool(
@@ -367,6 +441,19 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
         let Some(route) = self.tool_route(&name).await else {
+            let unavailable: Vec<String> = self
+                .unavailable()
+                .into_iter()
+                .map(|(server, error)| format!("MCP server `{server}` is unavailable: {error}"))
+                .collect();
+            if !unavailable.is_empty() {
+                // The tool may be one of theirs: say why they are not listed.
+                return Ok(tool_error(format!(
+                    "unknown tool `{name}`; servers whose tools are not listed now:\n{}",
+                    unavailable.join("\n")
+                ))
+                .into());
+            }
             return Err(McpError::invalid_params(
                 format!("unknown tool `{name}`: tools/list shows the tools this gateway serves"),
                 None,
@@ -382,21 +469,25 @@ impl ServerHandler for GatewayHandler {
         };
         let arguments = request.arguments.unwrap_or_default();
         // Progress and questions of the upstream reach this caller.
-        let _in_flight = self.gateway.relay.begin(
-            &route.server,
+        let in_flight = self.gateway.relay.begin(
             context.peer.clone(),
+            context.id.clone(),
             context.meta.get_progress_token(),
         );
         let cancelled = context.ct.clone();
         let outcome = session
-            .call_tool_until(
+            .call_tool_tagged(
                 &route.raw,
                 arguments,
                 async move { cancelled.cancelled().await },
+                Some(in_flight.tag()),
             )
             .await;
+        drop(in_flight);
+        upstream.touch();
         match outcome {
-            Ok(CallOutcome::Done(result)) => {
+            Ok(CallOutcome::Done(mut result)) => {
+                complete(&mut result.result_type);
                 let said = if result.is_error == Some(true) {
                     "tool error"
                 } else {
@@ -440,10 +531,11 @@ impl ServerHandler for GatewayHandler {
             ));
         };
         let (_, session) = self.session_of(&route.server).await.map_err(internal)?;
-        let result = session
+        let mut result = session
             .get_prompt(&route.raw, request.arguments.unwrap_or_default())
             .await
             .map_err(|error| internal(format!("{error:#}")))?;
+        complete(&mut result.result_type);
         Ok(result.into())
     }
 
@@ -472,10 +564,11 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.clone();
         let (_, session) = self.resource_session(&uri).await?;
-        let result = session
+        let mut result = session
             .read_resource(&uri)
             .await
             .map_err(|error| internal(format!("{error:#}")))?;
+        complete(&mut result.result_type);
         Ok(result.into())
     }
 

@@ -25,12 +25,12 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::sync::Semaphore;
 
 use crate::Gateway;
 use crate::handler::GatewayHandler;
+use crate::sessions::InstanceSessions;
 
 /// The MCP endpoint's path.
 pub const MCP_PATH: &str = "/mcp";
@@ -69,6 +69,8 @@ pub struct HttpOptions {
     pub allowed_origins: Vec<String>,
     pub max_body_bytes: usize,
     pub max_concurrent: usize,
+    /// Put before every session id (`--instance-id`), for load balancers.
+    pub instance_id: Option<String>,
 }
 
 /// 32 random bytes from the kernel, as 64 hex digits.
@@ -120,7 +122,7 @@ fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
 
 /// The gate in front of rmcp's service.
 struct Gate {
-    mcp: StreamableHttpService<GatewayHandler, LocalSessionManager>,
+    mcp: StreamableHttpService<GatewayHandler, InstanceSessions>,
     options: HttpOptions,
     slots: Semaphore,
 }
@@ -228,7 +230,7 @@ pub async fn serve_http(
     let factory_gateway = gateway.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(GatewayHandler::new(factory_gateway.clone())),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(InstanceSessions::new(options.instance_id.as_deref())),
         config,
     );
     let gate = Arc::new(Gate {

@@ -14,15 +14,21 @@
 //!   back to its server;
 //! - [`handler`]: the MCP server side (rmcp's `ServerHandler`): lists,
 //!   calls, resources, prompts and completions relayed to the upstreams;
-//! - [`relay`]: upstream log messages, list changes and resource updates
-//!   passed on to the downstream sessions;
+//! - [`relay`]: what upstreams send besides answers (progress, log
+//!   messages, elicitation, sampling and roots requests, list changes,
+//!   resource updates) passed on to the downstream session it belongs to;
+//! - [`lists`]: each upstream's lists, kept until it says they changed;
 //! - [`http`]: the streamable HTTP listener: loopback by default, bearer
-//!   token, `Origin`/`Host` checks, `/health`, size and concurrency limits.
+//!   token, `Origin`/`Host` checks, `/health`, size and concurrency limits;
+//! - [`sessions`]: session ids that name the instance holding them, for
+//!   load balancers.
 
 pub mod catalog;
 pub mod handler;
 pub mod http;
+pub mod lists;
 pub mod relay;
+pub mod sessions;
 pub mod upstream;
 
 use std::collections::BTreeMap;
@@ -30,6 +36,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Result;
+use codex_config::mcp_gateway::ToolGlobs;
 use codex_host::App;
 use codex_mcp_client::session::Session;
 use codex_plugin_host::services::HostContext;
@@ -46,6 +53,10 @@ pub struct GatewayOptions {
     pub servers: Vec<String>,
     /// Log every call on standard error (`-v`).
     pub verbose: bool,
+    /// Which tools are served, by `SERVER/TOOL` globs.
+    pub tools: ToolGlobs,
+    /// Stop an upstream unused this long; `None`: keep it running.
+    pub idle_timeout: Option<std::time::Duration>,
 }
 
 /// What one gateway process shares between its downstream sessions.
@@ -109,7 +120,13 @@ impl Gateway {
                     host: host.clone(),
                     relay: relay.clone(),
                     log_level: log_level.clone(),
+                    tools: options.tools.clone(),
+                    idle_timeout: options.idle_timeout,
+                    lists: Default::default(),
                     session: Default::default(),
+                    last_used: std::sync::Mutex::new(std::time::Instant::now()),
+                    last_error: Default::default(),
+                    subscriptions: Default::default(),
                 };
                 (name, Arc::new(upstream))
             })
@@ -166,6 +183,39 @@ impl Gateway {
         for (upstream, answer) in futures::future::join_all(asks).await {
             match answer {
                 Ok(value) => answers.push((upstream.name.clone(), value)),
+                Err(error) => eprintln!(
+                    "warning: mcp-server: MCP server `{}`: {error:#}; its {what} are left out until it answers",
+                    upstream.name
+                ),
+            }
+        }
+        answers
+    }
+
+    /// One list of every upstream at once, each from what it listed last
+    /// unless it said the list changed; servers that cannot be reached or
+    /// fail are reported on standard error and left out (each is tried
+    /// again next time).
+    pub(crate) async fn each_list<T, F, Fut>(
+        &self,
+        what: &str,
+        slot: fn(&lists::ListCache) -> &std::sync::Mutex<lists::Slot<T>>,
+        fetch: F,
+    ) -> Vec<(String, Vec<T>)>
+    where
+        T: Clone,
+        F: Fn(Arc<Session>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>>>,
+    {
+        let fetch = &fetch;
+        let asks = self
+            .upstreams
+            .values()
+            .map(|upstream| async move { (upstream, upstream.list(slot, fetch).await) });
+        let mut answers = Vec::new();
+        for (upstream, answer) in futures::future::join_all(asks).await {
+            match answer {
+                Ok(items) => answers.push((upstream.name.clone(), items)),
                 Err(error) => eprintln!(
                     "warning: mcp-server: MCP server `{}`: {error:#}; its {what} are left out until it answers",
                     upstream.name

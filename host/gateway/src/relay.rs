@@ -1,133 +1,263 @@
 //! What upstreams send that is not an answer, relayed to the downstream
-//! clients. Log messages (`notifications/message`), list changes and
-//! resource updates go to every connected downstream session: they belong
-//! to a server, not to a request. (A resource update reaches sessions that
-//! did not subscribe too; clients ignore updates they did not ask for.)
+//! sessions it belongs to.
 //!
-//! Progress and elicitations belong to a call. The host's MCP client does
-//! not say which of its calls an upstream's progress or question is about,
-//! so they go to the downstream client of the one call in flight on that
-//! upstream; while several are, progress is dropped and an elicitation is
-//! declined rather than risk showing one client another's.
+//! - Progress, elicitations, sampling and roots requests belong to a call:
+//!   the host's MCP client ties each to the call that caused it
+//!   ([`RelatedCall`]; by its progress token, or as the only call in flight
+//!   on that upstream), and each call carries the gateway's [`CallTag`], so
+//!   they go to the downstream session and request of that call. When the
+//!   client cannot tell (several calls in flight and no progress token),
+//!   progress is dropped, an elicitation declined and sampling or roots
+//!   refused with an error the upstream reads, rather than risk showing one
+//!   client another's.
+//! - Log messages go to the session of the call they came during, when one
+//!   call was in flight; else to every session (they belong to the server).
+//! - List changes go to every session (after the cached lists of that
+//!   upstream are dropped); resource updates only to the sessions that
+//!   subscribed to that resource.
 
-// Logging is deprecated by MCP 2026-07-28; 2025-11-25 servers still send it.
+// Logging, sampling and roots are deprecated by MCP 2026-07-28; 2025-11-25
+// servers and clients still use them.
 #![allow(deprecated)]
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use codex_mcp_client::client::{
-    ClientEvents, ElicitationAnswer, ElicitationRequest, ListKind, LogMessage, Progress,
+    CallTag, ClientEvents, Deferred, ElicitationAnswer, ElicitationRequest, ListKind, LogMessage,
+    Progress, RelatedCall,
 };
-use rmcp::RoleServer;
 use rmcp::model::{
-    ElicitRequestParams, ElicitationAction, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam,
+    ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
+    CreateMessageResult, ElicitRequest, ElicitRequestParams, ElicitationAction, ErrorCode,
+    ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam, ProgressNotificationParam,
+    ProgressToken, RequestId, ResourceUpdatedNotificationParam, ServerRequest,
 };
-use rmcp::service::Peer;
+use rmcp::service::{OriginatingRequestId, Peer};
+use rmcp::{ErrorData as McpError, RoleServer, ServiceError};
 
-/// The downstream sessions that are connected now, and the calls in flight.
+use crate::lists::ListCache;
+
+/// A downstream session, as the relay knows it.
+pub type SessionId = u64;
+
+/// Downstream sessions, each with its peer.
+type Sessions = Vec<(SessionId, Peer<RoleServer>)>;
+
+/// The downstream sessions that are connected now, the calls in flight and
+/// the resources each session subscribed to.
 #[derive(Default)]
 pub struct Relay {
-    peers: Mutex<Vec<Peer<RoleServer>>>,
+    sessions: Mutex<Sessions>,
     calls: Mutex<Vec<InFlight>>,
-    next_call: std::sync::atomic::AtomicU64,
+    /// Resource URI to the sessions subscribed to it.
+    subscriptions: Mutex<BTreeMap<String, Sessions>>,
+    next_call: AtomicU64,
+    next_session: AtomicU64,
 }
 
 /// One downstream call being served by an upstream.
 #[derive(Clone)]
 struct InFlight {
-    id: u64,
-    server: String,
+    tag: CallTag,
     peer: Peer<RoleServer>,
+    /// The downstream request's id: requests for it are sent on its stream.
+    request_id: RequestId,
+    /// The downstream request's progress token, if it asked for progress.
     progress_token: Option<ProgressToken>,
 }
 
 /// Ends the record of a call in flight when the call ends.
 pub struct CallGuard {
     relay: Arc<Relay>,
-    id: u64,
+    tag: CallTag,
+}
+
+impl CallGuard {
+    /// The tag the upstream call carries.
+    pub fn tag(&self) -> CallTag {
+        self.tag
+    }
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        let mut calls = match self.relay.calls.lock() {
-            Ok(calls) => calls,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        calls.retain(|call| call.id != self.id);
+        lock(&self.relay.calls).retain(|call| call.tag != self.tag);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
 impl Relay {
-    /// A downstream session finished its handshake.
-    pub fn add(&self, peer: Peer<RoleServer>) {
-        let mut peers = match self.peers.lock() {
-            Ok(peers) => peers,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        peers.retain(|peer| !peer.is_transport_closed());
-        peers.push(peer);
+    /// A number for a new downstream session.
+    pub fn new_session(&self) -> SessionId {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Records a call of `peer` on `server` until the guard is dropped.
+    /// A downstream session finished its handshake.
+    pub fn add(&self, session: SessionId, peer: Peer<RoleServer>) {
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|(_, peer)| !peer.is_transport_closed());
+        sessions.push((session, peer));
+    }
+
+    /// Records a call of `peer` (its request `request_id`) until the guard
+    /// is dropped.
     pub fn begin(
         self: &Arc<Self>,
-        server: &str,
         peer: Peer<RoleServer>,
+        request_id: RequestId,
         progress_token: Option<ProgressToken>,
     ) -> CallGuard {
-        let id = self
-            .next_call
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut calls = match self.calls.lock() {
-            Ok(calls) => calls,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        calls.push(InFlight {
-            id,
-            server: server.to_string(),
+        let tag = CallTag(self.next_call.fetch_add(1, Ordering::Relaxed));
+        lock(&self.calls).push(InFlight {
+            tag,
             peer,
+            request_id,
             progress_token,
         });
         CallGuard {
             relay: self.clone(),
-            id,
+            tag,
         }
     }
 
-    /// The one call in flight on `server`, if exactly one is.
-    fn only_call(&self, server: &str) -> Option<InFlight> {
-        let calls = match self.calls.lock() {
-            Ok(calls) => calls,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut on_server = calls.iter().filter(|call| call.server == server);
-        match (on_server.next(), on_server.next()) {
-            (Some(call), None) => Some(call.clone()),
-            _ => None,
+    /// The downstream call an upstream event belongs to.
+    fn call_of(&self, related: Option<&RelatedCall>) -> Option<InFlight> {
+        let tag = related?.tag?;
+        lock(&self.calls)
+            .iter()
+            .find(|call| call.tag == tag)
+            .cloned()
+    }
+
+    /// `session` subscribes to `uri`; whether it is the first session to
+    /// (then the upstream is asked to subscribe).
+    pub fn subscribe(&self, session: SessionId, peer: Peer<RoleServer>, uri: &str) -> bool {
+        let mut subscriptions = lock(&self.subscriptions);
+        let subscribers = subscriptions.entry(uri.to_string()).or_default();
+        subscribers.retain(|(_, peer)| !peer.is_transport_closed());
+        let first = subscribers.is_empty();
+        if !subscribers.iter().any(|(held, _)| *held == session) {
+            subscribers.push((session, peer));
         }
+        first
+    }
+
+    /// `session` unsubscribes from `uri`; whether no session is left
+    /// subscribed (then the upstream is asked to unsubscribe).
+    pub fn unsubscribe(&self, session: SessionId, uri: &str) -> bool {
+        let mut subscriptions = lock(&self.subscriptions);
+        let Some(subscribers) = subscriptions.get_mut(uri) else {
+            return false;
+        };
+        let before = subscribers.len();
+        subscribers.retain(|(held, peer)| *held != session && !peer.is_transport_closed());
+        let last = subscribers.is_empty() && before > 0;
+        if subscribers.is_empty() {
+            subscriptions.remove(uri);
+        }
+        last
+    }
+
+    fn subscribers(&self, uri: &str) -> Vec<Peer<RoleServer>> {
+        let mut subscriptions = lock(&self.subscriptions);
+        let Some(subscribers) = subscriptions.get_mut(uri) else {
+            return Vec::new();
+        };
+        subscribers.retain(|(_, peer)| !peer.is_transport_closed());
+        subscribers.iter().map(|(_, peer)| peer.clone()).collect()
     }
 
     fn live(&self) -> Vec<Peer<RoleServer>> {
-        let mut peers = match self.peers.lock() {
-            Ok(peers) => peers,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        peers.retain(|peer| !peer.is_transport_closed());
-        peers.clone()
+        let mut sessions = lock(&self.sessions);
+        sessions.retain(|(_, peer)| !peer.is_transport_closed());
+        sessions.iter().map(|(_, peer)| peer.clone()).collect()
     }
 }
 
 /// The events of one upstream session, relayed through [`Relay`].
 pub struct UpstreamEvents {
     pub relay: Arc<Relay>,
+    /// The upstream's cached lists, dropped when it says one changed.
+    pub lists: Arc<ListCache>,
 }
 
 /// How long a downstream client may take to answer an upstream's question.
-const ELICITATION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+const CLIENT_WAIT: Duration = Duration::from_secs(600);
+
+/// What the downstream client of `call` said it offers.
+fn offered(call: &InFlight) -> ClientCapabilities {
+    call.peer
+        .peer_info()
+        .map(|info| info.capabilities.clone())
+        .unwrap_or_default()
+}
+
+/// Why a server's request cannot be passed on: no call of one client can
+/// be told to have caused it.
+fn no_caller(server: &str, what: &str) -> McpError {
+    McpError::invalid_request(
+        format!(
+            "{what} from MCP server `{server}` was refused by the gateway: it cannot tell which \
+             of its clients' calls it belongs to (none, or several, are in flight on this server)"
+        ),
+        None,
+    )
+}
+
+/// Why a server's request was refused: the client of its call does not
+/// offer that capability.
+fn not_offered(server: &str, what: &str, capability: &str) -> McpError {
+    McpError::new(
+        ErrorCode::METHOD_NOT_FOUND,
+        format!(
+            "{what} from MCP server `{server}` was refused by the gateway: the client whose call \
+             caused it does not offer `{capability}`"
+        ),
+        None,
+    )
+}
+
+/// Sends `request` to the client of `call`, on the stream of its call
+/// (for HTTP clients), and waits for the answer.
+async fn ask(
+    call: &InFlight,
+    server: &str,
+    what: &str,
+    mut request: ServerRequest,
+) -> Result<ClientResult, McpError> {
+    use rmcp::model::GetExtensions;
+    request
+        .extensions_mut()
+        .insert(OriginatingRequestId(call.request_id.clone()));
+    match tokio::time::timeout(CLIENT_WAIT, call.peer.send_request(request)).await {
+        Ok(Ok(result)) => Ok(result),
+        // The client's own refusal reaches the server as the client said it.
+        Ok(Err(ServiceError::McpError(error))) => Err(error),
+        Ok(Err(other)) => Err(McpError::internal_error(
+            format!("the gateway's client did not answer {what} of MCP server `{server}`: {other}"),
+            None,
+        )),
+        Err(_) => Err(McpError::internal_error(
+            format!(
+                "the gateway's client did not answer {what} of MCP server `{server}` within {} s",
+                CLIENT_WAIT.as_secs()
+            ),
+            None,
+        )),
+    }
+}
 
 impl ClientEvents for UpstreamEvents {
-    fn progress(&self, server: &str, progress: &Progress) {
+    fn call_progress(&self, _server: &str, related: Option<&RelatedCall>, progress: &Progress) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -135,7 +265,7 @@ impl ClientEvents for UpstreamEvents {
             peer,
             progress_token: Some(token),
             ..
-        }) = self.relay.only_call(server)
+        }) = self.relay.call_of(related)
         else {
             return;
         };
@@ -147,14 +277,22 @@ impl ClientEvents for UpstreamEvents {
         });
     }
 
-    fn elicit(&self, server: &str, request: &ElicitationRequest) -> ElicitationAnswer {
+    fn call_elicit(
+        &self,
+        server: &str,
+        related: Option<&RelatedCall>,
+        request: &ElicitationRequest,
+    ) -> ElicitationAnswer {
         // Runs on a blocking thread of the runtime, so it may wait here.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return ElicitationAnswer::Decline;
         };
-        let Some(call) = self.relay.only_call(server) else {
+        let Some(call) = self.relay.call_of(related) else {
             return ElicitationAnswer::Decline;
         };
+        if offered(&call).elicitation.is_none() {
+            return ElicitationAnswer::Decline;
+        }
         let params: ElicitRequestParams = match serde_json::from_value(serde_json::json!({
             "mode": "form",
             "message": request.message,
@@ -163,11 +301,10 @@ impl ClientEvents for UpstreamEvents {
             Ok(params) => params,
             Err(_) => return ElicitationAnswer::Decline,
         };
-        let asked = runtime.block_on(async {
-            tokio::time::timeout(ELICITATION_WAIT, call.peer.create_elicitation(params)).await
-        });
+        let request = ServerRequest::ElicitRequest(ElicitRequest::new(params));
+        let asked = runtime.block_on(ask(&call, server, "elicitation/create", request));
         match asked {
-            Ok(Ok(result)) => match result.action {
+            Ok(ClientResult::ElicitResult(result)) => match result.action {
                 ElicitationAction::Accept => match result.content {
                     Some(serde_json::Value::Object(content)) => ElicitationAnswer::Accept(content),
                     _ => ElicitationAnswer::Accept(serde_json::Map::new()),
@@ -179,7 +316,73 @@ impl ClientEvents for UpstreamEvents {
         }
     }
 
-    fn log_message(&self, server: &str, message: &LogMessage) {
+    fn offers_sampling(&self) -> bool {
+        // Offered upstream on behalf of the downstream clients; a call whose
+        // client does not offer it gets a clear refusal.
+        true
+    }
+
+    fn sample(
+        &self,
+        server: &str,
+        related: Option<&RelatedCall>,
+        request: CreateMessageRequestParams,
+    ) -> Deferred<Result<CreateMessageResult, McpError>> {
+        const WHAT: &str = "sampling/createMessage";
+        let call = self.relay.call_of(related);
+        let server = server.to_string();
+        Box::pin(async move {
+            let Some(call) = call else {
+                return Err(no_caller(&server, WHAT));
+            };
+            if offered(&call).sampling.is_none() {
+                return Err(not_offered(&server, WHAT, "sampling"));
+            }
+            let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(request));
+            match ask(&call, &server, WHAT, request).await? {
+                ClientResult::CreateMessageResult(result) => Ok(*result),
+                other => Err(McpError::internal_error(
+                    format!(
+                        "the gateway's client answered {WHAT} of MCP server `{server}` with something else: {}",
+                        serde_json::to_string(&other).unwrap_or_default()
+                    ),
+                    None,
+                )),
+            }
+        })
+    }
+
+    fn list_roots(
+        &self,
+        server: &str,
+        related: Option<&RelatedCall>,
+        _configured: ListRootsResult,
+    ) -> Deferred<Result<ListRootsResult, McpError>> {
+        const WHAT: &str = "roots/list";
+        let call = self.relay.call_of(related);
+        let server = server.to_string();
+        Box::pin(async move {
+            let Some(call) = call else {
+                return Err(no_caller(&server, WHAT));
+            };
+            if offered(&call).roots.is_none() {
+                return Err(not_offered(&server, WHAT, "roots"));
+            }
+            let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
+            match ask(&call, &server, WHAT, request).await? {
+                ClientResult::ListRootsResult(result) => Ok(result),
+                other => Err(McpError::internal_error(
+                    format!(
+                        "the gateway's client answered {WHAT} of MCP server `{server}` with something else: {}",
+                        serde_json::to_string(&other).unwrap_or_default()
+                    ),
+                    None,
+                )),
+            }
+        })
+    }
+
+    fn call_log_message(&self, server: &str, related: Option<&RelatedCall>, message: &LogMessage) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -191,7 +394,11 @@ impl ClientEvents for UpstreamEvents {
         let mut params =
             LoggingMessageNotificationParam::new(message.level.into(), message.data.clone());
         params.logger = Some(logger);
-        for peer in self.relay.live() {
+        let peers = match self.relay.call_of(related) {
+            Some(call) => vec![call.peer],
+            None => self.relay.live(),
+        };
+        for peer in peers {
             let params = params.clone();
             runtime.spawn(async move {
                 let _ = peer.notify_logging_message(params).await;
@@ -200,6 +407,7 @@ impl ClientEvents for UpstreamEvents {
     }
 
     fn list_changed(&self, _server: &str, list: ListKind) {
+        self.lists.changed(list);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -218,7 +426,7 @@ impl ClientEvents for UpstreamEvents {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        for peer in self.relay.live() {
+        for peer in self.relay.subscribers(uri) {
             let params = ResourceUpdatedNotificationParam::new(uri.to_string());
             runtime.spawn(async move {
                 let _ = peer.notify_resource_updated(params).await;

@@ -1,12 +1,16 @@
 //! One configured server behind the gateway: connected on first use, one
 //! session shared by every downstream client, dropped when it dies and
-//! connected again on the next use.
+//! connected again on the next use, and stopped when it was not used for
+//! the idle timeout.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use codex_config::McpServerConfig;
+use codex_config::mcp_gateway::ToolGlobs;
 use codex_host::App;
 use codex_mcp_client::client::ClientOptions;
 use codex_mcp_client::logging::LogLevel;
@@ -14,11 +18,16 @@ use codex_mcp_client::session::Session;
 use codex_plugin_host::services::HostContext;
 use tokio::sync::Mutex;
 
+use crate::lists::{self, ListCache, Slot};
 use crate::relay::{Relay, UpstreamEvents};
 
 /// How long a dead or closing session waits for the calls still holding it
 /// before it is closed anyway.
 const RETIRE_WAIT: Duration = Duration::from_secs(30);
+
+/// How often an idle check looks at most; shorter idle timeouts are
+/// checked at their own pace.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
 
 pub struct Upstream {
     pub name: String,
@@ -27,14 +36,29 @@ pub struct Upstream {
     pub(crate) host: Arc<HostContext>,
     pub(crate) relay: Arc<Relay>,
     pub(crate) log_level: Arc<std::sync::Mutex<Option<LogLevel>>>,
-    /// `None` until first use and after the session died. The lock is held
-    /// while connecting, so concurrent first uses share one connection.
+    /// `[mcp_gateway]` / `--tools` / `--exclude-tools`.
+    pub(crate) tools: ToolGlobs,
+    /// Stop the session after this long unused; `None`: keep it.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// What the server listed last.
+    pub(crate) lists: Arc<ListCache>,
+    /// `None` until first use and after the session died or went idle. The
+    /// lock is held while connecting, so concurrent first uses share one
+    /// connection.
     pub(crate) session: Mutex<Option<Arc<Session>>>,
+    /// When the session was last handed out.
+    pub(crate) last_used: std::sync::Mutex<Instant>,
+    /// Why the last connect failed, for the error of a call that needs it.
+    pub(crate) last_error: std::sync::Mutex<Option<String>>,
+    /// Resources the gateway subscribed to on this server: while there are
+    /// any, the session is not stopped for being idle (its updates would be lost).
+    pub(crate) subscriptions: AtomicUsize,
 }
 
 impl Upstream {
-    /// What the session tells and asks this server: no roots, its
-    /// notifications relayed downstream, the downstream's log level.
+    /// What the session tells and asks this server: no roots of its own,
+    /// its notifications and requests relayed downstream, the downstream's
+    /// log level.
     fn client_options(&self) -> ClientOptions {
         let log_level = match self.log_level.lock() {
             Ok(level) => *level,
@@ -44,19 +68,52 @@ impl Upstream {
             roots: Vec::new(),
             events: Arc::new(UpstreamEvents {
                 relay: self.relay.clone(),
+                lists: self.lists.clone(),
             }),
             log_level,
         }
     }
 
-    /// Whether `tool` passes the server's `enabled_tools`/`disabled_tools`.
+    /// Whether `tool` passes the server's `enabled_tools`/`disabled_tools`
+    /// and the gateway's tool globs.
     pub fn tool_allowed(&self, tool: &str) -> bool {
-        self.config.tool_allowed(tool)
+        self.config.tool_allowed(tool) && self.tools.allows(&self.name, tool)
+    }
+
+    /// Why the last connect failed, if the last one did.
+    pub fn last_error(&self) -> Option<String> {
+        match self.last_error.lock() {
+            Ok(error) => error.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_last_error(&self, error: Option<String>) {
+        match self.last_error.lock() {
+            Ok(mut held) => *held = error,
+            Err(poisoned) => *poisoned.into_inner() = error,
+        }
+    }
+
+    /// Marks the server used now (a call that ended counts from its end).
+    pub(crate) fn touch(&self) {
+        match self.last_used.lock() {
+            Ok(mut used) => *used = Instant::now(),
+            Err(poisoned) => *poisoned.into_inner() = Instant::now(),
+        }
+    }
+
+    fn idle_for(&self) -> Duration {
+        match self.last_used.lock() {
+            Ok(used) => used.elapsed(),
+            Err(poisoned) => poisoned.into_inner().elapsed(),
+        }
     }
 
     /// The live session, connecting first when there is none (or the last
-    /// one died).
-    pub async fn session(&self) -> Result<Arc<Session>> {
+    /// one died or went idle).
+    pub async fn session(self: &Arc<Self>) -> Result<Arc<Session>> {
+        self.touch();
         let mut slot = self.session.lock().await;
         if let Some(session) = slot.as_ref() {
             if !session.is_closed() {
@@ -67,17 +124,66 @@ impl Upstream {
             }
         }
         let plugins = self.app.plugins()?;
-        let session = Session::connect(
+        let connected = Session::connect(
             &self.name,
             &self.config,
             plugins,
             &self.host,
             self.client_options(),
         )
-        .await?;
-        let session = Arc::new(session);
+        .await;
+        let session = match connected {
+            Ok(session) => Arc::new(session),
+            Err(error) => {
+                self.set_last_error(Some(format!("{error:#}")));
+                return Err(error);
+            }
+        };
+        self.set_last_error(None);
+        // A new session may list other things than the last one did.
+        self.lists.forget_all();
         *slot = Some(session.clone());
+        if let Some(idle) = self.idle_timeout {
+            tokio::spawn(stop_when_idle(
+                Arc::downgrade(self),
+                Arc::downgrade(&session),
+                idle,
+            ));
+        }
         Ok(session)
+    }
+
+    /// One list of this server: the kept one, else asked with `fetch` and
+    /// kept until the server says it changed.
+    pub async fn list<T, F, Fut>(
+        self: &Arc<Self>,
+        slot: impl Fn(&ListCache) -> &std::sync::Mutex<Slot<T>>,
+        fetch: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Clone,
+        F: FnOnce(Arc<Session>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>>>,
+    {
+        if let Ok(items) = lists::lock(slot(&self.lists)).get() {
+            return Ok(items);
+        }
+        // Connecting forgets every list; the generation is read after it.
+        let session = self.session().await?;
+        let generation = match lists::lock(slot(&self.lists)).get() {
+            Ok(items) => return Ok(items),
+            Err(generation) => generation,
+        };
+        match fetch(session.clone()).await {
+            Ok(items) => {
+                lists::lock(slot(&self.lists)).store(generation, items.clone());
+                Ok(items)
+            }
+            Err(error) => {
+                self.forget_if_closed(&session).await;
+                Err(error)
+            }
+        }
     }
 
     /// After a failed request: when `session` is closed (the server died or
@@ -99,6 +205,63 @@ impl Upstream {
         let taken = self.session.lock().await.take();
         if let Some(session) = taken {
             retire(session).await;
+        }
+    }
+
+    pub(crate) fn subscribed(&self) {
+        self.subscriptions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unsubscribed(&self) {
+        let _ = self
+            .subscriptions
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                count.checked_sub(1)
+            });
+    }
+}
+
+/// Stops `session` once it was not used for `idle` and nothing holds it
+/// (no call in flight, no subscription); ends when the session is replaced
+/// or gone.
+async fn stop_when_idle(upstream: Weak<Upstream>, session: Weak<Session>, idle: Duration) {
+    loop {
+        let wait = {
+            let Some(upstream) = upstream.upgrade() else {
+                return;
+            };
+            idle.saturating_sub(upstream.idle_for())
+        };
+        tokio::time::sleep(wait.clamp(Duration::from_millis(100), IDLE_CHECK)).await;
+        let (Some(upstream), Some(watched)) = (upstream.upgrade(), session.upgrade()) else {
+            return;
+        };
+        let mut slot = upstream.session.lock().await;
+        let Some(held) = slot.as_ref() else {
+            return;
+        };
+        if !Arc::ptr_eq(held, &watched) {
+            return;
+        }
+        // Held by the slot and by `watched` here: nobody else uses it.
+        let unused = Arc::strong_count(&watched) == 2;
+        if unused
+            && upstream.idle_for() >= idle
+            && upstream.subscriptions.load(Ordering::Relaxed) == 0
+        {
+            drop(watched);
+            if let Some(session) = slot.take() {
+                drop(slot);
+                if upstream.host.verbose {
+                    eprintln!(
+                        "mcp-server: MCP server `{}` stopped after {} s unused; it starts again on next use",
+                        upstream.name,
+                        idle.as_secs()
+                    );
+                }
+                retire(session).await;
+            }
+            return;
         }
     }
 }

@@ -10,13 +10,15 @@
 //! - [`document`]: the ChatGPT `auth.json` document in Codex's format;
 //! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`;
 //! - [`refresh`]: renewing a stored login, one process at a time;
-//! - [`login_log`]: `codex-login.log`, as Codex writes it.
+//! - [`login_log`]: `codex-login.log`, as Codex writes it;
+//! - [`agent_identity`]: the access-token login (an Agent Identity JWT).
 //!
 //! Nothing here stores or prints: the flows hand their tokens to a `save`
 //! callback and report through [`LoginError`], so the caller decides where
 //! the login goes (the configured credential store) and what the user sees.
 //! Tokens live in zeroizing strings and never appear in an error.
 
+pub mod agent_identity;
 pub mod browser;
 pub mod claims;
 pub mod device;

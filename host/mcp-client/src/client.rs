@@ -10,18 +10,21 @@
 // still send `notifications/message`, and those are the servers deployed.
 #![allow(deprecated)]
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
     ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ListRootsResult,
-    LoggingMessageNotificationParam, ProgressNotificationParam,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestId,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use serde_json::{Map, Value, json};
 
+use crate::in_flight::InFlightCalls;
 use crate::logging::LogLevel;
 
 /// What a front end decides for one session.
@@ -84,8 +87,44 @@ pub enum ElicitationAnswer {
     Cancel,
 }
 
+/// A label a front end gives a call ([`crate::session::Session::call_tool_tagged`])
+/// so that it knows the call again in the events the call causes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallTag(pub u64);
+
+/// How an event was tied to a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Correlation {
+    /// The event names the call's progress token (progress notifications).
+    ProgressToken,
+    /// The call was the only one in flight on the session. MCP puts no
+    /// request id on a server's own requests or log messages, so this is
+    /// as sure as the protocol allows.
+    OnlyCallInFlight,
+}
+
+/// The tool call of a session that an event belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedCall {
+    /// The JSON-RPC id of the `tools/call` sent to the server.
+    pub request_id: RequestId,
+    /// The progress token sent with it.
+    pub progress_token: ProgressToken,
+    /// The front end's label, when it gave one.
+    pub tag: Option<CallTag>,
+    pub known_by: Correlation,
+}
+
+/// An answer a front end gives later (it may ask its own client first).
+pub type Deferred<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
 /// What a session reports to its front end. Every method has a default that
 /// ignores the event, so a front end implements only what it shows.
+///
+/// The `call_*` methods say which tool call of the session an event belongs
+/// to, when that is known ([`RelatedCall`]); by default they hand the event
+/// to the method without the call, so a front end that runs one call at a
+/// time implements only those.
 pub trait ClientEvents: Send + Sync + 'static {
     /// A server reported progress of a request of this session.
     fn progress(&self, _server: &str, _progress: &Progress) {}
@@ -108,6 +147,61 @@ pub trait ClientEvents: Send + Sync + 'static {
 
     /// A resource the session subscribed to changed.
     fn resource_updated(&self, _server: &str, _uri: &str) {}
+
+    /// Progress, with the call it is about (known by its progress token).
+    fn call_progress(&self, server: &str, _call: Option<&RelatedCall>, progress: &Progress) {
+        self.progress(server, progress);
+    }
+
+    /// A log message, with the call in flight when it came, if only one was.
+    fn call_log_message(&self, server: &str, _call: Option<&RelatedCall>, message: &LogMessage) {
+        self.log_message(server, message);
+    }
+
+    /// An elicitation, with the call that caused it when that is known.
+    /// Runs on a blocking thread, like [`ClientEvents::elicit`].
+    fn call_elicit(
+        &self,
+        server: &str,
+        _call: Option<&RelatedCall>,
+        request: &ElicitationRequest,
+    ) -> ElicitationAnswer {
+        self.elicit(server, request)
+    }
+
+    /// Whether this front end answers `sampling/createMessage` (through
+    /// [`ClientEvents::sample`]); the session offers sampling in
+    /// `initialize` only then.
+    fn offers_sampling(&self) -> bool {
+        false
+    }
+
+    /// A server asks for a model's answer. By default refused: the host runs
+    /// no model; a front end that has a client with one (the gateway) asks it.
+    fn sample(
+        &self,
+        server: &str,
+        _call: Option<&RelatedCall>,
+        _request: CreateMessageRequestParams,
+    ) -> Deferred<Result<CreateMessageResult, McpError>> {
+        self.refused(server, NO_SAMPLING);
+        Box::pin(std::future::ready(Err(McpError::new(
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+            NO_SAMPLING,
+            None,
+        ))))
+    }
+
+    /// A server asks for the roots. By default the session's own
+    /// ([`ClientOptions::roots`], given here as `configured`).
+    fn list_roots(
+        &self,
+        _server: &str,
+        _call: Option<&RelatedCall>,
+        configured: ListRootsResult,
+    ) -> Deferred<Result<ListRootsResult, McpError>> {
+        Box::pin(std::future::ready(Ok(configured)))
+    }
 }
 
 /// Which list a `notifications/*/list_changed` is about.
@@ -125,13 +219,17 @@ impl ClientEvents for Quiet {}
 /// What the host says about itself in `initialize`. It asks for 2025-11-25,
 /// the newest revision that has an initialize handshake and what deployed
 /// servers speak; a server may answer with an older one. It offers roots
-/// and form elicitation; not sampling (it runs no model).
-pub(crate) fn client_config() -> ClientConfig {
-    let capabilities: ClientCapabilities = serde_json::from_value(json!({
+/// and form elicitation; sampling only when the front end answers it (the
+/// host runs no model).
+pub(crate) fn client_config(sampling: bool) -> ClientConfig {
+    let mut capabilities = json!({
         "roots": {},
         "elicitation": { "form": {} },
-    }))
-    .unwrap_or_default();
+    });
+    if sampling {
+        capabilities["sampling"] = json!({});
+    }
+    let capabilities: ClientCapabilities = serde_json::from_value(capabilities).unwrap_or_default();
     ClientConfig::new(
         capabilities,
         Implementation::new("codex-mcp-client", env!("CARGO_PKG_VERSION")).with_title("Codex"),
@@ -143,6 +241,7 @@ pub(crate) fn client_config() -> ClientConfig {
 pub(crate) struct HostClient {
     pub(crate) server: String,
     pub(crate) options: ClientOptions,
+    pub(crate) in_flight: Arc<InFlightCalls>,
 }
 
 /// Why sampling is refused, to the server and to the user.
@@ -151,7 +250,7 @@ const NO_SAMPLING: &str =
 
 impl rmcp::ClientHandler for HostClient {
     fn get_info(&self) -> ClientConfig {
-        client_config()
+        client_config(self.options.events.offers_sampling())
     }
 
     async fn list_roots(
@@ -171,21 +270,25 @@ impl rmcp::ClientHandler for HostClient {
                 Some(json!({ "uri": uri.as_str(), "name": name }))
             })
             .collect();
-        serde_json::from_value(json!({ "roots": roots }))
-            .map_err(|error| McpError::internal_error(format!("roots: {error}"), None))
+        let configured: ListRootsResult = serde_json::from_value(json!({ "roots": roots }))
+            .map_err(|error| McpError::internal_error(format!("roots: {error}"), None))?;
+        let call = self.in_flight.only_one();
+        self.options
+            .events
+            .list_roots(&self.server, call.as_ref(), configured)
+            .await
     }
 
     async fn create_message(
         &self,
-        _params: CreateMessageRequestParams,
+        params: CreateMessageRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, McpError> {
-        self.options.events.refused(&self.server, NO_SAMPLING);
-        Err(McpError::new(
-            rmcp::model::ErrorCode::METHOD_NOT_FOUND,
-            NO_SAMPLING,
-            None,
-        ))
+        let call = self.in_flight.only_one();
+        self.options
+            .events
+            .sample(&self.server, call.as_ref(), params)
+            .await
     }
 
     async fn create_elicitation(
@@ -223,10 +326,13 @@ impl rmcp::ClientHandler for HostClient {
         };
         let events = self.options.events.clone();
         let server = self.server.clone();
+        let call = self.in_flight.only_one();
         // The front end may wait for a person at a terminal.
-        let answer = tokio::task::spawn_blocking(move || events.elicit(&server, &request))
-            .await
-            .map_err(|error| McpError::internal_error(format!("elicitation: {error}"), None))?;
+        let answer = tokio::task::spawn_blocking(move || {
+            events.call_elicit(&server, call.as_ref(), &request)
+        })
+        .await
+        .map_err(|error| McpError::internal_error(format!("elicitation: {error}"), None))?;
         Ok(match answer {
             ElicitationAnswer::Accept(content) => {
                 ElicitResult::new(ElicitationAction::Accept).with_content(Value::Object(content))
@@ -241,12 +347,15 @@ impl rmcp::ClientHandler for HostClient {
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
+        let call = self.in_flight.by_progress_token(&params.progress_token);
         let progress = Progress {
             progress: params.progress,
             total: params.total,
             message: params.message,
         };
-        self.options.events.progress(&self.server, &progress);
+        self.options
+            .events
+            .call_progress(&self.server, call.as_ref(), &progress);
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -293,7 +402,10 @@ impl rmcp::ClientHandler for HostClient {
             .log_level
             .is_none_or(|floor| message.level >= floor)
         {
-            self.options.events.log_message(&self.server, &message);
+            let call = self.in_flight.only_one();
+            self.options
+                .events
+                .call_log_message(&self.server, call.as_ref(), &message);
         }
     }
 }

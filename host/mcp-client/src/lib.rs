@@ -9,7 +9,9 @@
 //!   and the log level of a session;
 //! - [`client`]: the host's side of a session: its capabilities, its
 //!   answers to server requests (roots, elicitation, sampling refused) and
-//!   the notifications it hands to the front end ([`client::ClientEvents`]);
+//!   the notifications it hands to the front end ([`client::ClientEvents`]),
+//!   each tied to the tool call that caused it where that can be known
+//!   (`in_flight`);
 //! - [`elicitation`]: the form of an elicitation: fields, typed answers,
 //!   defaults and checks;
 //! - [`logging`]: MCP log levels;
@@ -25,6 +27,7 @@ pub mod auth;
 pub mod client;
 pub mod elicitation;
 pub mod headers_helper;
+mod in_flight;
 pub mod logging;
 pub mod names;
 pub mod oauth;

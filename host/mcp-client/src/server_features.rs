@@ -196,6 +196,16 @@ impl Session {
         .await
     }
 
+    /// Tells the server the roots changed (`notifications/roots/list_changed`),
+    /// for a front end whose roots come from its own client.
+    #[allow(deprecated)] // roots are 2025-11-25's
+    pub async fn notify_roots_list_changed(&self) -> Result<()> {
+        self.service
+            .notify_roots_list_changed()
+            .await
+            .map_err(|error| self.describe(error, "notifications/roots/list_changed"))
+    }
+
     /// Asks the server to send log messages at `level` and above.
     #[allow(deprecated)] // logging is deprecated by MCP 2026-07-28, not by 2025-11-25
     pub async fn set_log_level(&self, level: LogLevel, deadline: Duration) -> Result<()> {

@@ -7,9 +7,11 @@ use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
 use rmcp::{
     ServiceError,
-    model::{CallToolRequestParams, CallToolResult, ProtocolVersion, Tool},
-    service::RunningService,
-    service::{ClientLifecycleMode, ClientServiceExt},
+    model::{
+        CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+        ClientRequest, ProtocolVersion, RequestId, ServerResult, Tool,
+    },
+    service::{ClientLifecycleMode, ClientServiceExt, Peer, PeerRequestOptions, RunningService},
 };
 
 use codex_plugin_host::PluginSet;
@@ -18,8 +20,9 @@ use codex_plugin_host::transports::{
     self, HTTP_TRANSPORT, connect_request, find_named_transport, find_transport,
 };
 
-use crate::client::{ClientOptions, HostClient};
+use crate::client::{CallTag, ClientOptions, HostClient};
 use crate::headers_helper;
+use crate::in_flight::InFlightCalls;
 use crate::oauth;
 use crate::transport::{self, CLOSE_DEADLINE, CloseReason, PluginCalls};
 
@@ -56,6 +59,8 @@ pub struct Session {
     pub(crate) service: RunningService<rmcp::RoleClient, HostClient>,
     calls: Arc<PluginCalls>,
     reason: Arc<CloseReason>,
+    /// The tool calls in flight, which the client ties events to.
+    in_flight: Arc<InFlightCalls>,
     pub(crate) tool_timeout: Duration,
     /// The plugin that provides the transport, named when it hangs.
     plugin: String,
@@ -123,9 +128,11 @@ impl Session {
         let calls = transport.plugin_calls();
         let remaining = startup_timeout.saturating_sub(started.elapsed());
         let log_level = options.log_level;
+        let in_flight = Arc::new(InFlightCalls::default());
         let client = HostClient {
             server: name.to_string(),
             options,
+            in_flight: in_flight.clone(),
         };
         let lifecycle = if transports::transport_name(server) == HTTP_TRANSPORT
             && host.feature_enabled(&MCP_PROTOCOL_2026_07_28)
@@ -192,6 +199,7 @@ impl Session {
             service,
             calls,
             reason,
+            in_flight,
             tool_timeout: server.tool_timeout() + login_time,
             plugin,
         };
@@ -279,10 +287,22 @@ impl Session {
         arguments: serde_json::Map<String, serde_json::Value>,
         cancel: impl Future<Output = ()>,
     ) -> Result<CallOutcome> {
-        // rmcp puts a progress token on every request, so servers that
-        // report progress do, and the front end shows it.
+        self.call_tool_tagged(tool, arguments, cancel, None).await
+    }
+
+    /// Calls `tool` like [`Session::call_tool_until`], with `tag` on the
+    /// events the call causes ([`crate::client::RelatedCall`]), so a front
+    /// end that runs several calls at once on one session knows whose
+    /// progress, log message or question each is.
+    pub async fn call_tool_tagged(
+        &self,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        cancel: impl Future<Output = ()>,
+        tag: Option<CallTag>,
+    ) -> Result<CallOutcome> {
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
-        let call = tokio::time::timeout(self.tool_timeout, self.service.call_tool(params));
+        let call = tokio::time::timeout(self.tool_timeout, self.send_call(params, tag));
         let called = tokio::select! {
             called = call => called,
             () = cancel => {
@@ -309,6 +329,39 @@ impl Session {
                 self.tool_timeout.as_secs_f64(),
                 self.name
             ),
+        }
+    }
+
+    /// Sends one `tools/call` and waits for its answer, with the call on
+    /// record while it is in flight. rmcp puts a progress token on every
+    /// request, so servers that report progress do, and the token ties the
+    /// progress to this call.
+    async fn send_call(
+        &self,
+        params: CallToolRequestParams,
+        tag: Option<CallTag>,
+    ) -> Result<CallToolResult, ServiceError> {
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        let handle = self
+            .service
+            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .await?;
+        // Recorded once rmcp has queued the request, before the transport
+        // has carried it to the server: nothing of the call can come back first.
+        let _in_flight =
+            self.in_flight
+                .begin(handle.id.clone(), handle.progress_token.clone(), tag);
+        let mut abandoned = CancelIfAbandoned {
+            peer: self.service.peer().clone(),
+            id: Some(handle.id.clone()),
+        };
+        let answer = handle.await_response().await;
+        abandoned.id = None;
+        match answer? {
+            ServerResult::CallToolResult(result) => Ok(result),
+            // A server may answer a call that returns nothing with `{}`.
+            ServerResult::EmptyResult(_) => Ok(CallToolResult::default()),
+            _ => Err(ServiceError::UnexpectedResponse),
         }
     }
 
@@ -345,6 +398,31 @@ impl Session {
             }
             other => anyhow!("{what} failed on MCP server `{}`: {other}", self.name),
         }
+    }
+}
+
+/// Sends `notifications/cancelled` for a call whose caller stopped waiting
+/// (a timeout, a cancel, a dropped future), so the server stops working on
+/// an answer nobody reads.
+struct CancelIfAbandoned {
+    peer: Peer<rmcp::RoleClient>,
+    id: Option<RequestId>,
+}
+
+impl Drop for CancelIfAbandoned {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        runtime.spawn(async move {
+            let params =
+                CancelledNotificationParam::new(Some(id), Some("the caller gave up".to_string()));
+            let _ = peer.notify_cancelled(params).await;
+        });
     }
 }
 

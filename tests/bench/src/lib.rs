@@ -7,7 +7,9 @@
 //! - [`procs`]: whole-process runs with wall time and peak RSS (`wait4`).
 //! - [`slow_http`]: a small HTTP server on 127.0.0.1 whose OAuth discovery
 //!   documents take a set time to arrive.
-//! - [`rows`]: the rows of the benchmark issue, and [`report`] their table.
+//! - [`rows`]: the rows of the benchmark issue, and [`report`] their table;
+//!   [`rows_gateway`]: rows 15–17, `codex mcp-server` against direct calls;
+//!   [`rows_proxy`]: row 18, the responses API proxy.
 //!
 //! Speed is measured only here, never asserted in tests.
 
@@ -18,6 +20,8 @@ pub mod calls;
 pub mod procs;
 pub mod report;
 pub mod rows;
+pub mod rows_gateway;
+pub mod rows_proxy;
 pub mod slow_http;
 pub mod stats;
 

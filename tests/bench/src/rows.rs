@@ -68,7 +68,7 @@ pub struct RowResult {
 
 impl RowResult {
     #[allow(clippy::too_many_arguments)]
-    fn ratio(
+    pub(crate) fn ratio(
         id: &str,
         what: &str,
         labels: (&str, &str),
@@ -104,7 +104,7 @@ impl RowResult {
 impl RowResult {
     /// Takes the figure from paired samples: run (or round) `i` of A with
     /// run `i` of B.
-    fn paired(mut self, a: &[f64], b: &[f64]) -> RowResult {
+    pub(crate) fn paired(mut self, a: &[f64], b: &[f64]) -> RowResult {
         let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
         self.figure = median(&ratios);
         self.met = self.figure <= self.target;
@@ -121,7 +121,9 @@ fn rsses(samples: &[procs::Sample]) -> Vec<f64> {
 }
 
 /// Every row id, in order.
-pub const ROWS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+pub const ROWS: [&str; 14] = [
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "15", "16", "17", "18",
+];
 
 /// Runs the rows in `wanted` (3 and 5 run together, as do 6 and 8).
 pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
@@ -167,6 +169,15 @@ pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
         eprintln!("bench: row 10 (a sandboxed stdio server's start vs an unsandboxed one)");
         attempt("10", row10(setup));
     }
+    for (name, outcome) in crate::rows_gateway::run(setup, &wants) {
+        attempt(&name, outcome);
+    }
+    if wants("18") {
+        eprintln!(
+            "bench: row 18 (the responses API proxy's added latency, vs direct and Codex CLI)"
+        );
+        attempt("18", crate::rows_proxy::row18(setup));
+    }
     // Table order: by row number ("1 wall" before "1 rss" as measured).
     results.sort_by_key(|row| {
         row.id
@@ -194,12 +205,12 @@ pub struct RowsFailed {
     pub failures: Vec<String>,
 }
 
-fn runs(setup: &Setup, full: usize) -> usize {
+pub(crate) fn runs(setup: &Setup, full: usize) -> usize {
     if setup.smoke { 1 } else { full }
 }
 
 /// The environment of every whole-process run: nothing inherited but PATH.
-fn env_for(setup: &Setup, codex_home: &Path) -> Vec<(String, String)> {
+pub(crate) fn env_for(setup: &Setup, codex_home: &Path) -> Vec<(String, String)> {
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
     vec![
         ("PATH".into(), path),
@@ -210,7 +221,7 @@ fn env_for(setup: &Setup, codex_home: &Path) -> Vec<(String, String)> {
     ]
 }
 
-fn home(setup: &Setup, name: &str, config: &str) -> Result<PathBuf> {
+pub(crate) fn home(setup: &Setup, name: &str, config: &str) -> Result<PathBuf> {
     let dir = setup.work.join(name);
     std::fs::create_dir_all(&dir)?;
     std::fs::create_dir_all(setup.work.join("home"))?;

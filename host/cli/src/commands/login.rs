@@ -1,5 +1,6 @@
 //! `codex login` (the browser flow), `codex login --device-auth`,
-//! `codex login --with-api-key`, `codex login status`, `codex logout`: the
+//! `codex login --with-api-key`, `codex login --with-access-token`,
+//! `codex login status`, `codex logout`: the
 //! CLI login, kept in the store `cli_auth_credentials_store` selects, as the
 //! `auth.json` document Codex writes, under Codex's texts and exit codes.
 //! The flows themselves are codex-login's; this module picks the options
@@ -24,6 +25,7 @@ use codex_host::auth::{
 };
 use codex_login::policy::ForcedLoginMethod;
 
+mod access_token;
 mod account;
 mod policy;
 
@@ -52,6 +54,7 @@ pub fn login(app: &App, args: LoginArgs) -> Result<ExitCode> {
     match args.action {
         Some(LoginCommand::Status) => status(app),
         None if args.with_api_key => with_api_key(app),
+        None if args.with_access_token => access_token::login(app),
         None => account::login(app, &args),
     }
 }
@@ -68,34 +71,10 @@ fn with_api_key(app: &App) -> Result<ExitCode> {
         say(ForcedLoginMethod::ChatGpt.refusal());
         return Ok(ExitCode::FAILURE);
     }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        say(NOT_ON_A_TERMINAL);
-        return Ok(ExitCode::FAILURE);
-    }
-    let mut input = Zeroizing::new(Vec::new());
-    if let Err(error) = stdin.lock().take(MAX_INPUT + 1).read_to_end(&mut input) {
-        say(&format!(
-            "Error logging in: cannot read standard input: {error}"
-        ));
-        return Ok(ExitCode::FAILURE);
-    }
-    if input.len() as u64 > MAX_INPUT {
-        say(
-            "Error logging in: the input on stdin is larger than 64 KiB; an API key is much \
-             shorter. Check what is piped in.",
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let Ok(text) = std::str::from_utf8(&input) else {
-        say("Error logging in: the API key on stdin is not UTF-8 text.");
+    let Some(input) = read_stdin("API key", NOT_ON_A_TERMINAL, "Error logging in") else {
         return Ok(ExitCode::FAILURE);
     };
-    let key = text.trim();
-    if key.is_empty() {
-        say("No API key provided via stdin.");
-        return Ok(ExitCode::FAILURE);
-    }
+    let key = input.trim();
     if let Err(problem) = check_key_shape(key) {
         say(&format!(
             "Error logging in: that does not look like an API key: {problem} (the key is not \
@@ -117,6 +96,43 @@ fn with_api_key(app: &App) -> Result<ExitCode> {
     }
 }
 
+/// Reads a secret (`what`: "API key", "access token") from standard input,
+/// at most [`MAX_INPUT`] bytes of UTF-8, into a zeroizing string. `None`
+/// when there is none to read, after saying why (`prefix` starts Codex's
+/// error line).
+pub(crate) fn read_stdin(
+    what: &str,
+    on_a_terminal: &str,
+    prefix: &str,
+) -> Option<Zeroizing<String>> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        say(on_a_terminal);
+        return None;
+    }
+    let mut input = Zeroizing::new(Vec::new());
+    if let Err(error) = stdin.lock().take(MAX_INPUT + 1).read_to_end(&mut input) {
+        say(&format!("{prefix}: cannot read standard input: {error}"));
+        return None;
+    }
+    if input.len() as u64 > MAX_INPUT {
+        say(&format!(
+            "{prefix}: the input on stdin is larger than 64 KiB; an {what} is much shorter. \
+             Check what is piped in."
+        ));
+        return None;
+    }
+    let Ok(text) = std::str::from_utf8(&input) else {
+        say(&format!("{prefix}: the {what} on stdin is not UTF-8 text."));
+        return None;
+    };
+    if text.trim().is_empty() {
+        say(&format!("No {what} provided via stdin."));
+        return None;
+    }
+    Some(Zeroizing::new(text.to_owned()))
+}
+
 fn status(app: &App) -> Result<ExitCode> {
     let (store, account) = open_store(app)?;
     let document = match store.load(AUTH_SERVICE, &account) {
@@ -130,6 +146,10 @@ fn status(app: &App) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if login_state(&document) == Ok(LoginState::AgentIdentity) {
+        // Its own policy rule: an API-only policy hides it and keeps it.
+        return Ok(access_token::status(app, &document));
+    }
     if let Some(message) = policy::violation_of(app, &document) {
         // Codex logs such a login out where it loads it; so does status.
         say(&policy::log_out(&store, &account, &message));
@@ -144,10 +164,7 @@ fn status(app: &App) -> Result<ExitCode> {
             say("Logged in using ChatGPT");
             Ok(ExitCode::SUCCESS)
         }
-        Ok(LoginState::AgentIdentity) => {
-            say("Logged in using Agent Identity");
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(LoginState::AgentIdentity) => Ok(access_token::status(app, &document)),
         Ok(LoginState::None) => {
             say("Not logged in");
             Ok(ExitCode::FAILURE)

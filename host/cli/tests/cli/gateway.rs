@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use codex_test_support::{Home, codex_bin, demo_server, server_everything, workspace_root};
 use serde_json::{Value, json};
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let python = workspace_root().join("tests/python/.venv/bin/python");
     assert!(
         python.exists(),
@@ -23,7 +23,7 @@ fn python() -> PathBuf {
 }
 
 /// The environment `codex` runs with on `home` (no system or managed layer).
-fn home_env(home: &Home) -> Vec<(String, String)> {
+pub(crate) fn home_env(home: &Home) -> Vec<(String, String)> {
     vec![
         ("CODEX_HOME".into(), home.path().display().to_string()),
         (
@@ -44,11 +44,16 @@ fn home_env(home: &Home) -> Vec<(String, String)> {
 }
 
 /// Runs gateway_client.py with `mode_args` and `steps`; its output.
-fn client(home: &Home, mode_args: &[String], steps: &Value) -> Output {
+pub(crate) fn client(home: &Home, mode_args: &[String], steps: &Value) -> Output {
     client_with(home, mode_args, steps, &[])
 }
 
-fn client_with(home: &Home, mode_args: &[String], steps: &Value, env: &[(&str, &str)]) -> Output {
+pub(crate) fn client_with(
+    home: &Home,
+    mode_args: &[String],
+    steps: &Value,
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new(python())
         .arg(workspace_root().join("tests/python/gateway_client.py"))
         .args(mode_args)
@@ -68,7 +73,7 @@ fn client_with(home: &Home, mode_args: &[String], steps: &Value, env: &[(&str, &
     wait_bounded(child, Duration::from_secs(120))
 }
 
-fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+pub(crate) fn wait_bounded(mut child: Child, limit: Duration) -> Output {
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > limit {
@@ -82,7 +87,7 @@ fn wait_bounded(mut child: Child, limit: Duration) -> Output {
 
 /// The results of `steps` run by the Python client against `codex ARGS`
 /// over stdio; and the client's stderr (which carries the gateway's).
-fn over_stdio(home: &Home, gateway_args: &[&str], steps: Value) -> (Vec<Value>, String) {
+pub(crate) fn over_stdio(home: &Home, gateway_args: &[&str], steps: Value) -> (Vec<Value>, String) {
     let mut mode = vec![
         "stdio".to_string(),
         "--".to_string(),
@@ -97,7 +102,7 @@ fn over_stdio(home: &Home, gateway_args: &[&str], steps: Value) -> (Vec<Value>, 
     (results, stderr)
 }
 
-fn tool_names(listing: &Value) -> Vec<String> {
+pub(crate) fn tool_names(listing: &Value) -> Vec<String> {
     listing["tools"]
         .as_array()
         .unwrap_or_else(|| panic!("no tools in {listing}"))
@@ -106,7 +111,7 @@ fn tool_names(listing: &Value) -> Vec<String> {
         .collect()
 }
 
-fn text(result: &Value) -> String {
+pub(crate) fn text(result: &Value) -> String {
     result["content"]
         .as_array()
         .unwrap_or_else(|| panic!("no content in {result}"))
@@ -116,14 +121,14 @@ fn text(result: &Value) -> String {
         .join("\n")
 }
 
-fn demo_table(name: &str, extra: &str) -> String {
+pub(crate) fn demo_table(name: &str, extra: &str) -> String {
     format!(
         "[mcp_servers.{name}]\ncommand = \"{}\"\nargs = [\"--name\", \"{name}\"]\n{extra}\n",
         demo_server().display()
     )
 }
 
-fn everything_table() -> String {
+pub(crate) fn everything_table() -> String {
     let (node, script) = server_everything();
     format!(
         "[mcp_servers.everything]\ncommand = \"{node}\"\nargs = [\"{script}\", \"stdio\"]\nstartup_timeout_sec = 60\n"
@@ -343,14 +348,14 @@ fn a_crashing_hanging_or_broken_upstream_is_reported_while_the_others_keep_worki
 
 /// A `codex mcp-server --listen 127.0.0.1:0 ...` running on `home`, and the
 /// address it printed.
-struct Listener {
+pub(crate) struct Listener {
     child: Child,
     address: String,
     stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Listener {
-    fn start(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Listener {
+    pub(crate) fn start(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Listener {
         let mut child = Command::new(codex_bin())
             .args(["mcp-server", "--listen", "127.0.0.1:0"])
             .args(args)
@@ -386,12 +391,12 @@ impl Listener {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/mcp", self.address)
     }
 
     /// One raw HTTP/1.1 request; the status and the whole answer.
-    fn request(&self, head: &str, body: &str) -> (u16, String) {
+    pub(crate) fn request(&self, head: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.address).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -412,7 +417,15 @@ impl Listener {
         (status, answer)
     }
 
-    fn stderr_lines(&self) -> Vec<String> {
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn stderr_lines(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
     }
 }
@@ -433,9 +446,9 @@ impl Drop for Listener {
     }
 }
 
-const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+pub(crate) const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
 
-fn post(token: Option<&str>, extra: &str) -> String {
+pub(crate) fn post(token: Option<&str>, extra: &str) -> String {
     let mut head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream".to_string();
     if let Some(token) = token {
         head.push_str(&format!("\r\nAuthorization: Bearer {token}"));
@@ -656,7 +669,7 @@ fn the_pinned_codex_lists_the_aggregated_tools_of_our_gateway_in_its_app_server(
 }
 
 /// node and the conformance suite's entry point, from tests/setup.sh.
-fn conformance_suite() -> (String, String) {
+pub(crate) fn conformance_suite() -> (String, String) {
     let script = std::env::var("CODEX_TEST_CONFORMANCE").unwrap_or_else(|_| {
         workspace_root()
             .join("tests/node_modules/@modelcontextprotocol/conformance/dist/index.js")

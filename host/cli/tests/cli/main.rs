@@ -6,6 +6,7 @@
 // Test code: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_token;
 mod account_login;
 mod app_server;
 mod app_server_account;
@@ -19,6 +20,8 @@ mod doctor;
 mod fault_matrix;
 mod features;
 mod gateway;
+mod gateway_peers;
+mod gateway_relay;
 mod hardening;
 mod headers_helper;
 mod http_transport;

@@ -2,35 +2,12 @@
 //! proxy's client: `codex exec` with a model provider whose base URL is the
 //! proxy, against a local upstream that speaks the Responses API's SSE.
 
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::*;
+use codex_test_support::codex_cli;
 
-/// The native `codex` binary of the `@openai/codex` npm package.
-fn codex_cli() -> PathBuf {
-    if let Some(path) = std::env::var_os("CODEX_TEST_CODEX_CLI") {
-        return PathBuf::from(path);
-    }
-    let scope = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node_modules/@openai");
-    let found = fs::read_dir(&scope).ok().and_then(|packages| {
-        packages.flatten().find_map(|package| {
-            let vendor = package.path().join("vendor");
-            fs::read_dir(vendor).ok()?.flatten().find_map(|triple| {
-                let binary = triple.path().join("bin").join("codex");
-                binary.is_file().then_some(binary)
-            })
-        })
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "the Codex CLI (@openai/codex) is not installed under {}: run tests/setup.sh (tests/run.sh does), or set CODEX_TEST_CODEX_CLI",
-            scope.display()
-        )
-    })
-}
+use crate::support::*;
 
 /// One SSE event as the Responses API frames it.
 fn event(value: serde_json::Value) -> Vec<u8> {

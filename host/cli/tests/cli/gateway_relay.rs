@@ -1,0 +1,353 @@
+//! The gateway's relay between its clients and its upstreams, driven by
+//! the Python SDK's client (tests/python/gateway_client.py) against a
+//! Python SDK server (tests/python/relay_server.py): progress of calls
+//! running at once on one upstream, sampling and roots asked of the client
+//! whose call caused them (and refused when it does not offer them),
+//! cancellation, list changes and the list cache, resource updates to
+//! subscribers only; and the upstream that needs a login, idle upstreams
+//! and `[mcp_gateway]`.
+
+use codex_test_support::{Home, codex_bin, workspace_root};
+use serde_json::{Value, json};
+
+use super::gateway::{
+    Listener, client, demo_table, home_env, over_stdio, python, text, tool_names,
+};
+
+fn relay_table() -> String {
+    format!(
+        "[mcp_servers.relay]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
+        python().display(),
+        workspace_root()
+            .join("tests/python/relay_server.py")
+            .display()
+    )
+}
+
+/// Runs the Python client over HTTP at `listener` with `options` before
+/// the mode; its JSON output.
+fn over_http(home: &Home, listener: &Listener, options: &[&str], steps: Value) -> Value {
+    let mut mode: Vec<String> = options.iter().map(|option| option.to_string()).collect();
+    mode.extend(["http".to_string(), listener.url()]);
+    let output = client(home, &mode, &steps);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "client failed: {stderr}");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn methods(notifications: &Value) -> Vec<String> {
+    notifications
+        .as_array()
+        .unwrap_or_else(|| panic!("no notifications in {notifications}"))
+        .iter()
+        .filter_map(|notification| notification["method"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn calls_at_once_on_one_upstream_each_get_their_own_progress() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    // Two sessions, each with one call that reports progress, in flight at
+    // the same time on the one upstream session.
+    let results = over_http(
+        &home,
+        &listener,
+        &[],
+        json!([{"op": "sessions", "plans": [
+            [{"op": "call_progress", "name": "mcp__relay__progress", "args": {"steps": 3}}],
+            [{"op": "call_progress", "name": "mcp__relay__progress", "args": {"steps": 5}}],
+        ]}]),
+    );
+    let first = &results[0][0];
+    let second = &results[1][0];
+    assert_eq!(text(&first["result"]), "done 3", "{results}");
+    assert_eq!(text(&second["result"]), "done 5", "{results}");
+    assert_eq!(first["progress"], json!([1.0, 2.0, 3.0]), "{results}");
+    assert_eq!(
+        second["progress"],
+        json!([1.0, 2.0, 3.0, 4.0, 5.0]),
+        "{results}"
+    );
+}
+
+#[test]
+fn sampling_and_roots_go_to_the_client_of_the_call_and_are_refused_when_it_offers_neither() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let steps = json!([
+        {"op": "call", "name": "mcp__relay__sample", "args": {"prompt": "hello"}},
+        {"op": "call", "name": "mcp__relay__roots"},
+    ]);
+    // Over stdio, from a client that offers both.
+    let mut mode: Vec<String> = [
+        "--sampling",
+        "the model says hi",
+        "--roots",
+        "file:///work/a,file:///work/b",
+        "stdio",
+        "--",
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    mode.extend([codex_bin().display().to_string(), "mcp-server".to_string()]);
+    let output = client(&home, &mode, &steps);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        text(&results[0]),
+        "sampled: the model says hi",
+        "{results} {stderr}"
+    );
+    assert_eq!(
+        text(&results[1]),
+        "file:///work/a file:///work/b",
+        "{results} {stderr}"
+    );
+
+    // Over HTTP, from a client that offers neither: the upstream is told
+    // why, and its tool reports it.
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let refused = over_http(&home, &listener, &[], steps);
+    for (result, capability) in [(&refused[0], "sampling"), (&refused[1], "roots")] {
+        assert_eq!(result["isError"], true, "{refused}");
+        let said = text(result);
+        assert!(
+            said.contains(&format!("does not offer `{capability}`")),
+            "{said}"
+        );
+        assert!(said.contains("MCP server `relay`"), "{said}");
+    }
+}
+
+#[test]
+fn a_call_the_client_gives_up_is_cancelled_on_the_upstream() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let marker = home.path().join("cancelled-marker");
+    let (results, stderr) = over_stdio(
+        &home,
+        &["mcp-server"],
+        json!([
+            {"op": "cancel_after", "seconds": 1.5, "name": "mcp__relay__slow",
+             "args": {"seconds": 60, "marker": marker.display().to_string()}},
+            {"op": "sleep", "seconds": 1.5},
+            {"op": "call", "name": "mcp__relay__list_count"},
+        ]),
+    );
+    assert_eq!(results[0]["cancelled"], true, "{results:?}");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap_or_default(),
+        "cancelled",
+        "the upstream saw notifications/cancelled: {results:?} {stderr}"
+    );
+    // The upstream session serves the next call.
+    assert!(!text(&results[2]).is_empty(), "{results:?}");
+}
+
+#[test]
+fn lists_are_answered_from_the_cache_until_the_upstream_says_they_changed() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let (results, stderr) = over_stdio(
+        &home,
+        &["mcp-server"],
+        json!([
+            {"op": "list_tools"},
+            {"op": "call", "name": "mcp__relay__list_count"},
+            {"op": "list_tools"},
+            {"op": "list_tools"},
+            {"op": "list_tools"},
+            {"op": "call", "name": "mcp__relay__list_count"},
+            {"op": "call", "name": "mcp__relay__add_tool"},
+            {"op": "sleep", "seconds": 0.5},
+            {"op": "notifications"},
+            {"op": "list_tools"},
+            {"op": "call", "name": "mcp__relay__added"},
+            {"op": "call", "name": "mcp__relay__list_count"},
+        ]),
+    );
+    let count = |index: usize| -> u64 {
+        text(&results[index])
+            .parse()
+            .unwrap_or_else(|_| panic!("{results:?}"))
+    };
+    assert!(
+        !tool_names(&results[0]).contains(&"mcp__relay__added".to_string()),
+        "{results:?}"
+    );
+    assert_eq!(
+        count(5),
+        count(1),
+        "three more listings reached the upstream: {results:?} {stderr}"
+    );
+    assert!(
+        methods(&results[8]).contains(&"notifications/tools/list_changed".to_string()),
+        "{results:?}"
+    );
+    assert!(
+        tool_names(&results[9]).contains(&"mcp__relay__added".to_string()),
+        "the new list after list_changed: {results:?}"
+    );
+    assert_eq!(text(&results[10]), "the added tool", "{results:?}");
+    assert!(
+        count(11) > count(5),
+        "asked again after the change: {results:?}"
+    );
+}
+
+#[test]
+fn resource_updates_reach_only_the_sessions_that_subscribed() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let uri = "relay://watched";
+    let results = over_http(
+        &home,
+        &listener,
+        &[],
+        json!([{"op": "sessions", "plans": [
+            [{"op": "subscribe", "uri": uri}, {"op": "sleep", "seconds": 4}, {"op": "notifications"}],
+            [{"op": "sleep", "seconds": 2}, {"op": "call", "name": "mcp__relay__touch", "args": {"uri": uri}},
+             {"op": "sleep", "seconds": 2}, {"op": "notifications"}],
+        ]}]),
+    );
+    let updated = |notifications: &Value| {
+        notifications
+            .as_array()
+            .unwrap_or_else(|| panic!("{results}"))
+            .iter()
+            .filter(|notification| notification["method"] == "notifications/resources/updated")
+            .count()
+    };
+    assert_eq!(updated(&results[0][2]), 1, "the subscriber: {results}");
+    assert_eq!(updated(&results[1][3]), 0, "the other session: {results}");
+    assert_eq!(text(&results[1][1]), "touched", "{results}");
+}
+
+#[test]
+fn an_upstream_that_needs_a_login_names_codex_mcp_login() {
+    let server = codex_test_support::oauth_mcp::start(codex_test_support::oauth_mcp::Grant::new(
+        "access-token-gateway",
+        "refresh-token-gateway",
+    ));
+    let home = Home::new();
+    home.write_config(&format!(
+        "[mcp_servers.web]\nurl = \"{}\"\n{}",
+        server.url("/mcp"),
+        demo_table("demo", "")
+    ));
+    let (results, stderr) = over_stdio(
+        &home,
+        &["mcp-server"],
+        json!([
+            {"op": "list_tools"},
+            {"op": "notifications"},
+            {"op": "call", "name": "mcp__web__echo", "args": {"message": "x"}},
+            {"op": "call", "name": "mcp__demo__echo", "args": {"message": "still here"}},
+        ]),
+    );
+    let names = tool_names(&results[0]);
+    assert!(names.contains(&"mcp__demo__echo".to_string()), "{names:?}");
+    let told = results[1].to_string();
+    assert!(
+        told.contains("codex mcp login web"),
+        "the listing client is told: {told} ({stderr})"
+    );
+    assert_eq!(results[2]["isError"], true, "{results:?}");
+    assert!(
+        text(&results[2]).contains("codex mcp login web"),
+        "{results:?}"
+    );
+    assert!(text(&results[3]).contains("still here"), "{results:?}");
+}
+
+#[test]
+fn an_idle_upstream_stops_and_starts_again_on_next_use() {
+    let home = Home::new();
+    home.write_config(&demo_table("demo", ""));
+    let (results, stderr) = over_stdio(
+        &home,
+        &["-v", "mcp-server", "--idle-timeout", "1"],
+        json!([
+            {"op": "call", "name": "mcp__demo__echo", "args": {"message": "one"}},
+            {"op": "sleep", "seconds": 2.5},
+            {"op": "call", "name": "mcp__demo__echo", "args": {"message": "two"}},
+        ]),
+    );
+    assert!(text(&results[0]).contains("one"), "{results:?}");
+    assert!(text(&results[2]).contains("two"), "{results:?}");
+    assert!(
+        stderr.contains("MCP server `demo` stopped after 1 s unused"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn mcp_gateway_config_chooses_servers_names_and_tools_and_flags_override_it() {
+    let home = Home::new();
+    home.write_config(&format!(
+        "{}{}[mcp_gateway]\nservers = [\"alpha\"]\nnames = \"plain\"\ninclude_tools = [\"alpha/*\"]\nexclude_tools = [\"*/add\"]\n",
+        demo_table("alpha", ""),
+        demo_table("beta", "")
+    ));
+    let (results, _) = over_stdio(&home, &["mcp-server"], json!([{"op": "list_tools"}]));
+    let names = tool_names(&results[0]);
+    assert!(names.contains(&"echo".to_string()), "{names:?}");
+    assert!(names.contains(&"slow".to_string()), "{names:?}");
+    assert!(!names.contains(&"add".to_string()), "excluded: {names:?}");
+    assert!(
+        names.iter().all(|name| !name.starts_with("mcp__")),
+        "plain names, one server: {names:?}"
+    );
+
+    // Flags win: both servers, qualified names, no exclusion of `add` from beta.
+    let (results, _) = over_stdio(
+        &home,
+        &[
+            "mcp-server",
+            "--servers",
+            "alpha,beta",
+            "--names",
+            "qualified",
+            "--tools",
+            "*/add,alpha/echo",
+            "--exclude-tools",
+            "alpha/*",
+        ],
+        json!([{"op": "list_tools"}]),
+    );
+    assert_eq!(tool_names(&results[0]), ["mcp__beta__add"], "{results:?}");
+
+    // A bad value is an error at its line, before any server starts.
+    home.write_config("[mcp_gateway]\nnames = \"plain\"\nidle_timeout_sec = \"soon\"\n");
+    let output = std::process::Command::new(codex_bin())
+        .arg("mcp-server")
+        .envs(home_env(&home))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("config.toml:3:"), "{stderr}");
+    assert!(stderr.contains("mcp_gateway.idle_timeout_sec"), "{stderr}");
+
+    // A flag's glob is checked the same way.
+    home.write_config(&demo_table("alpha", ""));
+    let output = std::process::Command::new(codex_bin())
+        .args(["mcp-server", "--tools", "echo"])
+        .envs(home_env(&home))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--tools: tool pattern `echo` is not SERVER/TOOL"),
+        "{stderr}"
+    );
+}
