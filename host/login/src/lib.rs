@@ -13,7 +13,7 @@
 //! - [`login_log`]: `codex-login.log`, as Codex writes it;
 //! - [`agent_identity`]: the access-token login (an Agent Identity JWT).
 //!
-//! Nothing here stores or prints: the flows hand their tokens to a `save`
+//! Nothing here stores a login or prints: the flows hand their tokens to a `save`
 //! callback and report through [`LoginError`], so the caller decides where
 //! the login goes (the configured credential store) and what the user sees.
 //! Tokens live in zeroizing strings and never appear in an error.
