@@ -1,10 +1,14 @@
 //! `account/*` and the v1 `getAuthStatus` that Codex 0.169 still answers,
-//! over the process's [`AuthManager`].
+//! over the process's [`crate::auth_manager::AuthManager`]; the ChatGPT
+//! login flows are in [`crate::account_login`].
+
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth_manager::{AuthMode, LoginSnapshot, updated_params};
+use crate::account_login::{self, Flow};
+use crate::auth_manager::{Account, AuthMode, LoginSnapshot, updated_params};
 use crate::protocol::{RpcError, notification, params};
 use crate::server::{Answer, Server};
 
@@ -37,33 +41,44 @@ struct CancelLoginAccountParams {
 #[serde(rename_all = "camelCase")]
 struct GetAuthStatusParams {
     #[serde(default)]
-    #[allow(dead_code)]
     include_token: Option<bool>,
     #[serde(default)]
     refresh_token: Option<bool>,
 }
 
-fn snapshot_or_error(snapshot: LoginSnapshot) -> Result<Option<AuthMode>, RpcError> {
+fn snapshot_or_error(snapshot: LoginSnapshot) -> Result<Option<Account>, RpcError> {
     match snapshot {
-        LoginSnapshot::LoggedIn(mode) => Ok(Some(mode)),
+        LoginSnapshot::LoggedIn(account) => Ok(Some(account)),
         LoginSnapshot::LoggedOut => Ok(None),
         LoginSnapshot::Unreadable(problem) => Err(RpcError::internal(problem)),
     }
 }
 
+/// The login, renewed as asked: `refresh` renews now; otherwise a ChatGPT
+/// login older than Codex's interval is renewed first. A refresh refused for
+/// good was reported (once) by the AuthManager; the login is answered as it is.
+fn login(server: &Server, refresh: bool) -> LoginSnapshot {
+    if refresh {
+        server
+            .auth
+            .refresh_tokens()
+            .unwrap_or_else(|_| server.auth.current())
+    } else {
+        server.auth.fresh()
+    }
+}
+
+/// `account/read`. Blocking (a refresh may reach the issuer).
 pub fn read(server: &Server, raw: Option<Value>) -> Answer {
     let asked: GetAccountParams = params(raw)?;
-    let snapshot = if asked.refresh_token {
-        server.auth.refresh_tokens()
-    } else {
-        server.auth.current()
-    };
-    let account = match snapshot_or_error(snapshot)? {
-        Some(AuthMode::ApiKey) => json!({"type": "apiKey"}),
-        // The plan and e-mail are in the ID token, which the login flows
-        // read; until they are wired in, both are unknown.
-        Some(AuthMode::ChatGpt) => json!({"type": "chatgpt", "email": null, "planType": "unknown"}),
-        Some(AuthMode::AgentIdentity) | None => Value::Null,
+    let account = match snapshot_or_error(login(server, asked.refresh_token))? {
+        Some(account) if account.mode == AuthMode::ApiKey => json!({"type": "apiKey"}),
+        Some(account) if account.mode == AuthMode::ChatGpt => json!({
+            "type": "chatgpt",
+            "email": account.email,
+            "planType": account.wire_plan(),
+        }),
+        Some(_) | None => Value::Null,
     };
     Ok((
         json!({
@@ -76,7 +91,7 @@ pub fn read(server: &Server, raw: Option<Value>) -> Answer {
     ))
 }
 
-pub fn login_start(server: &Server, raw: Option<Value>) -> Answer {
+pub async fn login_start(server: Arc<Server>, raw: Option<Value>) -> Answer {
     match params::<LoginAccountParams>(raw)? {
         LoginAccountParams::ApiKey { api_key } => {
             let api_key = zeroize::Zeroizing::new(api_key);
@@ -84,6 +99,7 @@ pub fn login_start(server: &Server, raw: Option<Value>) -> Answer {
                 .auth
                 .login_api_key(&api_key)
                 .map_err(RpcError::invalid_request)?;
+            let account = server.auth.current();
             Ok((
                 json!({"type": "apiKey"}),
                 vec![
@@ -91,22 +107,24 @@ pub fn login_start(server: &Server, raw: Option<Value>) -> Answer {
                         "account/login/completed",
                         json!({"loginId": null, "success": true, "error": null}),
                     ),
-                    notification("account/updated", updated_params(Some(AuthMode::ApiKey))),
+                    notification("account/updated", updated_params(account.account())),
                 ],
             ))
         }
-        LoginAccountParams::Chatgpt {} | LoginAccountParams::ChatgptDeviceCode {} => {
-            Err(RpcError::invalid_request(
-                "ChatGPT login is not available in this codex yet; log in with an API key \
-                 (`account/login/start` with {\"type\": \"apiKey\", \"apiKey\": ...})",
-            ))
+        LoginAccountParams::Chatgpt {} => {
+            let answer = account_login::start(server, Flow::Browser).await?;
+            Ok((answer, Vec::new()))
+        }
+        LoginAccountParams::ChatgptDeviceCode {} => {
+            let answer = account_login::start(server, Flow::DeviceCode).await?;
+            Ok((answer, Vec::new()))
         }
     }
 }
 
-/// No login flow runs in this process yet, so a well-formed id is never
-/// found; a malformed one is refused as Codex refuses it.
-pub fn login_cancel(raw: Option<Value>) -> Answer {
+/// Ends the ChatGPT login in progress with this id; a malformed id is
+/// refused as Codex refuses it.
+pub fn login_cancel(server: &Server, raw: Option<Value>) -> Answer {
     let asked: CancelLoginAccountParams = params(raw)?;
     if !looks_like_uuid(&asked.login_id) {
         return Err(RpcError::invalid_request(format!(
@@ -114,10 +132,15 @@ pub fn login_cancel(raw: Option<Value>) -> Answer {
             asked.login_id
         )));
     }
-    Ok((json!({"status": "notFound"}), Vec::new()))
+    let status = if server.logins.cancel(&asked.login_id) {
+        "canceled"
+    } else {
+        "notFound"
+    };
+    Ok((json!({"status": status}), Vec::new()))
 }
 
-fn looks_like_uuid(text: &str) -> bool {
+pub fn looks_like_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups
@@ -134,20 +157,26 @@ pub fn logout(server: &Server) -> Answer {
     ))
 }
 
-/// v1 `getAuthStatus`. The token itself is never sent: `authToken` is
-/// always null, whatever `includeToken` asks.
+/// v1 `getAuthStatus`, as Codex 0.169 answers it: `params` required,
+/// `authToken` (the API key, or the ChatGPT access token) only with
+/// `includeToken: true`, and null once a refresh was refused for good. The
+/// token goes into the answer and nowhere else. Blocking.
 pub fn get_auth_status(server: &Server, raw: Option<Value>) -> Answer {
+    if raw.is_none() {
+        return Err(RpcError::invalid_request(
+            "Invalid request: missing field `params`",
+        ));
+    }
     let asked: GetAuthStatusParams = params(raw)?;
-    let snapshot = if asked.refresh_token == Some(true) {
-        server.auth.refresh_tokens()
-    } else {
-        server.auth.current()
+    let account = snapshot_or_error(login(server, asked.refresh_token == Some(true)))?;
+    let token = match (&account, asked.include_token) {
+        (Some(_), Some(true)) => server.auth.token(),
+        _ => None,
     };
-    let mode = snapshot_or_error(snapshot)?;
     Ok((
         json!({
-            "authMethod": mode.map(AuthMode::wire_name),
-            "authToken": null,
+            "authMethod": account.map(|account| account.mode.wire_name()),
+            "authToken": token.as_deref().map(String::as_str),
             "requiresOpenaiAuth": true,
         }),
         Vec::new(),

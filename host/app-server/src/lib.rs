@@ -6,10 +6,12 @@
 //! One [`auth_manager::AuthManager`] per process owns the login state.
 
 pub mod account;
+pub mod account_login;
 pub mod auth_manager;
 pub mod config_rpc;
 pub mod config_version;
 pub mod features_rpc;
+pub mod mcp_oauth_login;
 pub mod mcp_rpc;
 pub mod methods;
 pub mod protocol;

@@ -336,7 +336,7 @@ struct McpResourceReadParams {
 }
 
 /// The configured, enabled server `name`.
-fn configured(app: &App, name: &str) -> Result<McpServerConfig, RpcError> {
+pub(crate) fn configured(app: &App, name: &str) -> Result<McpServerConfig, RpcError> {
     let servers = app
         .servers()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;

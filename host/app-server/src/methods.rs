@@ -47,7 +47,6 @@ const CODEX_ONLY: &[&str] = &[
     "modelProvider/config/write",
     "modelProvider/capabilities/read",
     "permissionProfile/list",
-    "mcpServer/oauth/login",
     "windowsSandbox/setupStart",
     "windowsSandbox/readiness",
     "account/securitySetup/read",

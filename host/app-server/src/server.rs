@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use codex_host::{App, RunOptions};
@@ -15,13 +15,14 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::auth_manager::{AuthManager, updated_params};
+use crate::account_login::LoginFlows;
+use crate::auth_manager::AuthManager;
 use crate::mcp_rpc::Connections;
 use crate::protocol::{
     Incoming, METHOD_NOT_FOUND, OVERLOADED, RpcError, error_response, notification, params,
     parse_line, response,
 };
-use crate::{account, config_rpc, features_rpc, mcp_rpc, methods};
+use crate::{account, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods};
 
 /// What a handler answers: the result and the notifications that follow
 /// it, or an error.
@@ -41,6 +42,10 @@ pub struct Server {
     app: RwLock<Arc<App>>,
     host: Mutex<Option<Arc<HostContext>>>,
     pub auth: Arc<AuthManager>,
+    /// The ChatGPT login in progress.
+    pub logins: LoginFlows,
+    /// `clientInfo.name` of `initialize`.
+    client_name: OnceLock<String>,
     pub connections: Connections,
     features: Mutex<BTreeMap<String, bool>>,
     outgoing: mpsc::UnboundedSender<Value>,
@@ -129,6 +134,11 @@ impl Server {
         }
     }
 
+    /// The client's name, once it initialized.
+    pub fn client_name(&self) -> Option<String> {
+        self.client_name.get().cloned()
+    }
+
     /// Sends a notification to the client.
     pub fn notify(&self, message: Value) {
         let _ = self.outgoing.send(message);
@@ -158,6 +168,7 @@ fn initialize(server: &Server, raw: Option<Value>) -> Answer {
     let asked: InitializeParams = params(raw)?;
     let app = server.app();
     let info = &asked.client_info;
+    let _ = server.client_name.set(info.name.clone());
     let user_agent = format!(
         "{}/{} ({}; {}) codex-host ({}; {})",
         info.name,
@@ -181,11 +192,18 @@ fn initialize(server: &Server, raw: Option<Value>) -> Answer {
 /// Runs one request to its answer.
 async fn dispatch(server: Arc<Server>, method: String, raw: Option<Value>) -> Answer {
     match method.as_str() {
-        "account/read" => account::read(&server, raw),
-        "account/login/start" => account::login_start(&server, raw),
-        "account/login/cancel" => account::login_cancel(raw),
+        // These may renew the login at the issuer: off the async threads.
+        "account/read" => {
+            let server = server.clone();
+            blocking(move || account::read(&server, raw)).await
+        }
+        "account/login/start" => account::login_start(server, raw).await,
+        "account/login/cancel" => account::login_cancel(&server, raw),
         "account/logout" => account::logout(&server),
-        "getAuthStatus" => account::get_auth_status(&server, raw),
+        "getAuthStatus" => {
+            let server = server.clone();
+            blocking(move || account::get_auth_status(&server, raw)).await
+        }
         "config/read" => config_rpc::read(&server, raw),
         "config/value/write" => {
             let server = server.clone();
@@ -202,6 +220,7 @@ async fn dispatch(server: Arc<Server>, method: String, raw: Option<Value>) -> An
         "config/mcpServer/reload" => mcp_rpc::reload(server).await,
         "mcpServer/tool/call" => mcp_rpc::tool_call(server, raw).await,
         "mcpServer/resource/read" => mcp_rpc::resource_read(server, raw).await,
+        "mcpServer/oauth/login" => mcp_oauth_login::login(server, raw).await,
         other => Err(methods::not_served(other)),
     }
 }
@@ -227,6 +246,8 @@ pub async fn serve(
         app: RwLock::new(Arc::new(app)),
         host: Mutex::new(None),
         auth: auth.clone(),
+        logins: LoginFlows::default(),
+        client_name: OnceLock::new(),
         connections: Connections::default(),
         features: Mutex::new(BTreeMap::new()),
         outgoing: outgoing.clone(),
@@ -235,8 +256,8 @@ pub async fn serve(
     });
     {
         let outgoing = outgoing.clone();
-        auth.subscribe(move |mode| {
-            let _ = outgoing.send(notification("account/updated", updated_params(mode)));
+        auth.subscribe(move |params| {
+            let _ = outgoing.send(notification("account/updated", params));
         });
     }
     auth.watch();

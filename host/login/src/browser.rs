@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use crate::claims::IdTokenClaims;
+use crate::login_log::LoginLog;
 use crate::pkce::{Pkce, random_token};
 use crate::policy::check_workspace;
 use crate::token::{Tokens, exchange_code, obtain_api_key};
@@ -56,6 +57,7 @@ pub struct BrowserLogin {
     state: Zeroizing<String>,
     redirect_uri: String,
     options: LoginOptions,
+    log: LoginLog,
 }
 
 /// Binds the loopback server and makes the authorization URL.
@@ -68,7 +70,7 @@ pub async fn start(options: LoginOptions) -> Result<BrowserLogin, LoginError> {
         .port();
     let pkce = Pkce::generate()?;
     let state = random_token(32)?;
-    let redirect_uri = format!("http://localhost:{port}/auth/callback");
+    let redirect_uri = format!("http://{}:{port}/auth/callback", options.redirect_host);
     let url = authorize_url(&options, &redirect_uri, &pkce.challenge, &state);
     Ok(BrowserLogin {
         url,
@@ -78,6 +80,7 @@ pub async fn start(options: LoginOptions) -> Result<BrowserLogin, LoginError> {
         state,
         redirect_uri,
         options,
+        log: LoginLog::default(),
     })
 }
 
@@ -168,6 +171,12 @@ struct Incoming {
 }
 
 impl BrowserLogin {
+    /// Writes what the callbacks look like (never their values) to `log`.
+    pub fn with_log(mut self, log: LoginLog) -> BrowserLogin {
+        self.log = log;
+        self
+    }
+
     /// Serves the loopback routes until the login ends. `save` is given the
     /// tokens (and the API key the token exchange gave, if any) before the
     /// browser sees `/success`; `notice` gets what the person should know
@@ -184,6 +193,7 @@ impl BrowserLogin {
             state,
             redirect_uri,
             options,
+            log,
             ..
         } = self;
         let client = http::client(&options.originator)?;
@@ -222,7 +232,22 @@ impl BrowserLogin {
                             .map(|(_, value)| value.as_str())
                             .filter(|value| !value.is_empty())
                     };
-                    if get("state") != Some(state.as_str()) {
+                    let shape = format!(
+                        "path=/auth/callback has_code={} has_state={} has_error={}",
+                        get("code").is_some(),
+                        get("state").is_some(),
+                        get("error").is_some()
+                    );
+                    let state_valid = get("state") == Some(state.as_str());
+                    log.info(
+                        "codex_login::server",
+                        &format!("received login callback {shape} state_valid={state_valid}"),
+                    );
+                    if !state_valid {
+                        log.warn(
+                            "codex_login::server",
+                            &format!("login callback state mismatch {shape}"),
+                        );
                         respond(&mut incoming.stream, 400, "text/plain", "State mismatch").await;
                         notice(
                             "Ignored a callback with the wrong `state` (not this login's); still \
@@ -251,7 +276,8 @@ impl BrowserLogin {
                     };
                     match outcome {
                         Ok(claims) => {
-                            let location = format!("http://localhost:{port}/success");
+                            let location =
+                                format!("http://{}:{port}/success", options.redirect_host);
                             redirect(&mut incoming.stream, &location).await;
                             completed = Some(claims);
                         }

@@ -9,9 +9,11 @@
 //! - [`claims`]: what the `id_token` says (email, plan, account);
 //! - [`document`]: the ChatGPT `auth.json` document in Codex's format;
 //! - [`policy`]: `forced_login_method` and `forced_chatgpt_workspace_id`;
+//! - [`refresh`]: renewing a stored login, one process at a time;
+//! - [`login_log`]: `codex-login.log`, as Codex writes it;
 //! - [`agent_identity`]: the access-token login (an Agent Identity JWT).
 //!
-//! Nothing here stores or prints: the flows hand their tokens to a `save`
+//! Nothing here stores a login or prints: the flows hand their tokens to a `save`
 //! callback and report through [`LoginError`], so the caller decides where
 //! the login goes (the configured credential store) and what the user sees.
 //! Tokens live in zeroizing strings and never appear in an error.
@@ -22,8 +24,10 @@ pub mod claims;
 pub mod device;
 pub mod document;
 mod http;
+pub mod login_log;
 pub mod pkce;
 pub mod policy;
+pub mod refresh;
 mod time;
 pub mod token;
 
@@ -73,6 +77,9 @@ pub struct LoginOptions {
     pub client_id: String,
     /// The loopback port of the browser flow.
     pub port: u16,
+    /// The host of the browser flow's redirect URI: `localhost` for
+    /// `codex login`, `127.0.0.1` for Codex's app server.
+    pub redirect_host: String,
     pub originator: String,
     /// `forced_chatgpt_workspace_id`: the login must belong to one of these.
     pub allowed_workspaces: Option<Vec<String>>,
@@ -85,6 +92,7 @@ impl LoginOptions {
             issuer: issuer.trim_end_matches('/').to_owned(),
             client_id: client_id.to_owned(),
             port: DEFAULT_PORT,
+            redirect_host: "localhost".to_owned(),
             originator: originator(),
             allowed_workspaces: None,
         }

@@ -35,6 +35,56 @@ impl ForcedLoginMethod {
     }
 }
 
+/// `forced_login_method` of a merged config, checked; `config_file` is
+/// named in the error (where to fix it).
+pub fn forced_login_method(
+    merged: &toml::Table,
+    config_file: &std::path::Path,
+) -> Result<Option<ForcedLoginMethod>, String> {
+    match merged.get("forced_login_method") {
+        None => Ok(None),
+        Some(toml::Value::String(value)) => ForcedLoginMethod::parse(value).map(Some),
+        Some(other) => Err(format!(
+            "forced_login_method: expected \"chatgpt\" or \"api\", found a {}; fix it in {}",
+            other.type_str(),
+            config_file.display()
+        )),
+    }
+}
+
+/// `forced_chatgpt_workspace_id` of a merged config: a string (one id, or
+/// several separated by commas) or an array of strings; empty entries are
+/// dropped.
+pub fn forced_workspaces(merged: &toml::Table) -> Result<Option<Vec<String>>, String> {
+    let ids: Vec<String> = match merged.get("forced_chatgpt_workspace_id") {
+        None => return Ok(None),
+        Some(toml::Value::String(value)) => value.split(',').map(str::to_owned).collect(),
+        Some(toml::Value::Array(values)) => values
+            .iter()
+            .map(|value| {
+                value.as_str().map(str::to_owned).ok_or_else(|| {
+                    format!(
+                        "forced_chatgpt_workspace_id: expected workspace ids (strings), found a {}",
+                        value.type_str()
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(format!(
+                "forced_chatgpt_workspace_id: expected a workspace id or a list of them, found a {}",
+                other.type_str()
+            ));
+        }
+    };
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .collect();
+    Ok((!ids.is_empty()).then_some(ids))
+}
+
 /// Checks a new login's `id_token` against the allowed workspaces; gives
 /// its claims.
 pub fn check_workspace(

@@ -8,6 +8,13 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
 }
 
+/// Now, as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ` (the log's timestamps, as Codex's).
+pub fn now_rfc3339_micros() -> String {
+    let text = format_rfc3339(SystemTime::now());
+    // Nanoseconds are the last nine digits before `Z`: keep six.
+    format!("{}Z", &text[..text.len() - 4])
+}
+
 pub fn format_rfc3339(time: SystemTime) -> String {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let seconds = since.as_secs();

@@ -28,7 +28,13 @@ pub struct HostContext {
     /// The options of a login a transport may start by itself (JSON), or
     /// `None` while no login may start; see [`HostContext::allow_login`].
     pub login_options: Mutex<Option<Zeroizing<String>>>,
+    /// Who opens a URL a plugin asks to open; `None`: the browser
+    /// ([`open_url`]). The app server sets one to hand the URL to its client.
+    url_opener: Mutex<Option<UrlOpener>>,
 }
+
+/// Opens (or hands on) a URL a plugin asks to open.
+pub type UrlOpener = Arc<dyn Fn(&str) -> Result<(), PluginError> + Send + Sync>;
 
 impl HostContext {
     /// A context with no credential store yet and no login allowed.
@@ -39,6 +45,27 @@ impl HostContext {
             verbose,
             credentials: OnceLock::new(),
             login_options: Mutex::new(None),
+            url_opener: Mutex::new(None),
+        }
+    }
+
+    /// Sends the URLs plugins ask to open to `opener` instead of a browser.
+    pub fn set_url_opener(&self, opener: UrlOpener) {
+        *self
+            .url_opener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(opener);
+    }
+
+    fn open(&self, url: &str) -> Result<(), PluginError> {
+        let opener = self
+            .url_opener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match opener {
+            Some(opener) => opener(url),
+            None => open_url(url),
         }
     }
 
@@ -162,7 +189,7 @@ impl HostServicesFfi for HostServices {
     }
 
     fn open_url(&self, url: RStr<'_>) -> RResult<(), PluginError> {
-        guard("host open url", || open_url(url.as_str()))
+        guard("host open url", || self.0.open(url.as_str()))
     }
 
     fn login_options(&self) -> ROption<RString> {

@@ -34,15 +34,15 @@ use codex_test_support::server::{Request, Responder, TestServer};
 use codex_test_support::{Home, codex_bin, codex_cli, stderr, stdout, workspace_root};
 use serde_json::{Value, json};
 
-const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
-const ACCOUNT: &str = "ws-acme-1";
+pub(crate) const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+pub(crate) const ACCOUNT: &str = "ws-acme-1";
 
-fn oauth_dir() -> PathBuf {
+pub(crate) fn oauth_dir() -> PathBuf {
     workspace_root().join("tests/oauth")
 }
 
 /// A free port on 127.0.0.1 (bound, then released for the login to take).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -51,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 /// An unsigned JWT with OpenAI's claims, as the stand-in issues them.
-fn id_token(account: Option<&str>) -> String {
+pub(crate) fn id_token(account: Option<&str>) -> String {
     let mut payload = json!({"email": "ada@example.com", "sub": "user-1"});
     if let Some(account) = account {
         payload["https://api.openai.com/auth"] = json!({
@@ -139,7 +139,7 @@ fn shape(value: &Value) -> Value {
 }
 
 /// What the pinned Codex 0.169 says of the login in `home`.
-fn codex_status(home: &Home) -> Output {
+pub(crate) fn codex_status(home: &Home) -> Output {
     run(
         {
             let mut status = command(&codex_cli(), home);
@@ -154,7 +154,7 @@ fn codex_status(home: &Home) -> Output {
 
 /// How the stand-in's endpoints behave.
 #[derive(Clone, Copy, PartialEq)]
-enum Issuer {
+pub(crate) enum Issuer {
     /// The device code is approved at the second poll.
     Approves,
     /// The device code is never entered.
@@ -170,7 +170,7 @@ enum Issuer {
 /// A local issuer with Codex's device endpoints, `/oauth/authorize` (which
 /// approves at once and sends the browser back with the code and `state`),
 /// and `/oauth/token`, issuing tokens for `account`.
-fn stand_in(behaviour: Issuer, account: Option<&'static str>) -> TestServer {
+pub(crate) fn stand_in(behaviour: Issuer, account: Option<&'static str>) -> TestServer {
     let polls = Arc::new(AtomicUsize::new(0));
     TestServer::start(move |request: &Request, respond: &mut Responder<'_>| {
         let path = request.path.split('?').next().unwrap_or_default();
@@ -739,7 +739,7 @@ fn a_new_login_cancels_one_left_waiting() {
 }
 
 /// A `$BROWSER` that is headless Chromium, saving the page it ends at.
-fn chromium(dir: &Path) -> PathBuf {
+pub(crate) fn chromium(dir: &Path) -> PathBuf {
     assert!(
         Path::new("/usr/bin/chromium").exists(),
         "chromium is not installed; run tests/keyring/setup.sh (it installs Debian's chromium)"
@@ -797,8 +797,8 @@ fn headless_chromium_completes_a_browser_login() {
 
 /// node-oidc-provider as Codex's issuer, with its public client's redirect
 /// URI on `port`; killed when dropped.
-struct Provider {
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) issuer: String,
     child: Child,
     _stdin: std::process::ChildStdin,
 }
@@ -824,9 +824,14 @@ fn node() -> PathBuf {
 
 impl Provider {
     fn start(port: u16, log: &Path) -> Provider {
+        Provider::start_for(&format!("http://localhost:{port}/auth/callback"), log)
+    }
+
+    /// The provider with its client's one redirect URI.
+    pub(crate) fn start_for(redirect_uri: &str, log: &Path) -> Provider {
         let config = json!({
             "client_id": CLIENT_ID,
-            "redirect_uri": format!("http://localhost:{port}/auth/callback"),
+            "redirect_uri": redirect_uri,
             "account_id": ACCOUNT,
             "plan_type": "plus",
             "email": "ada@example.com",
@@ -863,7 +868,7 @@ impl Provider {
     }
 
     /// A refresh at the provider's token endpoint: the status and body.
-    fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+    pub(crate) fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "refresh_token")
             .append_pair("client_id", CLIENT_ID)
@@ -970,7 +975,7 @@ fn browser_login_with_oidc_provider_then_logout_revokes() {
 
 // ---- policies -----------------------------------------------------------
 
-fn ours(home: &Home, args: &[&str]) -> Output {
+pub(crate) fn ours(home: &Home, args: &[&str]) -> Output {
     let mut command = command(&codex_bin(), home);
     command.args(args);
     run(command, Duration::from_secs(30))
@@ -1097,4 +1102,71 @@ fn a_login_from_another_workspace_is_refused_before_it_is_saved() {
     let (code, said) = login.finish(Duration::from_secs(30));
     assert_eq!(code, Some(1), "{said}");
     assert!(!auth_json(&home).exists());
+}
+
+// ---- codex-login.log -------------------------------------------------------
+
+/// The lines of `codex-login.log` without their timestamps.
+fn login_log_lines(home: &Home) -> Vec<String> {
+    let path = home.path().join("log/codex-login.log");
+    let mode = fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{} is private", path.display());
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (time, rest) = line.split_once(' ').unwrap();
+            assert!(time.ends_with('Z') && time.len() == 27, "{line}");
+            rest.to_owned()
+        })
+        .collect()
+}
+
+/// A browser login (`login`, listening on `port`) that gets a forged
+/// callback, then `/cancel`.
+fn forged_then_cancelled(mut login: Command, port: u16) {
+    let child = login
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the login never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, _) = get(port, "/auth/callback?code=forged-code&state=forged-state");
+    assert!(status.contains("400"), "{status}");
+    let (status, _) = get(port, "/cancel");
+    assert!(status.contains("200"), "{status}");
+    let output = wait(child, Duration::from_secs(30));
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn codex_login_log_is_written_as_codex_writes_it() {
+    // The pinned Codex listens on 1455 whatever it is told: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpListener::bind("127.0.0.1:1455").is_err() {
+        assert!(Instant::now() < deadline, "port 1455 stays busy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let theirs = Home::new();
+    let mut login = command(&codex_cli(), &theirs);
+    login.arg("login");
+    forged_then_cancelled(login, 1455);
+
+    let home = Home::new();
+    let port = free_port();
+    forged_then_cancelled(browser_login(&home, "http://127.0.0.1:9", port), port);
+    let ours = login_log_lines(&home);
+    assert_eq!(ours, login_log_lines(&theirs));
+    let text = ours.join("\n");
+    assert!(
+        !text.contains("forged-code") && !text.contains("forged-state"),
+        "{text}"
+    );
 }

@@ -42,7 +42,7 @@ fn schema_dir() -> &'static Path {
 
 /// Checks `instance` against Codex's schema file `name` (under `v2/` or
 /// `v1/`, or at the top), listing every violation.
-fn assert_valid(name: &str, instance: &Value) {
+pub(crate) fn assert_valid(name: &str, instance: &Value) {
     let dir = schema_dir();
     let path = ["v2", "v1", "."]
         .iter()
@@ -63,18 +63,18 @@ fn assert_valid(name: &str, instance: &Value) {
 
 /// Which app-server a client drives.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Peer {
+pub(crate) enum Peer {
     Codex,
     Ours,
 }
 
 /// One app-server process and the lines it wrote.
-struct Client {
+pub(crate) struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<Value>,
     /// Notifications seen while waiting for answers.
-    notifications: Vec<Value>,
+    pub(crate) notifications: Vec<Value>,
     /// Answers that came while another was awaited.
     early: BTreeMap<i64, Value>,
     next_id: i64,
@@ -82,6 +82,16 @@ struct Client {
 
 impl Client {
     fn start(peer: Peer, home: &Home) -> Client {
+        Client::start_with(peer, home, &[], None)
+    }
+
+    /// Started with `env` set, and its stderr in `stderr` (else discarded).
+    pub(crate) fn start_with(
+        peer: Peer,
+        home: &Home,
+        env: &[(&str, &str)],
+        stderr: Option<&Path>,
+    ) -> Client {
         let mut command = match peer {
             Peer::Codex => Command::new(codex_cli()),
             Peer::Ours => Command::new(codex_bin()),
@@ -96,7 +106,11 @@ impl Client {
             .current_dir(home.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .envs(env.iter().copied());
+        match stderr {
+            Some(path) => command.stderr(std::fs::File::create(path).unwrap()),
+            None => command.stderr(Stdio::null()),
+        };
         let mut child = command.spawn().unwrap();
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
@@ -122,8 +136,21 @@ impl Client {
     }
 
     /// Started and initialized.
-    fn ready(peer: Peer, home: &Home) -> Client {
-        let mut client = Client::start(peer, home);
+    pub(crate) fn ready(peer: Peer, home: &Home) -> Client {
+        Client::initialized(Client::start(peer, home))
+    }
+
+    /// Started as [`Client::start_with`] and initialized.
+    pub(crate) fn ready_with(
+        peer: Peer,
+        home: &Home,
+        env: &[(&str, &str)],
+        stderr: Option<&Path>,
+    ) -> Client {
+        Client::initialized(Client::start_with(peer, home, env, stderr))
+    }
+
+    fn initialized(mut client: Client) -> Client {
         let answer = client.request(
             "initialize",
             json!({"clientInfo": {"name": "t", "title": null, "version": "1"}}),
@@ -140,12 +167,12 @@ impl Client {
         stdin.flush().unwrap();
     }
 
-    fn notify(&mut self, method: &str) {
+    pub(crate) fn notify(&mut self, method: &str) {
         self.send_line(&json!({"method": method}).to_string());
     }
 
     /// Sends a request and returns its id.
-    fn send(&mut self, method: &str, params: Value) -> i64 {
+    pub(crate) fn send(&mut self, method: &str, params: Value) -> i64 {
         self.next_id += 1;
         let id = self.next_id;
         let mut request = json!({"id": id, "method": method});
@@ -157,7 +184,7 @@ impl Client {
     }
 
     /// The whole answer (`{id, result}` or `{id, error}`) to `id`.
-    fn answer(&mut self, id: i64) -> Value {
+    pub(crate) fn answer(&mut self, id: i64) -> Value {
         if let Some(answer) = self.early.remove(&id) {
             return answer;
         }
@@ -178,12 +205,12 @@ impl Client {
         }
     }
 
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send(method, params);
         self.answer(id)
     }
 
-    fn result(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn result(&mut self, method: &str, params: Value) -> Value {
         let answer = self.request(method, params.clone());
         match answer.get("result") {
             Some(result) => result.clone(),
@@ -191,7 +218,7 @@ impl Client {
         }
     }
 
-    fn error(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn error(&mut self, method: &str, params: Value) -> Value {
         let answer = self.request(method, params.clone());
         match answer.get("error") {
             Some(error) => error.clone(),
@@ -200,7 +227,7 @@ impl Client {
     }
 
     /// Waits for a notification `method` whose params satisfy `matches`.
-    fn wait_for(&mut self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&mut self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(index) = self
             .notifications
             .iter()
@@ -222,7 +249,7 @@ impl Client {
     }
 
     /// Closes stdin and waits for the process to end.
-    fn finish(mut self) -> std::process::ExitStatus {
+    pub(crate) fn finish(mut self) -> std::process::ExitStatus {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -9,6 +9,7 @@
 mod access_token;
 mod account_login;
 mod app_server;
+mod app_server_account;
 mod auth_status;
 mod compat;
 mod config_layers;

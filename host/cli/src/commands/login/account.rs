@@ -19,8 +19,9 @@ use super::{policy, say};
 use crate::cli::LoginArgs;
 use codex_host::App;
 use codex_host::auth::{AUTH_SERVICE, open_store};
+use codex_login::login_log::LoginLog;
 use codex_login::policy::ForcedLoginMethod;
-use codex_login::token::{Endpoints, revoke};
+use codex_login::token::revoke;
 use codex_login::{
     DEFAULT_CLIENT_ID, DEFAULT_ISSUER, IdTokenClaims, LoginError, LoginOptions, StoredLogin,
     Tokens, browser, chatgpt_document, device,
@@ -61,8 +62,11 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // codex-login.log, as Codex keeps it.
+    let log = LoginLog::for_config(&app.codex_home, app.config.merged());
     let flow = async {
         if args.device_auth {
+            log.info("codex_cli::login", "starting device code login flow");
             let code = device::request(&options).await?;
             let color = std::io::stdout().is_terminal();
             let mut stdout = std::io::stdout().lock();
@@ -71,7 +75,8 @@ pub fn login(app: &App, args: &LoginArgs) -> Result<ExitCode> {
             drop(stdout);
             device::complete(&options, code, device_limit, |tokens| save(tokens, None)).await
         } else {
-            let login = browser::start(options.clone()).await?;
+            log.info("codex_cli::login", "starting browser login flow");
+            let login = browser::start(options.clone()).await?.with_log(log.clone());
             say(&format!(
                 "Starting local login server on http://localhost:{}.\nIf your browser did not \
                  open, navigate to this URL to authenticate:\n\n{}\n\nOn a remote or headless \
@@ -184,22 +189,8 @@ pub fn revoke_stored(document: &str) -> Result<(), String> {
         (None, Some(token)) => (token, "access_token"),
         (None, None) => return Ok(()),
     };
-    let from_env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
-    let issuer = stored
-        .issuer
-        .clone()
-        .or_else(|| from_env("CODEX_LOGIN_ISSUER"))
-        .unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
-    let client_id = stored
-        .client_id
-        .clone()
-        .or_else(|| from_env("CODEX_LOGIN_CLIENT_ID"))
-        .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
-    let endpoints = Endpoints::for_issuer(&issuer, &client_id);
+    // The issuer the tokens came from, as a refresh would go there.
+    let endpoints = codex_login::refresh::endpoints_for(&stored);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,51 +6,16 @@ use codex_credentials::CredentialStore;
 use codex_host::App;
 use codex_host::auth::AUTH_SERVICE;
 use codex_login::StoredLogin;
-use codex_login::policy::{ForcedLoginMethod, violation};
+use codex_login::policy::{self, ForcedLoginMethod, violation};
 
 /// `forced_login_method`, checked.
 pub fn forced_login_method(app: &App) -> Result<Option<ForcedLoginMethod>, String> {
-    match app.config.merged().get("forced_login_method") {
-        None => Ok(None),
-        Some(toml::Value::String(value)) => ForcedLoginMethod::parse(value).map(Some),
-        Some(other) => Err(format!(
-            "forced_login_method: expected \"chatgpt\" or \"api\", found a {}; fix it in {}",
-            other.type_str(),
-            app.codex_home.join("config.toml").display()
-        )),
-    }
+    policy::forced_login_method(app.config.merged(), &app.codex_home.join("config.toml"))
 }
 
-/// `forced_chatgpt_workspace_id`: a string (one id, or several separated by
-/// commas) or an array of strings; empty entries are dropped.
+/// `forced_chatgpt_workspace_id`: one id, several separated by commas, or a list.
 pub fn forced_workspaces(app: &App) -> Result<Option<Vec<String>>, String> {
-    let ids: Vec<String> = match app.config.merged().get("forced_chatgpt_workspace_id") {
-        None => return Ok(None),
-        Some(toml::Value::String(value)) => value.split(',').map(str::to_owned).collect(),
-        Some(toml::Value::Array(values)) => values
-            .iter()
-            .map(|value| {
-                value.as_str().map(str::to_owned).ok_or_else(|| {
-                    format!(
-                        "forced_chatgpt_workspace_id: expected workspace ids (strings), found a {}",
-                        value.type_str()
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(format!(
-                "forced_chatgpt_workspace_id: expected a workspace id or a list of them, found a {}",
-                other.type_str()
-            ));
-        }
-    };
-    let ids: Vec<String> = ids
-        .into_iter()
-        .map(|id| id.trim().to_owned())
-        .filter(|id| !id.is_empty())
-        .collect();
-    Ok((!ids.is_empty()).then_some(ids))
+    policy::forced_workspaces(app.config.merged())
 }
 
 /// Codex's message when the stored `document` breaks the policy. A broken
