@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Codex's schema files, generated once per test run by the pinned binary.
-fn schema_dir() -> &'static Path {
+pub(crate) fn schema_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -42,7 +42,7 @@ fn schema_dir() -> &'static Path {
 
 /// Checks `instance` against Codex's schema file `name` (under `v2/` or
 /// `v1/`, or at the top), listing every violation.
-fn assert_valid(name: &str, instance: &Value) {
+pub(crate) fn assert_valid(name: &str, instance: &Value) {
     let dir = schema_dir();
     let path = ["v2", "v1", "."]
         .iter()
@@ -63,25 +63,25 @@ fn assert_valid(name: &str, instance: &Value) {
 
 /// Which app-server a client drives.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Peer {
+pub(crate) enum Peer {
     Codex,
     Ours,
 }
 
 /// One app-server process and the lines it wrote.
-struct Client {
+pub(crate) struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<Value>,
     /// Notifications seen while waiting for answers.
-    notifications: Vec<Value>,
+    pub(crate) notifications: Vec<Value>,
     /// Answers that came while another was awaited.
-    early: BTreeMap<i64, Value>,
+    pub(crate) early: BTreeMap<i64, Value>,
     next_id: i64,
 }
 
 impl Client {
-    fn start(peer: Peer, home: &Home) -> Client {
+    pub(crate) fn start(peer: Peer, home: &Home) -> Client {
         let mut command = match peer {
             Peer::Codex => Command::new(codex_cli()),
             Peer::Ours => Command::new(codex_bin()),
@@ -122,7 +122,7 @@ impl Client {
     }
 
     /// Started and initialized.
-    fn ready(peer: Peer, home: &Home) -> Client {
+    pub(crate) fn ready(peer: Peer, home: &Home) -> Client {
         let mut client = Client::start(peer, home);
         let answer = client.request(
             "initialize",
@@ -145,7 +145,7 @@ impl Client {
     }
 
     /// Sends a request and returns its id.
-    fn send(&mut self, method: &str, params: Value) -> i64 {
+    pub(crate) fn send(&mut self, method: &str, params: Value) -> i64 {
         self.next_id += 1;
         let id = self.next_id;
         let mut request = json!({"id": id, "method": method});
@@ -157,7 +157,7 @@ impl Client {
     }
 
     /// The whole answer (`{id, result}` or `{id, error}`) to `id`.
-    fn answer(&mut self, id: i64) -> Value {
+    pub(crate) fn answer(&mut self, id: i64) -> Value {
         if let Some(answer) = self.early.remove(&id) {
             return answer;
         }
@@ -178,12 +178,12 @@ impl Client {
         }
     }
 
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send(method, params);
         self.answer(id)
     }
 
-    fn result(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn result(&mut self, method: &str, params: Value) -> Value {
         let answer = self.request(method, params.clone());
         match answer.get("result") {
             Some(result) => result.clone(),
@@ -191,7 +191,7 @@ impl Client {
         }
     }
 
-    fn error(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn error(&mut self, method: &str, params: Value) -> Value {
         let answer = self.request(method, params.clone());
         match answer.get("error") {
             Some(error) => error.clone(),
@@ -200,7 +200,7 @@ impl Client {
     }
 
     /// Waits for a notification `method` whose params satisfy `matches`.
-    fn wait_for(&mut self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&mut self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(index) = self
             .notifications
             .iter()
@@ -222,7 +222,7 @@ impl Client {
     }
 
     /// Closes stdin and waits for the process to end.
-    fn finish(mut self) -> std::process::ExitStatus {
+    pub(crate) fn finish(mut self) -> std::process::ExitStatus {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

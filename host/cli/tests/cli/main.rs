@@ -8,6 +8,7 @@
 
 mod account_login;
 mod app_server;
+mod app_server_exec;
 mod auth_status;
 mod compat;
 mod config_layers;
