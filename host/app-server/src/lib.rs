@@ -1,13 +1,15 @@
 //! `codex app-server`: Codex's app-server protocol (JSON-RPC 2.0 without
 //! the `"jsonrpc"` field, one JSON object per line on stdio) for editors,
 //! with the methods that need no model: account, config, experimental
-//! features and MCP servers. The agent's methods answer -32601.
+//! features, MCP servers and sandboxed commands (`command/exec`). The
+//! agent's methods answer -32601.
 //!
 //! One [`auth_manager::AuthManager`] per process owns the login state.
 
 pub mod account;
 pub mod account_login;
 pub mod auth_manager;
+pub mod command_exec;
 pub mod config_rpc;
 pub mod config_version;
 pub mod features_rpc;
@@ -16,6 +18,7 @@ pub mod mcp_rpc;
 pub mod methods;
 pub mod protocol;
 pub mod server;
+pub mod terminal;
 
 use codex_host::RunOptions;
 

@@ -57,10 +57,6 @@ const CODEX_ONLY: &[&str] = &[
     "account/sendAddCreditsNudgeEmail",
     "feedback/upload",
     "feedback/save",
-    "command/exec",
-    "command/exec/write",
-    "command/exec/terminate",
-    "command/exec/resize",
     "externalAgentConfig/detect",
     "externalAgentConfig/import",
     "externalAgentConfig/import/recordHistory",
@@ -99,7 +95,7 @@ pub fn not_served(method: &str) -> RpcError {
             METHOD_NOT_FOUND,
             format!(
                 "`{method}` needs the Codex agent, and this host runs no agent: its app-server \
-                 answers the account, config, experimentalFeature and MCP methods only"
+                 answers the account, config, experimentalFeature, MCP and command/exec methods only"
             ),
         )
     } else {

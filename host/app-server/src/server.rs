@@ -22,7 +22,9 @@ use crate::protocol::{
     Incoming, METHOD_NOT_FOUND, OVERLOADED, RpcError, error_response, notification, params,
     parse_line, response,
 };
-use crate::{account, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods};
+use crate::{
+    account, command_exec, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods,
+};
 
 /// What a handler answers: the result and the notifications that follow
 /// it, or an error.
@@ -47,6 +49,8 @@ pub struct Server {
     /// `clientInfo.name` of `initialize`.
     client_name: OnceLock<String>,
     pub connections: Connections,
+    /// The `command/exec` commands that run.
+    pub commands: crate::command_exec::Processes,
     features: Mutex<BTreeMap<String, bool>>,
     outgoing: mpsc::UnboundedSender<Value>,
     initialized: AtomicBool,
@@ -221,6 +225,10 @@ async fn dispatch(server: Arc<Server>, method: String, raw: Option<Value>) -> An
         "mcpServer/tool/call" => mcp_rpc::tool_call(server, raw).await,
         "mcpServer/resource/read" => mcp_rpc::resource_read(server, raw).await,
         "mcpServer/oauth/login" => mcp_oauth_login::login(server, raw).await,
+        "command/exec" => command_exec::exec(server, raw).await,
+        "command/exec/write" => command_exec::write(server, raw).await,
+        "command/exec/terminate" => command_exec::terminate(&server, raw).await,
+        "command/exec/resize" => command_exec::resize(&server, raw).await,
         other => Err(methods::not_served(other)),
     }
 }
@@ -249,6 +257,7 @@ pub async fn serve(
         logins: LoginFlows::default(),
         client_name: OnceLock::new(),
         connections: Connections::default(),
+        commands: Default::default(),
         features: Mutex::new(BTreeMap::new()),
         outgoing: outgoing.clone(),
         initialized: AtomicBool::new(false),
@@ -341,6 +350,10 @@ pub async fn serve(
             continue;
         }
         server.in_flight.fetch_add(1, Ordering::SeqCst);
+        if method == "command/exec" {
+            // Follow-ups read after it wait for it to start.
+            server.commands.announce(raw.as_ref());
+        }
         let server = server.clone();
         requests.spawn(async move {
             let answer = dispatch(server.clone(), method, raw).await;
@@ -351,7 +364,9 @@ pub async fn serve(
         while requests.try_join_next().is_some() {}
     }
 
-    // Stdin is closed: requests already read may finish, briefly.
+    // Stdin is closed: the client is gone, and so are its commands (Codex
+    // kills them with the connection). Other requests may finish, briefly.
+    server.commands.kill_all();
     let _ = tokio::time::timeout(EOF_GRACE, async {
         while requests.join_next().await.is_some() {}
     })

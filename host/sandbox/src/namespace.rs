@@ -155,11 +155,13 @@ pub(crate) fn plan(
         let Some(lock) = lock_protected(&path)? else {
             continue;
         };
-        if is_placeholder(&path) {
-            placeholders.paths.push(path.clone());
-        }
+        // Every protected path is a candidate: one that vanishes before the
+        // child mounts it is recreated there as a placeholder (see
+        // `bind_onto_itself`). Only what still carries the placeholder mark
+        // at the end is removed.
+        placeholders.paths.push(path.clone());
+        let remount_flags = remount_flags(&path, &lock)?;
         placeholders.locks.push(lock);
-        let remount_flags = remount_flags(&path)?;
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
             SandboxError::setup(
                 format!("preparing {}", path.display()),
@@ -213,8 +215,15 @@ fn lock_protected(path: &Path) -> Result<Option<OwnedFd>, SandboxError> {
                 match fs::create_dir(path) {
                     Ok(()) => {
                         // The umask may have taken bits away; the mode is the mark.
-                        fs::set_permissions(path, fs::Permissions::from_mode(PLACEHOLDER_MODE))
-                            .map_err(|error| placeholder_error(path, error))?;
+                        match fs::set_permissions(
+                            path,
+                            fs::Permissions::from_mode(PLACEHOLDER_MODE),
+                        ) {
+                            Ok(()) => {}
+                            // Removed again at once (see `mount_read_only`): retry.
+                            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                            Err(error) => return Err(placeholder_error(path, error)),
+                        }
                     }
                     Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
                     Err(error)
@@ -387,18 +396,13 @@ fn unescape_mountinfo(field: &[u8]) -> Vec<u8> {
     out
 }
 
-fn remount_flags(path: &Path) -> Result<libc::c_ulong, SandboxError> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        SandboxError::setup(
-            format!("preparing {}", path.display()),
-            io::Error::from(io::ErrorKind::InvalidInput),
-        )
-    })?;
+fn remount_flags(path: &Path, locked: &OwnedFd) -> Result<libc::c_ulong, SandboxError> {
     // SAFETY: statvfs writes into the zeroed struct we pass, which lives
     // for the duration of the call.
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a NUL-terminated path and a valid out pointer.
-    if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
+    // Through the locked descriptor: the path itself may be gone already.
+    // SAFETY: a descriptor we own and a valid out pointer.
+    if unsafe { libc::fstatvfs(locked.as_raw_fd(), &mut stat) } != 0 {
         return Err(SandboxError::setup(
             format!("reading the mount flags of {}", path.display()),
             io::Error::last_os_error(),
@@ -499,37 +503,78 @@ impl MountPlan {
         }
         for (index, protected) in self.protected.iter().enumerate() {
             let path = protected.c_path.as_ptr();
-            // SAFETY: `path` is a NUL-terminated string owned by the plan.
-            if unsafe {
-                libc::mount(
-                    path,
-                    path,
-                    std::ptr::null(),
-                    libc::MS_BIND | libc::MS_REC,
-                    std::ptr::null(),
-                )
-            } != 0
-            {
-                return Err(Failure::last(Step::Bind, index));
-            }
             let flags =
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | protected.remount_flags;
+            mount_read_only(path, flags)
+                .map_err(|(step, errno)| Failure::new(step, index, errno))?;
+        }
+        Ok(())
+    }
+}
+
+/// How often the child recreates and mounts a protected path that keeps
+/// vanishing before it gives up.
+const BIND_ATTEMPTS: usize = 8;
+
+/// Async-signal-safe: bind-mounts `path` onto itself, then makes that
+/// mount read-only with `remount_flags`. The path existed when the parent
+/// planned the mounts, but another program may have removed it since:
+/// Codex's own sandbox creates and removes empty `/tmp/.codex`,
+/// `/tmp/.agents` and `/tmp/.aws` mount targets, and `rmdir` does not care
+/// about our lock (removing it right after our bind detaches that mount, so
+/// the remount finds no mount there). A path that is gone is recreated as a
+/// placeholder (the sandboxed process must not be able to create it either)
+/// and mounted again.
+fn mount_read_only(
+    path: *const libc::c_char,
+    remount_flags: libc::c_ulong,
+) -> Result<(), (Step, i32)> {
+    let mut failure = (Step::Bind, libc::ENOENT);
+    for _ in 0..BIND_ATTEMPTS {
+        // SAFETY: `path` is a NUL-terminated string owned by the plan.
+        let bound = unsafe {
+            libc::mount(
+                path,
+                path,
+                std::ptr::null(),
+                libc::MS_BIND | libc::MS_REC,
+                std::ptr::null(),
+            )
+        } == 0;
+        if bound {
             // SAFETY: as above.
             if unsafe {
                 libc::mount(
                     std::ptr::null(),
                     path,
                     std::ptr::null(),
-                    flags,
+                    remount_flags,
                     std::ptr::null(),
                 )
-            } != 0
+            } == 0
             {
-                return Err(Failure::last(Step::Remount, index));
+                return Ok(());
+            }
+            failure = (Step::Remount, crate::child::errno());
+            if !matches!(failure.1, libc::ENOENT | libc::EINVAL) {
+                return Err(failure);
+            }
+        } else {
+            failure = (Step::Bind, crate::child::errno());
+            if failure.1 != libc::ENOENT {
+                return Err(failure);
             }
         }
-        Ok(())
+        // SAFETY: mkdir and chmod on a NUL-terminated path. EEXIST means
+        // someone recreated it first: the next attempt mounts that.
+        unsafe {
+            if libc::mkdir(path, PLACEHOLDER_MODE) == 0 {
+                // The umask may have taken bits away; the mode is the mark.
+                libc::chmod(path, PLACEHOLDER_MODE);
+            }
+        }
     }
+    Err(failure)
 }
 
 /// Async-signal-safe: writes `data` to a /proc file in one `write`.
@@ -737,5 +782,55 @@ mod tests {
         assert!(codex.exists(), "the second sandbox still holds it");
         drop(second);
         assert!(!codex.exists());
+    }
+
+    /// Codex's sandbox removes its empty `/tmp/.codex` mount target while
+    /// ours starts: a protected path that vanishes between the plan and the
+    /// mount is recreated and mounted, and every command still starts.
+    #[test]
+    fn a_protected_path_removed_while_sandboxes_start_is_recreated() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let policy = crate::SandboxPolicy {
+            mode: crate::SandboxMode::WorkspaceWrite,
+            exclude_slash_tmp: true,
+            exclude_tmpdir_env_var: true,
+            ..crate::SandboxPolicy::default()
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let remover = {
+            let stop = stop.clone();
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let mut removed = 0usize;
+                while !stop.load(Ordering::SeqCst) {
+                    for name in PROTECTED_NAMES {
+                        if fs::remove_dir(root.join(name)).is_ok() {
+                            removed += 1;
+                        }
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(100));
+                }
+                removed
+            })
+        };
+        let mut started = 0;
+        for _ in 0..60 {
+            let sandbox =
+                crate::Sandbox::prepare(&policy, &root, crate::ApplyOptions::default()).unwrap();
+            // Only the start matters: the remover may detach the mounts
+            // once they are made, as any outsider with write access can.
+            let command = sandbox.command(&["true"]).unwrap();
+            let status = sandbox.spawn(command).unwrap().wait().unwrap();
+            assert!(status.success(), "{status:?}");
+            started += 1;
+        }
+        stop.store(true, Ordering::SeqCst);
+        let removed = remover.join().unwrap();
+        assert_eq!(started, 60);
+        assert!(removed > 0, "the remover never removed anything");
     }
 }

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Codex's schema files, generated once per test run by the pinned binary.
-fn schema_dir() -> &'static Path {
+pub(crate) fn schema_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -76,12 +76,12 @@ pub(crate) struct Client {
     /// Notifications seen while waiting for answers.
     pub(crate) notifications: Vec<Value>,
     /// Answers that came while another was awaited.
-    early: BTreeMap<i64, Value>,
+    pub(crate) early: BTreeMap<i64, Value>,
     next_id: i64,
 }
 
 impl Client {
-    fn start(peer: Peer, home: &Home) -> Client {
+    pub(crate) fn start(peer: Peer, home: &Home) -> Client {
         Client::start_with(peer, home, &[], None)
     }
 

@@ -10,6 +10,7 @@ mod access_token;
 mod account_login;
 mod app_server;
 mod app_server_account;
+mod app_server_exec;
 mod auth_status;
 mod compat;
 mod config_layers;
