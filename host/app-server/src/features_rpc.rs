@@ -91,25 +91,48 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
     Ok((json!({"data": page, "nextCursor": next}), Vec::new()))
 }
 
-/// Applies each known key that no config layer or flag pins; answers with
-/// the switches that took.
+/// The features Codex 0.169's app-server lets a client switch at run time.
+/// Any other key, known or not, is left out of the answer, as Codex leaves
+/// it out.
+const SWITCHABLE: &[&str] = &[
+    "api_key_cyber_access_programs",
+    "api_key_model_discovery",
+    "auth_elicitation",
+    "background_paginated_rollout_migration",
+    "codex_apps_mcp_2026_07_28",
+    "daybreak_program_propagation",
+    "mcp_2026_07_28",
+    "mcp_connection_sharing",
+    "mcp_lazy_stdio_startup",
+    "memories",
+    "mentions_v2",
+    "remote_control",
+    "remote_plugin",
+    "tool_suggest",
+    "windows_sandbox_service",
+];
+
+/// Answers every switchable key asked for, as Codex does, and applies
+/// those that no config layer or flag pins (a pinned key keeps its value).
 pub fn enablement_set(server: &Server, raw: Option<Value>) -> Answer {
     let asked: ExperimentalFeatureEnablementSetParams = params(raw)?;
     let resolved = server
         .fresh_features()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
-    let mut applied = serde_json::Map::new();
+    let mut answered = serde_json::Map::new();
     let mut taken = BTreeMap::new();
     for (key, value) in asked.enablement {
-        let Some(feature) = resolved.get(&key) else {
-            continue;
-        };
-        if feature.source.kind() != SourceKind::Default {
+        if !SWITCHABLE.contains(&key.as_str()) {
             continue;
         }
-        applied.insert(key.clone(), value.into());
-        taken.insert(key, value);
+        answered.insert(key.clone(), value.into());
+        let pinned = resolved
+            .get(&key)
+            .is_none_or(|feature| feature.source.kind() != SourceKind::Default);
+        if !pinned {
+            taken.insert(key, value);
+        }
     }
     server.set_feature_overrides(taken);
-    Ok((json!({"enablement": applied}), Vec::new()))
+    Ok((json!({"enablement": answered}), Vec::new()))
 }

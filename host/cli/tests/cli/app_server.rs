@@ -403,6 +403,26 @@ fn run_script(peer: Peer, home: &Home) -> BTreeMap<&'static str, Value> {
         client.request("experimentalFeature/list", json!({"limit": 3})),
     );
     answers.insert(
+        "pin a feature",
+        client.request(
+            "config/value/write",
+            json!({"keyPath": "features.mentions_v2", "value": false, "mergeStrategy": "replace"}),
+        ),
+    );
+    answers.insert(
+        "enablement",
+        client.request(
+            "experimentalFeature/enablement/set",
+            json!({"enablement": {
+                "mentions_v2": true, "mcp_2026_07_28": true, "apps": true, "nosuch": true
+            }}),
+        ),
+    );
+    answers.insert(
+        "features after enablement",
+        client.request("experimentalFeature/list", json!({})),
+    );
+    answers.insert(
         "mcp status",
         client.request("mcpServerStatus/list", json!({})),
     );
@@ -457,6 +477,8 @@ fn answers_match_codex_and_its_schema() {
         ("requirements", "ConfigRequirementsReadResponse"),
         ("features", "ExperimentalFeatureListResponse"),
         ("features page", "ExperimentalFeatureListResponse"),
+        ("enablement", "ExperimentalFeatureEnablementSetResponse"),
+        ("features after enablement", "ExperimentalFeatureListResponse"),
         ("mcp status", "ListMcpServerStatusResponse"),
         ("reload", "McpServerRefreshResponse"),
     ] {
@@ -471,10 +493,26 @@ fn answers_match_codex_and_its_schema() {
         "logout",
         "account/read logged out",
         "requirements",
+        "enablement",
         "reload",
     ] {
         assert_eq!(result_of(&ours, step), result_of(&theirs, step), "{step}");
     }
+    // Only the switchable keys take, and a key the config pins keeps its value.
+    let enabled = |answers: &BTreeMap<&'static str, Value>, name: &str| -> Value {
+        result_of(answers, "features after enablement")["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|feature| feature["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not listed"))["enabled"]
+            .clone()
+    };
+    for name in ["mentions_v2", "mcp_2026_07_28", "apps"] {
+        assert_eq!(enabled(&ours, name), enabled(&theirs, name), "{name}");
+    }
+    assert_eq!(enabled(&ours, "mcp_2026_07_28"), true);
+    assert_eq!(enabled(&ours, "mentions_v2"), false);
     assert_eq!(
         result_of(&ours, "getAuthStatus")["authMethod"],
         result_of(&theirs, "getAuthStatus")["authMethod"]
