@@ -209,7 +209,7 @@ fn lock_protected(path: &Path) -> Result<Option<OwnedFd>, SandboxError> {
             io::Error::from(io::ErrorKind::InvalidInput),
         )
     })?;
-    for _ in 0..8 {
+    for _ in 0..ATTEMPTS {
         match fs::symlink_metadata(path) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 match fs::create_dir(path) {
@@ -512,9 +512,11 @@ impl MountPlan {
     }
 }
 
-/// How often the child recreates and mounts a protected path that keeps
-/// vanishing before it gives up.
-const BIND_ATTEMPTS: usize = 8;
+/// How often a protected path that keeps vanishing is locked again (by the
+/// parent) or recreated and mounted again (by the child) before the sandbox
+/// gives up. Each attempt takes microseconds; a path removed by a cleanup
+/// now and then never comes near this, a program removing it in a loop may.
+const ATTEMPTS: usize = 64;
 
 /// Async-signal-safe: bind-mounts `path` onto itself, then makes that
 /// mount read-only with `remount_flags`. The path existed when the parent
@@ -530,7 +532,7 @@ fn mount_read_only(
     remount_flags: libc::c_ulong,
 ) -> Result<(), (Step, i32)> {
     let mut failure = (Step::Bind, libc::ENOENT);
-    for _ in 0..BIND_ATTEMPTS {
+    for _ in 0..ATTEMPTS {
         // SAFETY: `path` is a NUL-terminated string owned by the plan.
         let bound = unsafe {
             libc::mount(

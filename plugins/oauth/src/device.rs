@@ -23,6 +23,10 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a code is waited for when the server does not say.
 const DEFAULT_EXPIRY: Duration = Duration::from_secs(600);
+/// How many polls in a row may fail to reach the token endpoint before the
+/// login gives up. Polls are seconds apart, longer than many servers keep an
+/// idle connection, so one may meet a connection the server just closed.
+const MAX_UNREACHABLE_POLLS: u32 = 3;
 
 /// The device authorization answer (RFC 8628 section 3.2).
 pub struct DeviceCode {
@@ -163,6 +167,7 @@ pub async fn wait(
     let server = net.server();
     let deadline = Instant::now() + code.expires_in;
     let mut interval = code.interval;
+    let mut unreachable = 0;
     loop {
         if Instant::now() + interval > deadline {
             return Err(expired(server));
@@ -173,7 +178,22 @@ pub async fn wait(
             ("device_code", code.device_code.as_str()),
             ("resource", resource),
         ];
-        let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
+        let answer = match net.post_form(endpoint, &form, &client.auth()?).await {
+            Ok(answer) => answer,
+            Err(error)
+                if error.kind == ErrorKind::Unavailable && unreachable + 1 < MAX_UNREACHABLE_POLLS =>
+            {
+                // Polling again is harmless: the device code stays valid.
+                unreachable += 1;
+                host.log(
+                    codex_plugin_api::LogLevel::Debug,
+                    &format!("{}; polling again", error.message),
+                );
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        unreachable = 0;
         if answer.status.is_success() {
             return token::read(net, &answer);
         }
