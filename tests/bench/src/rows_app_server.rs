@@ -29,6 +29,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use crate::calls::{self, PluginSession};
+use crate::procs;
 use crate::rows::{RowResult, Setup, env_for, home, runs};
 use crate::stats::{median, range, rotation};
 
@@ -308,15 +309,9 @@ impl AppServer {
 
     /// The process's high-water mark of resident memory, in MiB.
     fn peak_rss_mib(&self) -> Result<f64> {
-        let pid = self.child.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .with_context(|| format!("reading the status of {} (pid {pid})", self.peer.label()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))?;
-        Ok(kib / 1024.0)
+        let kib = procs::peak_rss_kib(self.child.id())
+            .with_context(|| format!("the peak RSS of {}", self.peer.label()))?;
+        Ok(kib as f64 / 1024.0)
     }
 }
 
