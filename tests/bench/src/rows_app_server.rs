@@ -80,6 +80,14 @@ impl Peer {
         }
     }
 
+    /// For file names.
+    fn slug(self) -> &'static str {
+        match self {
+            Peer::Ours => "ours",
+            Peer::Codex => "codex",
+        }
+    }
+
     fn program(self, setup: &Setup) -> &Path {
         match self {
             Peer::Ours => &setup.codex,
@@ -116,9 +124,10 @@ struct AppServer {
 
 impl AppServer {
     /// Spawns `peer`'s `app-server` on `codex_home`, with the environment
-    /// of every whole-process row; its stderr goes to `WORK/<log>.stderr`.
+    /// of every whole-process row; its stderr goes to
+    /// `WORK/<log>-ours.stderr` or `WORK/<log>-codex.stderr`.
     fn spawn(setup: &Setup, peer: Peer, codex_home: &Path, log: &str) -> Result<AppServer> {
-        let stderr = setup.work.join(format!("{log}.stderr"));
+        let stderr = setup.work.join(format!("{log}-{}.stderr", peer.slug()));
         let mut child = Command::new(peer.program(setup))
             .arg("app-server")
             .env_clear()
@@ -537,7 +546,7 @@ impl CallSide<'_> {
 
 /// Codex's app-server with a thread of its agent, or why there is none.
 fn codex_with_thread(setup: &Setup, codex_home: &Path) -> Result<CallSide<'static>> {
-    let mut codex = AppServer::spawn(setup, Peer::Codex, codex_home, "row14-codex")?;
+    let mut codex = AppServer::spawn(setup, Peer::Codex, codex_home, "row14")?;
     codex.initialize(codex_home)?;
     let id = codex.request("thread/start", json!({"ephemeral": true}))?;
     let (result, _) = codex.result(id)?;
@@ -568,7 +577,7 @@ fn row14(setup: &Setup) -> Result<Vec<RowResult>> {
         &codex_home,
     ))?;
     let outcome = (|| -> Result<Vec<RowResult>> {
-        let mut ours = AppServer::spawn(setup, Peer::Ours, &codex_home, "row14-ours")?;
+        let mut ours = AppServer::spawn(setup, Peer::Ours, &codex_home, "row14")?;
         ours.initialize(&codex_home)?;
         let mut sides = vec![
             CallSide::AppServer(ours, OUR_THREAD.to_string()),
