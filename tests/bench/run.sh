@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The benchmarks of issue 7: codex against the Codex CLI 0.169 binary and
-# against the floor. The one entry point:
+# against the floor. Rows 1-2: `codex mcp list`; 3-5: a tool call through
+# the plugin boundary; 6-8: `codex mcp tools` over 20 servers; 9-10: the
+# sandbox; 11-14: `codex app-server` against Codex's app-server (start,
+# `mcpServerStatus/list` over 20 servers and its peak RSS, a tool call);
+# 15-17: `codex mcp-server`; 18: the responses API proxy. The one entry point:
 #
 #   tests/bench/run.sh            build release, run every row, print one table,
 #                                 write BENCHMARKS.md at the top of the checkout
@@ -48,7 +52,8 @@ while [ $# -gt 0 ]; do
         shift
         ;;
     -h | --help)
-        sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        # The header comment: from line 2 to the first line that is not one.
+        sed -n '2,/^[^#]/p' "${BASH_SOURCE[0]}" | sed -n 's/^# \{0,1\}//p'
         exit 0
         ;;
     *) die "unknown argument '$1' (try --help)" ;;

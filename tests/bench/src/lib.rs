@@ -8,6 +8,7 @@
 //! - [`slow_http`]: a small HTTP server on 127.0.0.1 whose OAuth discovery
 //!   documents take a set time to arrive.
 //! - [`rows`]: the rows of the benchmark issue, and [`report`] their table;
+//!   [`rows_app_server`]: rows 11–14, `codex app-server` against Codex's;
 //!   [`rows_gateway`]: rows 15–17, `codex mcp-server` against direct calls;
 //!   [`rows_proxy`]: row 18, the responses API proxy.
 //!
@@ -20,6 +21,7 @@ pub mod calls;
 pub mod procs;
 pub mod report;
 pub mod rows;
+pub mod rows_app_server;
 pub mod rows_gateway;
 pub mod rows_proxy;
 pub mod slow_http;

@@ -255,3 +255,16 @@ pub fn median_rss_mib(samples: &[Sample]) -> f64 {
         .collect();
     crate::stats::median(&mib)
 }
+
+/// The peak resident memory (VmHWM) of the running process `pid`, in KiB:
+/// for a process the driver spawned itself, where `wait4`'s figure would
+/// carry the driver's own (see the module's docs).
+pub fn peak_rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmHWM in /proc/{pid}/status"))
+}

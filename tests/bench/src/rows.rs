@@ -121,11 +121,13 @@ fn rsses(samples: &[procs::Sample]) -> Vec<f64> {
 }
 
 /// Every row id, in order.
-pub const ROWS: [&str; 14] = [
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "15", "16", "17", "18",
+pub const ROWS: [&str; 18] = [
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+    "18",
 ];
 
-/// Runs the rows in `wanted` (3 and 5 run together, as do 6 and 8).
+/// Runs the rows in `wanted` (3 and 5 run together, as do 6 and 8, and 12
+/// and 13).
 pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
     let wants = |id: &str| wanted.iter().any(|w| w == id);
     let mut results = Vec::new();
@@ -168,6 +170,9 @@ pub fn run(setup: &Setup, wanted: &[String]) -> Result<Vec<RowResult>> {
     if wants("10") {
         eprintln!("bench: row 10 (a sandboxed stdio server's start vs an unsandboxed one)");
         attempt("10", row10(setup));
+    }
+    for (name, outcome) in crate::rows_app_server::run(setup, &wants) {
+        attempt(&name, outcome);
     }
     for (name, outcome) in crate::rows_gateway::run(setup, &wants) {
         attempt(&name, outcome);

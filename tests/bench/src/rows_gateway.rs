@@ -374,16 +374,6 @@ fn row16(setup: &Setup) -> Result<Vec<RowResult>> {
     Ok(vec![p99, throughput])
 }
 
-/// The peak resident memory (VmHWM) of `pid`, in KiB.
-fn peak_rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))
-}
-
 /// The gateway's peak RSS once it holds `servers` upstream sessions.
 fn gateway_peak(setup: &Setup, runtime: &tokio::runtime::Runtime, servers: usize) -> Result<u64> {
     let home = gateway_home(
@@ -404,7 +394,7 @@ fn gateway_peak(setup: &Setup, runtime: &tokio::runtime::Runtime, servers: usize
             params.name = name.into();
             service.call_tool(params).await?;
         }
-        let peak = peak_rss_kib(pid);
+        let peak = crate::procs::peak_rss_kib(pid);
         let _ = service.cancel().await;
         peak
     })
