@@ -22,9 +22,7 @@ use crate::protocol::{
     Incoming, METHOD_NOT_FOUND, OVERLOADED, RpcError, error_response, notification, params,
     parse_line, response,
 };
-use crate::{
-    account, command_exec, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods,
-};
+use crate::{account, command_exec, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods};
 
 /// What a handler answers: the result and the notifications that follow
 /// it, or an error.

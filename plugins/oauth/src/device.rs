@@ -181,7 +181,8 @@ pub async fn wait(
         let answer = match net.post_form(endpoint, &form, &client.auth()?).await {
             Ok(answer) => answer,
             Err(error)
-                if error.kind == ErrorKind::Unavailable && unreachable + 1 < MAX_UNREACHABLE_POLLS =>
+                if error.kind == ErrorKind::Unavailable
+                    && unreachable + 1 < MAX_UNREACHABLE_POLLS =>
             {
                 // Polling again is harmless: the device code stays valid.
                 unreachable += 1;

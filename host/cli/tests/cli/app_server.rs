@@ -478,7 +478,10 @@ fn answers_match_codex_and_its_schema() {
         ("features", "ExperimentalFeatureListResponse"),
         ("features page", "ExperimentalFeatureListResponse"),
         ("enablement", "ExperimentalFeatureEnablementSetResponse"),
-        ("features after enablement", "ExperimentalFeatureListResponse"),
+        (
+            "features after enablement",
+            "ExperimentalFeatureListResponse",
+        ),
         ("mcp status", "ListMcpServerStatusResponse"),
         ("reload", "McpServerRefreshResponse"),
     ] {
