@@ -243,7 +243,15 @@ fn warn_unavailable(name: &str, error: &anyhow::Error) {
 pub async fn serve_stdio(gateway: Arc<Gateway>) -> Result<()> {
     use rmcp::ServiceExt;
     let handler = handler::GatewayHandler::new(gateway.clone());
-    let outcome = match handler.serve(rmcp::transport::stdio()).await {
+    // Pipes are polled by the runtime (no thread hand-off per message).
+    let served = match (
+        codex_host::stdio_pipe::reader(),
+        codex_host::stdio_pipe::writer(),
+    ) {
+        (Some(input), Some(output)) => handler.serve((input, output)).await,
+        _ => handler.serve(rmcp::transport::stdio()).await,
+    };
+    let outcome = match served {
         Ok(running) => {
             let token = running.cancellation_token();
             tokio::select! {

@@ -1098,3 +1098,52 @@ fn pages_and_resources_match_codex() {
     };
     assert_eq!(uris(&ours.3), uris(&codex.3));
 }
+
+/// Requests from a file (not a pipe) and answers into a file: the blocking
+/// stdio path serves them as the pipes' path does.
+#[test]
+fn requests_from_a_file_are_answered_into_a_file() {
+    let home = Home::new();
+    let requests = home.path().join("requests.jsonl");
+    std::fs::write(
+        &requests,
+        concat!(
+            r#"{"id":0,"method":"initialize","params":{"clientInfo":{"name":"t","title":null,"version":"1"}}}"#,
+            "\n",
+            r#"{"method":"initialized"}"#,
+            "\n",
+            r#"{"id":1,"method":"experimentalFeature/list","params":{"limit":1}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let answers = home.path().join("answers.jsonl");
+    let status = Command::new(codex_bin())
+        .arg("app-server")
+        .env("CODEX_HOME", home.path())
+        .env("CODEX_SYSTEM_CONFIG", home.path().join("no-system.toml"))
+        .env("CODEX_MANAGED_CONFIG", home.path().join("no-managed.toml"))
+        .current_dir(home.path())
+        .stdin(std::fs::File::open(&requests).unwrap())
+        .stdout(std::fs::File::create(&answers).unwrap())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let lines: Vec<Value> = std::fs::read_to_string(&answers)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let answer = |id: i64| {
+        lines
+            .iter()
+            .find(|line| line["id"] == id)
+            .unwrap_or_else(|| panic!("no answer {id} in {lines:?}"))
+    };
+    assert_eq!(
+        answer(0)["result"]["codexHome"],
+        home.path().display().to_string()
+    );
+    assert_eq!(answer(1)["result"]["data"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,38 @@
+//! Standard input and output as non-blocking pipes on the runtime, when
+//! they are pipes.
+//!
+//! `tokio::io::stdin()`/`stdout()` do every read and write on a blocking
+//! thread. A pipe can be polled instead, which saves two thread hand-offs
+//! per request. Making a descriptor non-blocking changes it for every
+//! process that shares it, so only pipes are taken (an editor's pipes are
+//! its own, not shared with a shell as a terminal is); the descriptors are
+//! duplicated first so that fds 0 and 1 stay open for everything else.
+
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+
+use tokio::net::unix::pipe;
+
+fn duplicate(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
+    let owned: OwnedFd = fd.try_clone_to_owned().ok()?;
+    Some(File::from(owned))
+}
+
+/// Standard input, when it is a pipe.
+pub fn reader() -> Option<pipe::Receiver> {
+    let file = duplicate(std::io::stdin().as_fd())?;
+    is_fifo(&file).then_some(())?;
+    pipe::Receiver::from_file(file).ok()
+}
+
+/// Standard output, when it is a pipe.
+pub fn writer() -> Option<pipe::Sender> {
+    let file = duplicate(std::io::stdout().as_fd())?;
+    is_fifo(&file).then_some(())?;
+    pipe::Sender::from_file(file).ok()
+}
+
+fn is_fifo(file: &File) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file.metadata().is_ok_and(|meta| meta.file_type().is_fifo())
+}
