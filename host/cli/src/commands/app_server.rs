@@ -20,7 +20,12 @@ pub fn run(app: App) -> Result<ExitCode> {
 /// Needs no config: the schema is the protocol's, the same for every home.
 pub fn generate_json_schema(args: &GenerateJsonSchemaArgs) -> Result<ExitCode> {
     let written = codex_app_server::schema::write_bundle(&args.out, args.experimental)
-        .context("the schema was not written; choose a directory you can write with --out DIR")?;
+        .with_context(|| {
+            format!(
+                "cannot write the schema into {}; give --out a directory you can write",
+                args.out.display()
+            )
+        })?;
     eprintln!("wrote {written} schema files into {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }
