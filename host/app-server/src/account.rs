@@ -21,7 +21,7 @@ pub(crate) struct GetAccountParams {
     refresh_token: bool,
 }
 
-/// `account/login/start`, tagged by `type` as Codex's is.
+/// How to log in, by `type`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub(crate) enum LoginAccountParams {

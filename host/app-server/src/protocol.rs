@@ -94,13 +94,15 @@ pub struct ErrorMessage<'a> {
 #[schemars(rename = "JSONRPCNotification")]
 pub struct NotificationMessage<'a> {
     pub method: &'a str,
+    /// A client's `initialized` has none.
+    #[serde(default)]
     pub params: Value,
     /// Unix time in milliseconds when the server sent it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emitted_at_ms: Option<u64>,
 }
 
-/// A request as [`parse_line`] takes it: `params` may be left out.
+/// A request that expects an answer; `params` may be left out.
 #[derive(JsonSchema)]
 #[schemars(rename = "JSONRPCRequest")]
 #[allow(dead_code)]

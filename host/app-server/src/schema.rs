@@ -333,7 +333,8 @@ fn server_notification(notifications: &[(&str, Type)]) -> Value {
         "emittedAtMs": {
             "description": "Unix time in milliseconds when the server sent it.",
             "type": "integer",
-            "format": "int64",
+            "format": "uint64",
+            "minimum": 0,
         }
     });
     union

@@ -156,6 +156,13 @@ fn every_file_has_a_namesake_in_codexs_bundle() {
         jsonschema::validator_for(&schema)
             .unwrap_or_else(|error| panic!("{} is no valid schema: {error}", file.display()));
     }
+    // What a client sends besides requests.
+    let initialized = json!({"method": "initialized"});
+    assert_ours_valid("ClientNotification", &initialized, "initialized");
+    assert_ours_valid("JSONRPCMessage", &initialized, "initialized");
+    assert_ours_valid("RequestId", &json!("a"), "a string id");
+    assert_ours_valid("RequestId", &json!(7), "an integer id");
+
     // The experimental field appears only with --experimental.
     let account = |dir: &Path| read_json(&dir.join("v2/GetAccountResponse.json"));
     assert!(account(plain.path())["properties"]["workspaceRouting"].is_null());
