@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::protocol::{
     AnyMessage, ErrorMessage, NotificationMessage, RequestIdSchema, RequestMessage, ResultMessage,
@@ -258,9 +258,8 @@ fn union(
     title: &str,
     description: &str,
     variants: Vec<Value>,
-    generator: SchemaGenerator,
+    mut generator: SchemaGenerator,
 ) -> Value {
-    let mut generator = generator;
     let definitions = generator.take_definitions(true);
     json!({
         "$schema": draft07(),
@@ -282,16 +281,27 @@ fn client_request(methods: &[Method]) -> Value {
         .iter()
         .map(|method| {
             let title = variant_title(method.name);
+            // A method without params takes null or none, as Codex's.
             let (params, required) = match method.params {
-                Some(params) => ((params.reference)(&mut generator), json!(["id", "method", "params"])),
-                None => (schemars::json_schema!({"type": "null"}), json!(["id", "method"])),
+                Some(params) => (
+                    (params.reference)(&mut generator),
+                    json!(["id", "method", "params"]),
+                ),
+                None => (
+                    schemars::json_schema!({"type": "null"}),
+                    json!(["id", "method"]),
+                ),
             };
             json!({
                 "type": "object",
                 "title": format!("{title}Request"),
                 "properties": {
                     "id": id,
-                    "method": {"type": "string", "enum": [method.name], "title": format!("{title}RequestMethod")},
+                    "method": {
+                        "type": "string",
+                        "enum": [method.name],
+                        "title": format!("{title}RequestMethod"),
+                    },
                     "params": params,
                 },
                 "required": required,
@@ -316,7 +326,11 @@ fn server_notification(notifications: &[(&str, Type)]) -> Value {
                 "type": "object",
                 "title": format!("{title}Notification"),
                 "properties": {
-                    "method": {"type": "string", "enum": [name], "title": format!("{title}NotificationMethod")},
+                    "method": {
+                        "type": "string",
+                        "enum": [name],
+                        "title": format!("{title}NotificationMethod"),
+                    },
                     "params": (params.reference)(&mut generator),
                 },
                 "required": ["method", "params"],
@@ -443,9 +457,85 @@ pub fn bundle(experimental: bool) -> BTreeMap<PathBuf, Value> {
     );
     for schema in files.values_mut() {
         filter_experimental(schema, experimental);
+    }
+    let (all, v2) = bundles(&files);
+    files.insert(PathBuf::from("codex_app_server_protocol.schemas.json"), all);
+    files.insert(
+        PathBuf::from("codex_app_server_protocol.v2.schemas.json"),
+        v2,
+    );
+    for schema in files.values_mut() {
         sort_keys(schema);
     }
     files
+}
+
+/// A file's schema and its definitions, each by name.
+fn named_parts(schema: &Value) -> Vec<(String, Value)> {
+    let mut root = schema.clone();
+    let mut parts = Vec::new();
+    if let Some(object) = root.as_object_mut() {
+        object.remove("$schema");
+        if let Some(Value::Object(definitions)) = object.remove("definitions") {
+            parts.extend(definitions);
+        }
+    }
+    if let Some(title) = schema["title"].as_str() {
+        parts.push((title.to_owned(), root));
+    }
+    parts
+}
+
+/// Points every `#/definitions/NAME` of a v2 type at `#/definitions/v2/NAME`.
+fn nest_refs(value: &mut Value, v2: &Map<String, Value>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("$ref")
+                && let Some(name) = reference.strip_prefix("#/definitions/")
+                && v2.contains_key(name)
+            {
+                *reference = format!("#/definitions/v2/{name}");
+            }
+            object.values_mut().for_each(|child| nest_refs(child, v2));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| nest_refs(item, v2)),
+        _ => {}
+    }
+}
+
+/// Codex's two bundles of every type in one file: the v2 types side by
+/// side, and everything with the v2 types under `definitions.v2`.
+fn bundles(files: &BTreeMap<PathBuf, Value>) -> (Value, Value) {
+    let in_v2 = |path: &Path| path.starts_with(Version::V2.dir());
+    let mut v2 = Map::new();
+    for (_, schema) in files.iter().filter(|(path, _)| in_v2(path)) {
+        v2.extend(named_parts(schema));
+    }
+    let mut all = Map::new();
+    for (_, schema) in files.iter().filter(|(path, _)| !in_v2(path)) {
+        for (name, part) in named_parts(schema) {
+            if !v2.contains_key(&name) {
+                all.insert(name, part);
+            }
+        }
+    }
+    let mut nested = Value::Object(v2.clone());
+    nest_refs(&mut nested, &v2);
+    let mut all = Value::Object(all);
+    nest_refs(&mut all, &v2);
+    all["v2"] = nested;
+    let bundle = |title: &str, definitions: Value| {
+        json!({
+            "$schema": draft07(),
+            "title": title,
+            "type": "object",
+            "definitions": definitions,
+        })
+    };
+    (
+        bundle("CodexAppServerProtocol", all),
+        bundle("CodexAppServerProtocolV2", Value::Object(v2)),
+    )
 }
 
 /// Why the bundle could not be written: the path and the system's reason.
@@ -503,7 +593,7 @@ mod tests {
         assert!(files.contains_key(Path::new("v1/InitializeParams.json")));
         assert!(files.contains_key(Path::new("v2/ConfigWriteResponse.json")));
         assert!(!files.contains_key(Path::new("v1/GetAuthStatusParams.json")));
-        for (path, schema) in &files {
+        for (path, schema) in files.iter().filter(|(path, _)| !is_bundle(path)) {
             assert_eq!(schema["$schema"], draft07(), "{}", path.display());
             let stem = path
                 .file_stem()
@@ -511,6 +601,35 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(schema["title"], stem, "{}", path.display());
         }
+    }
+
+    fn is_bundle(path: &Path) -> bool {
+        path.to_string_lossy().ends_with(".schemas.json")
+    }
+
+    /// Every reference of a bundle resolves inside it.
+    #[test]
+    fn the_bundles_hold_every_definition_they_refer_to() {
+        let files = bundle(false);
+        for name in [
+            "codex_app_server_protocol.schemas.json",
+            "codex_app_server_protocol.v2.schemas.json",
+        ] {
+            let bundle = &files[Path::new(name)];
+            let text = bundle.to_string();
+            for reference in text.split("\"$ref\":\"#/").skip(1) {
+                let pointer = reference.split('"').next().unwrap_or_default();
+                assert!(
+                    bundle.pointer(&format!("/{pointer}")).is_some(),
+                    "{name}: #/{pointer} is not in the bundle"
+                );
+            }
+        }
+        let all = &files[Path::new("codex_app_server_protocol.schemas.json")];
+        assert!(all["definitions"]["ClientRequest"].is_object());
+        assert!(all["definitions"]["InitializeParams"].is_object());
+        assert!(all["definitions"]["v2"]["ConfigReadParams"].is_object());
+        assert!(all["definitions"].get("ConfigReadParams").is_none());
     }
 
     #[test]
