@@ -4,46 +4,133 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::account_login::{self, Flow};
 use crate::auth_manager::{Account, AuthMode, LoginSnapshot, updated_params};
-use crate::protocol::{RpcError, notification, params};
+use crate::protocol::{RpcError, notification, params, to_result};
 use crate::server::{Answer, Server};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct GetAccountParams {
+pub(crate) struct GetAccountParams {
+    /// Renew a ChatGPT login at the issuer before answering.
     #[serde(default)]
     refresh_token: bool,
 }
 
-/// `account/login/start`, tagged by `type` as Codex's is.
-#[derive(Deserialize)]
+/// How to log in, by `type`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "camelCase")]
-enum LoginAccountParams {
+pub(crate) enum LoginAccountParams {
+    /// Store this API key as the login.
     #[serde(rename_all = "camelCase")]
-    ApiKey {
-        api_key: String,
-    },
+    ApiKey { api_key: String },
+    /// A ChatGPT login in the browser.
     Chatgpt {},
+    /// A ChatGPT login with a code entered on another device.
     ChatgptDeviceCode {},
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct CancelLoginAccountParams {
+pub(crate) struct CancelLoginAccountParams {
+    /// The `loginId` that `account/login/start` answered.
     login_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct GetAuthStatusParams {
+pub(crate) struct GetAuthStatusParams {
+    /// Put the API key or the ChatGPT access token into `authToken`.
     #[serde(default)]
     include_token: Option<bool>,
     #[serde(default)]
     refresh_token: Option<bool>,
+}
+
+/// v1 `getAuthStatus`'s answer.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GetAuthStatusResponse<'a> {
+    /// Null when logged out.
+    auth_method: Option<AuthMode>,
+    /// With `includeToken`: the API key or the ChatGPT access token.
+    auth_token: Option<&'a str>,
+    requires_openai_auth: bool,
+}
+
+/// The login, as `account/read` describes it.
+#[derive(Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[schemars(rename = "Account")]
+pub(crate) enum AccountInfo {
+    ApiKey {},
+    #[serde(rename_all = "camelCase")]
+    Chatgpt {
+        email: Option<String>,
+        /// The plan as Codex names it, `unknown` for another.
+        plan_type: Option<String>,
+    },
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GetAccountResponse {
+    /// Null when logged out.
+    account: Option<AccountInfo>,
+    /// Always null: this host keeps no ChatGPT user id.
+    user_id: Option<String>,
+    /// Always true: the models this login is for need it.
+    requires_openai_auth: bool,
+    /// Always null: this host routes to no workspace.
+    #[schemars(extend("x-experimental" = true))]
+    workspace_routing: Option<Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub(crate) enum LoginAccountResponse {
+    /// The key is stored; `account/login/completed` follows.
+    ApiKey {},
+    /// Open `authUrl`; `account/login/completed` says how it ended.
+    #[serde(rename_all = "camelCase")]
+    Chatgpt { login_id: String, auth_url: String },
+    /// Show `userCode` and `verificationUrl`; `account/login/completed`
+    /// says how it ended.
+    #[serde(rename_all = "camelCase")]
+    ChatgptDeviceCode {
+        login_id: String,
+        verification_url: String,
+        user_code: String,
+    },
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum CancelLoginAccountStatus {
+    Canceled,
+    NotFound,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CancelLoginAccountResponse {
+    status: CancelLoginAccountStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct LogoutAccountResponse {}
+
+/// How a login that `account/login/start` began ended.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountLoginCompletedNotification {
+    /// Null for an API key (it completes at once).
+    pub login_id: Option<String>,
+    pub success: bool,
+    pub error: Option<String>,
 }
 
 fn snapshot_or_error(snapshot: LoginSnapshot) -> Result<Option<Account>, RpcError> {
@@ -72,23 +159,20 @@ fn login(server: &Server, refresh: bool) -> LoginSnapshot {
 pub fn read(server: &Server, raw: Option<Value>) -> Answer {
     let asked: GetAccountParams = params(raw)?;
     let account = match snapshot_or_error(login(server, asked.refresh_token))? {
-        Some(account) if account.mode == AuthMode::ApiKey => json!({"type": "apiKey"}),
-        Some(account) if account.mode == AuthMode::ChatGpt => json!({
-            "type": "chatgpt",
-            "email": account.email,
-            "planType": account.wire_plan(),
+        Some(account) if account.mode == AuthMode::ApiKey => Some(AccountInfo::ApiKey {}),
+        Some(account) if account.mode == AuthMode::ChatGpt => Some(AccountInfo::Chatgpt {
+            plan_type: account.wire_plan().map(str::to_owned),
+            email: account.email,
         }),
-        Some(_) | None => Value::Null,
+        Some(_) | None => None,
     };
-    Ok((
-        json!({
-            "account": account,
-            "userId": null,
-            "requiresOpenaiAuth": true,
-            "workspaceRouting": null,
-        }),
-        Vec::new(),
-    ))
+    let answer = GetAccountResponse {
+        account,
+        user_id: None,
+        requires_openai_auth: true,
+        workspace_routing: None,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 pub async fn login_start(server: Arc<Server>, raw: Option<Value>) -> Answer {
@@ -100,24 +184,26 @@ pub async fn login_start(server: Arc<Server>, raw: Option<Value>) -> Answer {
                 .login_api_key(&api_key)
                 .map_err(RpcError::invalid_request)?;
             let account = server.auth.current();
+            let completed = AccountLoginCompletedNotification {
+                login_id: None,
+                success: true,
+                error: None,
+            };
             Ok((
-                json!({"type": "apiKey"}),
+                to_result(&LoginAccountResponse::ApiKey {})?,
                 vec![
-                    notification(
-                        "account/login/completed",
-                        json!({"loginId": null, "success": true, "error": null}),
-                    ),
+                    notification("account/login/completed", completed),
                     notification("account/updated", updated_params(account.account())),
                 ],
             ))
         }
         LoginAccountParams::Chatgpt {} => {
             let answer = account_login::start(server, Flow::Browser).await?;
-            Ok((answer, Vec::new()))
+            Ok((to_result(&answer)?, Vec::new()))
         }
         LoginAccountParams::ChatgptDeviceCode {} => {
             let answer = account_login::start(server, Flow::DeviceCode).await?;
-            Ok((answer, Vec::new()))
+            Ok((to_result(&answer)?, Vec::new()))
         }
     }
 }
@@ -133,11 +219,14 @@ pub fn login_cancel(server: &Server, raw: Option<Value>) -> Answer {
         )));
     }
     let status = if server.logins.cancel(&asked.login_id) {
-        "canceled"
+        CancelLoginAccountStatus::Canceled
     } else {
-        "notFound"
+        CancelLoginAccountStatus::NotFound
     };
-    Ok((json!({"status": status}), Vec::new()))
+    Ok((
+        to_result(&CancelLoginAccountResponse { status })?,
+        Vec::new(),
+    ))
 }
 
 pub fn looks_like_uuid(text: &str) -> bool {
@@ -152,7 +241,7 @@ pub fn looks_like_uuid(text: &str) -> bool {
 pub fn logout(server: &Server) -> Answer {
     server.auth.logout().map_err(RpcError::internal)?;
     Ok((
-        json!({}),
+        to_result(&LogoutAccountResponse {})?,
         vec![notification("account/updated", updated_params(None))],
     ))
 }
@@ -173,14 +262,12 @@ pub fn get_auth_status(server: &Server, raw: Option<Value>) -> Answer {
         (Some(_), Some(true)) => server.auth.token(),
         _ => None,
     };
-    Ok((
-        json!({
-            "authMethod": account.map(|account| account.mode.wire_name()),
-            "authToken": token.as_deref().map(String::as_str),
-            "requiresOpenaiAuth": true,
-        }),
-        Vec::new(),
-    ))
+    let answer = GetAuthStatusResponse {
+        auth_method: account.map(|account| account.mode),
+        auth_token: token.as_deref().map(String::as_str),
+        requires_openai_auth: true,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use codex_login::{
     DEFAULT_CLIENT_ID, DEFAULT_ISSUER, IdTokenClaims, LoginError, LoginOptions, Tokens, browser,
     chatgpt_document, device,
 };
-use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use crate::account::{AccountLoginCompletedNotification, LoginAccountResponse};
 use crate::auth_manager::updated_params;
 use crate::protocol::{RpcError, notification};
 use crate::server::Server;
@@ -99,7 +99,10 @@ pub enum Flow {
 }
 
 /// Starts a ChatGPT login: the answer to `account/login/start`.
-pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
+pub(crate) async fn start(
+    server: Arc<Server>,
+    flow: Flow,
+) -> Result<LoginAccountResponse, RpcError> {
     let options = options(&server)?;
     let id = new_login_id().map_err(RpcError::internal)?;
     match flow {
@@ -113,7 +116,10 @@ pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
                     return Err(start_error(error));
                 }
             };
-            let answer = json!({"type": "chatgpt", "loginId": id, "authUrl": login.url});
+            let answer = LoginAccountResponse::Chatgpt {
+                login_id: id.clone(),
+                auth_url: login.url.to_string(),
+            };
             let run = {
                 let server = server.clone();
                 async move {
@@ -131,12 +137,11 @@ pub async fn start(server: Arc<Server>, flow: Flow) -> Result<Value, RpcError> {
         Flow::DeviceCode => {
             let code = device::request(&options).await.map_err(start_error)?;
             let ended = server.logins.begin(&id);
-            let answer = json!({
-                "type": "chatgptDeviceCode",
-                "loginId": id,
-                "verificationUrl": code.verification_url,
-                "userCode": code.user_code,
-            });
+            let answer = LoginAccountResponse::ChatgptDeviceCode {
+                login_id: id.clone(),
+                verification_url: code.verification_url.to_string(),
+                user_code: code.user_code.to_string(),
+            };
             let limit = device_limit();
             let run = {
                 let server = server.clone();
@@ -172,7 +177,11 @@ async fn complete(
         Ok(_) => {
             server.notify(notification(
                 "account/login/completed",
-                json!({"loginId": id, "success": true, "error": null}),
+                AccountLoginCompletedNotification {
+                    login_id: Some(id),
+                    success: true,
+                    error: None,
+                },
             ));
             let current = server.auth.current();
             server.notify(notification(
@@ -183,7 +192,11 @@ async fn complete(
         Err(error) => {
             server.notify(notification(
                 "account/login/completed",
-                json!({"loginId": id, "success": false, "error": error}),
+                AccountLoginCompletedNotification {
+                    login_id: Some(id),
+                    success: false,
+                    error: Some(error),
+                },
             ));
         }
     }

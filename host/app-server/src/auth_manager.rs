@@ -37,23 +37,15 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_millis(500);
 /// how long a stale login is used as it is before the next attempt.
 const TRANSIENT_BACKOFF: Duration = Duration::from_secs(60);
 
-/// How one is logged in, as the protocol's `authMode` says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How one is logged in; serialized as the protocol's `authMode` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub enum AuthMode {
+    #[serde(rename = "apikey")]
     ApiKey,
+    #[serde(rename = "chatgpt")]
     ChatGpt,
+    #[serde(rename = "agentIdentity")]
     AgentIdentity,
-}
-
-impl AuthMode {
-    /// The `authMode` value of `account/updated` and `getAuthStatus`.
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            AuthMode::ApiKey => "apikey",
-            AuthMode::ChatGpt => "chatgpt",
-            AuthMode::AgentIdentity => "agentIdentity",
-        }
-    }
 }
 
 /// The plans Codex 0.169's `PlanType` names; any other is `unknown`.
@@ -509,11 +501,23 @@ fn read_store(store: &CredentialStore, account: &str) -> LoginSnapshot {
 }
 
 /// `account/updated`'s params for a login (`None`: logged out).
+/// The params of `account/updated`: how one is logged in now.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountUpdatedNotification {
+    /// Null when logged out.
+    pub auth_mode: Option<AuthMode>,
+    /// The ChatGPT plan (`unknown` for one Codex does not name); null
+    /// for other logins.
+    pub plan_type: Option<String>,
+}
+
 pub fn updated_params(account: Option<&Account>) -> Value {
-    serde_json::json!({
-        "authMode": account.map(|account| account.mode.wire_name()),
-        "planType": account.and_then(Account::wire_plan),
-    })
+    let params = AccountUpdatedNotification {
+        auth_mode: account.map(|account| account.mode),
+        plan_type: account.and_then(Account::wire_plan).map(str::to_owned),
+    };
+    serde_json::to_value(params).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

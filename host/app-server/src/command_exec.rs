@@ -25,11 +25,12 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use codex_sandbox::{ApplyOptions, Sandbox, SandboxError, SandboxMode, SandboxPolicy};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::protocol::{INVALID_PARAMS, RpcError, notification, params};
+use crate::protocol::{INVALID_PARAMS, RpcError, notification, params, to_result};
 use crate::server::{Answer, Server};
 use crate::terminal::{self, DEFAULT_SIZE, Terminal, TerminalSize};
 
@@ -47,38 +48,50 @@ const CHUNK: usize = 8192;
 /// End of input on a terminal (Ctrl-D): what closing stdin means there.
 const TERMINAL_EOF: u8 = 0x04;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct CommandExecParams {
+pub(crate) struct CommandExecParams {
+    /// The program and its arguments.
     command: Vec<String>,
+    /// Names the process for `command/exec/write`, `terminate`, `resize`
+    /// and the output notifications; needed with streaming or a tty.
     #[serde(default)]
     process_id: Option<String>,
+    /// Run it on a pseudo-terminal.
     #[serde(default)]
     tty: bool,
+    /// Take stdin from `command/exec/write`.
     #[serde(default)]
     stream_stdin: bool,
+    /// Send the output as `command/exec/outputDelta` instead of in the answer.
     #[serde(default)]
     stream_stdout_stderr: bool,
+    /// Bytes kept of each stream.
     #[serde(default)]
     output_bytes_cap: Option<u64>,
     #[serde(default)]
     disable_output_cap: bool,
+    /// Killed after this long (exit code 124).
     #[serde(default)]
     timeout_ms: Option<i64>,
     #[serde(default)]
     disable_timeout: bool,
     #[serde(default)]
     cwd: Option<PathBuf>,
+    /// Variables set over the server's environment; null removes one.
     #[serde(default)]
     env: Option<BTreeMap<String, Option<String>>>,
+    /// The terminal's size with `tty`.
     #[serde(default)]
     size: Option<TerminalSize>,
+    /// Else the configured sandbox.
     #[serde(default)]
     sandbox_policy: Option<WirePolicy>,
 }
 
 /// Codex's `SandboxPolicy` of the v2 protocol.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "SandboxPolicy")]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -108,7 +121,7 @@ enum WirePolicy {
     },
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum ExternalNetwork {
     Restricted,
@@ -116,6 +129,8 @@ enum ExternalNetwork {
 }
 
 /// A path that must be absolute (Codex's `AbsolutePathBuf`).
+#[derive(JsonSchema)]
+#[schemars(rename = "AbsolutePathBuf")]
 struct AbsolutePath(PathBuf);
 
 impl<'de> Deserialize<'de> for AbsolutePath {
@@ -132,27 +147,60 @@ impl<'de> Deserialize<'de> for AbsolutePath {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct WriteParams {
+pub(crate) struct CommandExecWriteParams {
     process_id: String,
+    /// Bytes for stdin, base64.
     #[serde(default)]
     delta_base64: Option<String>,
+    /// Then end stdin (Ctrl-D on a tty).
     #[serde(default)]
     close_stdin: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ProcessParams {
+pub(crate) struct CommandExecTerminateParams {
     process_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ResizeParams {
+pub(crate) struct CommandExecResizeParams {
     process_id: String,
     size: TerminalSize,
+}
+
+/// How the command ended, and its output unless it was streamed.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CommandExecResponse {
+    /// 124 when it ran out of time, -1 when killed by a signal.
+    exit_code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CommandExecWriteResponse {}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CommandExecTerminateResponse {}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CommandExecResizeResponse {}
+
+/// A piece of a streamed command's output.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CommandExecOutputDeltaNotification {
+    process_id: String,
+    stream: Stream,
+    /// The bytes, base64.
+    delta_base64: String,
+    /// The output cap was reached: nothing more of this stream follows.
+    cap_reached: bool,
 }
 
 /// Where a command's stdin comes from.
@@ -539,19 +587,12 @@ fn start(
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stream {
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CommandExecOutputStream")]
+pub(crate) enum Stream {
     Stdout,
     Stderr,
-}
-
-impl Stream {
-    fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        }
-    }
 }
 
 /// Reads `source` to its end on a thread of its own, chunk by chunk.
@@ -646,15 +687,13 @@ impl Capture {
 }
 
 fn delta(process_id: &str, stream: Stream, bytes: &[u8], cap_reached: bool) -> Value {
-    notification(
-        "command/exec/outputDelta",
-        json!({
-            "processId": process_id,
-            "stream": stream.name(),
-            "deltaBase64": BASE64.encode(bytes),
-            "capReached": cap_reached,
-        }),
-    )
+    let params = CommandExecOutputDeltaNotification {
+        process_id: process_id.to_string(),
+        stream,
+        delta_base64: BASE64.encode(bytes),
+        cap_reached,
+    };
+    notification("command/exec/outputDelta", params)
 }
 
 /// `command/exec`: runs the command to its end.
@@ -759,11 +798,11 @@ pub async fn exec(server: Arc<Server>, raw: Option<Value>) -> Answer {
 
     let [out, err] = captures;
     Ok((
-        json!({
-            "exitCode": if timed_out { TIMED_OUT_EXIT_CODE } else { code },
-            "stdout": String::from_utf8_lossy(&out.kept),
-            "stderr": String::from_utf8_lossy(&err.kept),
-        }),
+        to_result(&CommandExecResponse {
+            exit_code: if timed_out { TIMED_OUT_EXIT_CODE } else { code },
+            stdout: String::from_utf8_lossy(&out.kept).into_owned(),
+            stderr: String::from_utf8_lossy(&err.kept).into_owned(),
+        })?,
         Vec::new(),
     ))
 }
@@ -777,7 +816,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 
 /// `command/exec/write`: bytes to the command's stdin, then maybe its end.
 pub async fn write(server: Arc<Server>, raw: Option<Value>) -> Answer {
-    let asked: WriteParams = params(raw)?;
+    let asked: CommandExecWriteParams = params(raw)?;
     if asked.delta_base64.is_none() && !asked.close_stdin {
         return Err(invalid_params(
             "command/exec/write requires deltaBase64 or closeStdin",
@@ -806,7 +845,7 @@ pub async fn write(server: Arc<Server>, raw: Option<Value>) -> Answer {
                 if close {
                     *input = None;
                 }
-                Ok((json!({}), Vec::new()))
+                Ok((to_result(&CommandExecWriteResponse {})?, Vec::new()))
             }
             Some(Input::Terminal(terminal)) => {
                 terminal.write_all(&bytes).map_err(write_error)?;
@@ -814,7 +853,7 @@ pub async fn write(server: Arc<Server>, raw: Option<Value>) -> Answer {
                     terminal.write_all(&[TERMINAL_EOF]).map_err(write_error)?;
                     *input = None;
                 }
-                Ok((json!({}), Vec::new()))
+                Ok((to_result(&CommandExecWriteResponse {})?, Vec::new()))
             }
         }
     })
@@ -825,14 +864,14 @@ pub async fn write(server: Arc<Server>, raw: Option<Value>) -> Answer {
 /// `command/exec/terminate`: kills the command (its answer then reports
 /// the signal, 128 + 9).
 pub async fn terminate(server: &Server, raw: Option<Value>) -> Answer {
-    let asked: ProcessParams = params(raw)?;
+    let asked: CommandExecTerminateParams = params(raw)?;
     server.commands.get(&asked.process_id).await?.kill();
-    Ok((json!({}), Vec::new()))
+    Ok((to_result(&CommandExecTerminateResponse {})?, Vec::new()))
 }
 
 /// `command/exec/resize`: a new size for the command's terminal.
 pub async fn resize(server: &Server, raw: Option<Value>) -> Answer {
-    let asked: ResizeParams = params(raw)?;
+    let asked: CommandExecResizeParams = params(raw)?;
     check_size(asked.size)?;
     let running = server.commands.get(&asked.process_id).await?;
     let Some(terminal) = &running.terminal else {
@@ -843,12 +882,13 @@ pub async fn resize(server: &Server, raw: Option<Value>) -> Answer {
     terminal
         .resize(asked.size)
         .map_err(|error| RpcError::invalid_request(format!("failed to resize PTY: {error}")))?;
-    Ok((json!({}), Vec::new()))
+    Ok((to_result(&CommandExecResizeResponse {})?, Vec::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_cap_cuts_a_chunk_and_marks_it() {

@@ -8,63 +8,166 @@ use std::path::{Path, PathBuf};
 
 use codex_config::edit::{edit_config_file, user_config_path};
 use codex_config::toml_value::{table_to_json, to_json};
-use codex_config::{ConfigLayer, LayerKind, LoadedConfig, McpServerConfig};
-use serde::Deserialize;
+use codex_config::{LayerKind, LoadedConfig, McpServerConfig};
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use toml_edit::{DocumentMut, Item, Table, TableLike};
 
 use crate::config_version::version;
-use crate::protocol::{RpcError, params};
+use crate::protocol::{RpcError, params, to_result};
 use crate::server::{Answer, Server};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ConfigReadParams {
+pub(crate) struct ConfigReadParams {
+    /// Also list every layer with its own values.
     #[serde(default)]
     include_layers: bool,
+    /// Accepted; the project layers are those of the server's directory.
     #[serde(default)]
     #[allow(dead_code)]
     cwd: Option<String>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-enum MergeStrategy {
+pub(crate) enum MergeStrategy {
+    /// The value replaces what is there (null removes the key).
     Replace,
+    /// Tables are merged key by key into what is there.
     Upsert,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ConfigValueWriteParams {
+pub(crate) struct ConfigValueWriteParams {
+    /// A dotted key (`mcp_servers.demo.enabled`; quote a key that holds dots).
     key_path: String,
     value: Value,
     merge_strategy: MergeStrategy,
+    /// Only the user's config.toml may be written; the default.
     #[serde(default)]
     file_path: Option<String>,
+    /// The `sha256:` version read before; a write over a newer file is refused.
     #[serde(default)]
     expected_version: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ConfigEdit {
+pub(crate) struct ConfigEdit {
     key_path: String,
     value: Value,
     merge_strategy: MergeStrategy,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ConfigBatchWriteParams {
+pub(crate) struct ConfigBatchWriteParams {
+    /// Applied in order, all or none.
     edits: Vec<ConfigEdit>,
     #[serde(default)]
     file_path: Option<String>,
     #[serde(default)]
     expected_version: Option<String>,
+    /// Accepted; the config is read anew for every request anyway.
     #[serde(default)]
     #[allow(dead_code)]
     reload_user_config: Option<bool>,
+}
+
+/// Where a layer comes from, as Codex names it.
+#[derive(Serialize, JsonSchema, Clone)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub(crate) enum ConfigLayerSource {
+    System {
+        file: Option<String>,
+    },
+    /// The user's config.toml, or a profile's file over it.
+    User {
+        file: Option<String>,
+        profile: Option<String>,
+    },
+    Project {
+        dot_codex_folder: Option<String>,
+    },
+    /// `-c` and the feature flags of the command line.
+    SessionFlags {},
+    LegacyManagedConfigTomlFromFile {
+        file: Option<String>,
+    },
+}
+
+/// The layer a value comes from, and that layer's version.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ConfigLayerMetadata {
+    name: ConfigLayerSource,
+    version: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigLayer {
+    name: ConfigLayerSource,
+    version: String,
+    /// The layer's own values, secrets masked.
+    config: Value,
+    /// Why the layer is not applied (an untrusted project, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_reason: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigReadResponse {
+    /// The merged config, secrets masked.
+    config: Value,
+    /// Each leaf's dotted path and the layer that set it.
+    origins: BTreeMap<String, ConfigLayerMetadata>,
+    /// With `includeLayers`: the layers, the highest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layers: Option<Vec<ConfigLayer>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum WriteStatus {
+    Ok,
+    /// Written, but a layer above the user's file sets the value.
+    OkOverridden,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OverriddenMetadata {
+    message: String,
+    overriding_layer: ConfigLayerSource,
+    effective_value: Value,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigWriteResponse {
+    status: WriteStatus,
+    /// The file's new version.
+    version: String,
+    file_path: String,
+    overridden_metadata: Option<OverriddenMetadata>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigRequirementsReadResponse {
+    supports_independent_speed_modes: bool,
+    /// Always null: this host reads no requirements file.
+    requirements: Option<Value>,
 }
 
 /// Codex's `config_write_error_code` values.
@@ -91,27 +194,33 @@ fn write_error(code: WriteErrorCode, message: impl Into<String>) -> RpcError {
 }
 
 /// A layer's source, as Codex names it (`ConfigLayerSource`).
-fn layer_source(config: &LoadedConfig, layer: &ConfigLayer) -> Value {
+fn layer_source(config: &LoadedConfig, layer: &codex_config::ConfigLayer) -> ConfigLayerSource {
     let file = layer.path().map(|path| path.display().to_string());
     match layer.kind() {
-        LayerKind::System => json!({"type": "system", "file": file}),
-        LayerKind::User => json!({"type": "user", "file": file, "profile": null}),
-        LayerKind::Profile => {
-            json!({"type": "user", "file": file, "profile": config.paths().profile})
-        }
-        LayerKind::Project => json!({
-            "type": "project",
-            "dotCodexFolder": layer.path().and_then(Path::parent).map(|dir| dir.display().to_string()),
-        }),
-        LayerKind::SessionFlags => json!({"type": "sessionFlags"}),
-        LayerKind::Managed => json!({"type": "legacyManagedConfigTomlFromFile", "file": file}),
-        _ => json!({"type": "sessionFlags"}),
+        LayerKind::System => ConfigLayerSource::System { file },
+        LayerKind::User => ConfigLayerSource::User {
+            file,
+            profile: None,
+        },
+        LayerKind::Profile => ConfigLayerSource::User {
+            file,
+            profile: config.paths().profile.clone(),
+        },
+        LayerKind::Project => ConfigLayerSource::Project {
+            dot_codex_folder: layer
+                .path()
+                .and_then(Path::parent)
+                .map(|dir| dir.display().to_string()),
+        },
+        LayerKind::SessionFlags => ConfigLayerSource::SessionFlags {},
+        LayerKind::Managed => ConfigLayerSource::LegacyManagedConfigTomlFromFile { file },
+        _ => ConfigLayerSource::SessionFlags {},
     }
 }
 
 /// The layers Codex lists: the system and user files whether or not they
 /// exist, and every other layer that holds something or is disabled.
-fn listed(layer: &ConfigLayer) -> bool {
+fn listed(layer: &codex_config::ConfigLayer) -> bool {
     matches!(layer.kind(), LayerKind::System | LayerKind::User)
         || layer.exists()
         || layer.disabled_reason().is_some()
@@ -123,7 +232,7 @@ pub fn read(server: &Server, raw: Option<Value>) -> Answer {
     let config = &server
         .fresh_config()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
-    let mut origins = Map::new();
+    let mut origins = BTreeMap::new();
     for layer in config.layers() {
         if layer.disabled_reason().is_some() {
             continue;
@@ -138,34 +247,35 @@ pub fn read(server: &Server, raw: Option<Value>) -> Answer {
         );
         for leaf in leaves {
             // Later layers win: they are inserted over earlier ones.
-            origins.insert(leaf, json!({"name": source, "version": layer_version}));
+            origins.insert(
+                leaf,
+                ConfigLayerMetadata {
+                    name: source.clone(),
+                    version: layer_version.clone(),
+                },
+            );
         }
     }
-    let mut result = json!({
-        "config": codex_config::show::merged_json(config),
-        "origins": origins,
-    });
-    if asked.include_layers {
-        let layers: Vec<Value> = config
+    let layers = asked.include_layers.then(|| {
+        config
             .layers()
             .iter()
             .rev()
             .filter(|layer| listed(layer))
-            .map(|layer| {
-                let mut entry = json!({
-                    "name": layer_source(config, layer),
-                    "version": version(layer.table()),
-                    "config": table_to_json(&codex_config::mask::mask_table(layer.table())),
-                });
-                if let Some(reason) = layer.disabled_reason() {
-                    entry["disabledReason"] = reason.into();
-                }
-                entry
+            .map(|layer| ConfigLayer {
+                name: layer_source(config, layer),
+                version: version(layer.table()),
+                config: table_to_json(&codex_config::mask::mask_table(layer.table())),
+                disabled_reason: layer.disabled_reason().map(str::to_owned),
             })
-            .collect();
-        result["layers"] = layers.into();
-    }
-    Ok((result, Vec::new()))
+            .collect()
+    });
+    let answer = ConfigReadResponse {
+        config: codex_config::show::merged_json(config),
+        origins,
+        layers,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 /// Every leaf's dotted path (`mcp_servers.demo.args.0`), as Codex keys
@@ -286,32 +396,32 @@ fn write(
         }
     };
     let overridden = overriding_layer(server, &parsed);
-    let result = match overridden {
-        None => json!({
-            "status": "ok",
-            "version": new_version,
-            "filePath": user_file.display().to_string(),
-            "overriddenMetadata": null,
-        }),
-        Some((source, key, effective)) => json!({
-            "status": "okOverridden",
-            "version": new_version,
-            "filePath": user_file.display().to_string(),
-            "overriddenMetadata": {
-                "message": format!("`{key}` is set by a layer above the user config, which wins"),
-                "overridingLayer": source,
-                "effectiveValue": effective,
+    let overridden_metadata =
+        overridden.map(
+            |(overriding_layer, key, effective_value)| OverriddenMetadata {
+                message: format!("`{key}` is set by a layer above the user config, which wins"),
+                overriding_layer,
+                effective_value,
             },
-        }),
+        );
+    let answer = ConfigWriteResponse {
+        status: if overridden_metadata.is_some() {
+            WriteStatus::OkOverridden
+        } else {
+            WriteStatus::Ok
+        },
+        version: new_version,
+        file_path: user_file.display().to_string(),
+        overridden_metadata,
     };
-    Ok((result, Vec::new()))
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 /// The first edited path that a layer above the user file also sets.
 fn overriding_layer(
     server: &Server,
     parsed: &[(Vec<String>, &ConfigEdit)],
-) -> Option<(Value, String, Value)> {
+) -> Option<(ConfigLayerSource, String, Value)> {
     let config = &server.fresh_config().ok()?;
     for (path, _) in parsed {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -571,10 +681,11 @@ fn unexpected(value: &toml::Value) -> String {
 
 /// No requirements file is read by this host: `requirements` is null.
 pub fn requirements_read() -> Answer {
-    Ok((
-        json!({"supportsIndependentSpeedModes": true, "requirements": null}),
-        Vec::new(),
-    ))
+    let answer = ConfigRequirementsReadResponse {
+        supports_independent_speed_modes: true,
+        requirements: None,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 #[cfg(test)]

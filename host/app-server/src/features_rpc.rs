@@ -5,34 +5,77 @@
 use std::collections::BTreeMap;
 
 use codex_feature_registry::{SourceKind, Stage};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::protocol::{RpcError, params};
+use crate::protocol::{RpcError, params, to_result};
 use crate::server::{Answer, Server};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ExperimentalFeatureListParams {
+pub(crate) struct ExperimentalFeatureListParams {
+    /// The `nextCursor` of the previous page.
     #[serde(default)]
     cursor: Option<String>,
+    /// The page size; none or 0 lists all.
     #[serde(default)]
     limit: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct ExperimentalFeatureEnablementSetParams {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ExperimentalFeatureEnablementSetParams {
+    /// Feature keys and their values for the rest of the process; a key
+    /// that a config layer or flag sets is left alone.
+    enablement: BTreeMap<String, bool>,
+}
+
+#[derive(Serialize, JsonSchema, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum ExperimentalFeatureStage {
+    UnderDevelopment,
+    Beta,
+    Stable,
+    Deprecated,
+    Removed,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExperimentalFeature {
+    /// The key under `[features]`.
+    name: String,
+    stage: ExperimentalFeatureStage,
+    display_name: Option<String>,
+    /// Set for the features offered to try (stage `beta`).
+    description: Option<String>,
+    announcement: Option<String>,
+    enabled: bool,
+    default_enabled: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExperimentalFeatureListResponse {
+    data: Vec<ExperimentalFeature>,
+    /// Null on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ExperimentalFeatureEnablementSetResponse {
+    /// The switches that took.
     enablement: BTreeMap<String, bool>,
 }
 
 /// Codex's stage names; its "beta" is this registry's experimental stage.
-fn stage_name(stage: Stage) -> &'static str {
+fn stage_name(stage: Stage) -> ExperimentalFeatureStage {
     match stage {
-        Stage::UnderDevelopment => "underDevelopment",
-        Stage::Experimental | Stage::Beta => "beta",
-        Stage::Stable => "stable",
-        Stage::Deprecated => "deprecated",
-        Stage::Removed => "removed",
+        Stage::UnderDevelopment => ExperimentalFeatureStage::UnderDevelopment,
+        Stage::Experimental | Stage::Beta => ExperimentalFeatureStage::Beta,
+        Stage::Stable => ExperimentalFeatureStage::Stable,
+        Stage::Deprecated => ExperimentalFeatureStage::Deprecated,
+        Stage::Removed => ExperimentalFeatureStage::Removed,
     }
 }
 
@@ -54,7 +97,7 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
             ))
         })?,
     };
-    let all: Vec<Value> = registry
+    let mut all: Vec<ExperimentalFeature> = registry
         .iter()
         .map(|feature| {
             let key = feature.key();
@@ -63,32 +106,31 @@ pub fn list(server: &Server, raw: Option<Value>) -> Answer {
                 .copied()
                 .or_else(|| resolved.enabled(key))
                 .unwrap_or(feature.default_enabled());
-            json!({
-                "name": key,
-                "stage": stage_name(feature.stage()),
-                "displayName": null,
+            ExperimentalFeature {
+                name: key.to_string(),
+                stage: stage_name(feature.stage()),
+                display_name: None,
                 // Codex describes only the features it offers users to try.
-                "description": if feature.stage() == Stage::Experimental {
-                    Value::from(feature.description())
-                } else {
-                    Value::Null
-                },
-                "announcement": null,
-                "enabled": enabled,
-                "defaultEnabled": feature.default_enabled(),
-            })
+                description: (feature.stage() == Stage::Experimental)
+                    .then(|| feature.description().to_string()),
+                announcement: None,
+                enabled,
+                default_enabled: feature.default_enabled(),
+            }
         })
         .collect();
     let end = match asked.limit {
         Some(limit) if limit > 0 => all.len().min(start.saturating_add(limit as usize)),
         _ => all.len(),
     };
-    let page: Vec<Value> = all
-        .get(start.min(all.len())..end.max(start.min(all.len())))
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default();
     let next = (end < all.len()).then(|| end.to_string());
-    Ok((json!({"data": page, "nextCursor": next}), Vec::new()))
+    all.truncate(end);
+    let data = all.split_off(start.min(all.len()));
+    let answer = ExperimentalFeatureListResponse {
+        data,
+        next_cursor: next,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 /// The features Codex 0.169's app-server lets a client switch at run time.
@@ -119,13 +161,13 @@ pub fn enablement_set(server: &Server, raw: Option<Value>) -> Answer {
     let resolved = server
         .fresh_features()
         .map_err(|error| RpcError::internal(format!("{error:#}")))?;
-    let mut answered = serde_json::Map::new();
+    let mut answered = BTreeMap::new();
     let mut taken = BTreeMap::new();
     for (key, value) in asked.enablement {
         if !SWITCHABLE.contains(&key.as_str()) {
             continue;
         }
-        answered.insert(key.clone(), value.into());
+        answered.insert(key.clone(), value);
         let pinned = resolved
             .get(&key)
             .is_none_or(|feature| feature.source.kind() != SourceKind::Default);
@@ -134,5 +176,8 @@ pub fn enablement_set(server: &Server, raw: Option<Value>) -> Answer {
         }
     }
     server.set_feature_overrides(taken);
-    Ok((json!({"enablement": answered}), Vec::new()))
+    let answer = ExperimentalFeatureEnablementSetResponse {
+        enablement: answered,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }

@@ -17,6 +17,7 @@ pub mod mcp_oauth_login;
 pub mod mcp_rpc;
 pub mod methods;
 pub mod protocol;
+pub mod schema;
 pub mod server;
 pub mod terminal;
 

@@ -12,30 +12,55 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use codex_mcp_client::oauth::{self, LoginFlags};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::mcp_rpc::configured;
-use crate::protocol::{RpcError, notification, params};
+use crate::protocol::{RpcError, notification, params, to_result};
 use crate::server::{Answer, Server};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct McpServerOauthLoginParams {
+pub(crate) struct McpServerOauthLoginParams {
+    /// A configured streamable HTTP server.
     name: String,
+    /// The scopes to ask for; else the server's or the challenge's.
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    /// Given back in `mcpServer/oauthLogin/completed`.
     #[serde(default)]
     thread_id: Option<String>,
     /// `auto`, `cimd` or `dcr`, as `codex mcp login --registration`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["auto", "cimd", "dcr", null]))]
     client_registration: Option<String>,
     /// Accepted as Codex's; the plugin bounds a login itself
     /// ([`oauth::LOGIN_TIMEOUT`]).
     #[serde(default)]
     #[allow(dead_code)]
     timeout_secs: Option<i64>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct McpServerOauthLoginResponse {
+    /// For the client to open in a browser.
+    authorization_url: String,
+    /// Names this login in `mcpServer/oauthLogin/completed`.
+    login_id: String,
+}
+
+/// How a login that `mcpServer/oauth/login` began ended.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct McpServerOauthLoginCompletedNotification {
+    name: String,
+    success: bool,
+    error: Option<String>,
+    login_id: String,
+    thread_id: Option<String>,
 }
 
 pub async fn login(server: Arc<Server>, raw: Option<Value>) -> Answer {
@@ -111,19 +136,25 @@ pub async fn login(server: Arc<Server>, raw: Option<Value>) -> Answer {
             }
             server.notify(notification(
                 "mcpServer/oauthLogin/completed",
-                json!({
-                    "name": name,
-                    "success": error.is_none(),
-                    "error": error,
-                    "loginId": login_id,
-                    "threadId": thread_id,
-                }),
+                McpServerOauthLoginCompletedNotification {
+                    name,
+                    success: error.is_none(),
+                    error,
+                    login_id,
+                    thread_id,
+                },
             ));
         });
     }
     tokio::select! {
         url = urls.recv() => match url {
-            Some(url) => Ok((json!({"authorizationUrl": url, "loginId": login_id}), Vec::new())),
+            Some(url) => {
+                let answer = McpServerOauthLoginResponse {
+                    authorization_url: url,
+                    login_id,
+                };
+                Ok((to_result(&answer)?, Vec::new()))
+            }
             None => Err(RpcError::internal("the login ended without an authorization URL")),
         },
         error = ended_early => Err(RpcError::internal(

@@ -11,11 +11,12 @@ use codex_host::App;
 use codex_mcp_client::auth;
 use codex_mcp_client::client::ClientOptions;
 use codex_mcp_client::session::Session;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
-use crate::protocol::{RpcError, notification, params};
+use crate::protocol::{RpcError, notification, params, to_result};
 use crate::server::{Answer, Server};
 
 /// One server's session, or none yet; locked while it connects.
@@ -83,10 +84,7 @@ async fn session(
     if let Some(session) = held.as_ref() {
         return Ok(session.clone());
     }
-    server.notify(notification(
-        "mcpServer/startupStatus/updated",
-        json!({"name": name, "status": "starting", "error": null}),
-    ));
+    server.notify(startup_status(name, McpServerStartupState::Starting, None));
     let connected = async {
         let host = server
             .host_context()
@@ -99,51 +97,140 @@ async fn session(
     .await;
     match connected {
         Ok(session) => {
-            server.notify(notification(
-                "mcpServer/startupStatus/updated",
-                json!({"name": name, "status": "ready", "error": null}),
-            ));
+            server.notify(startup_status(name, McpServerStartupState::Ready, None));
             let session = Arc::new(session);
             *held = Some(session.clone());
             Ok(session)
         }
         Err(error) => {
-            server.notify(notification(
-                "mcpServer/startupStatus/updated",
-                json!({"name": name, "status": "failed", "error": error}),
+            server.notify(startup_status(
+                name,
+                McpServerStartupState::Failed,
+                Some(error.clone()),
             ));
             Err(error)
         }
     }
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy)]
 #[serde(rename_all = "camelCase")]
-enum McpServerStatusDetail {
+pub(crate) enum McpServerStartupState {
+    Starting,
+    Ready,
+    Failed,
+}
+
+/// A session of the server is being opened, is open, or failed to open.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct McpServerStatusUpdatedNotification {
+    name: String,
+    status: McpServerStartupState,
+    /// Why it failed.
+    error: Option<String>,
+}
+
+fn startup_status(name: &str, status: McpServerStartupState, error: Option<String>) -> Value {
+    let params = McpServerStatusUpdatedNotification {
+        name: name.to_string(),
+        status,
+        error,
+    };
+    notification("mcpServer/startupStatus/updated", params)
+}
+
+#[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum McpServerStatusDetail {
+    /// Tools, resources and resource templates.
     Full,
     ToolsAndAuthOnly,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ListMcpServerStatusParams {
+pub(crate) struct ListMcpServerStatusParams {
+    /// The `nextCursor` of the previous page.
     #[serde(default)]
     cursor: Option<String>,
+    /// The page size; none or 0 lists all.
     #[serde(default)]
     limit: Option<u32>,
+    /// `full` when left out.
     #[serde(default)]
     detail: Option<McpServerStatusDetail>,
+    /// Only this server.
     #[serde(default)]
     server_name: Option<String>,
 }
 
-fn auth_status_name(status: AuthStatus) -> &'static str {
+/// As `codex mcp list` reports it.
+#[derive(Serialize, JsonSchema, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum McpAuthStatus {
+    Unknown,
+    Unsupported,
+    NotLoggedIn,
+    BearerToken,
+    #[serde(rename = "oAuth")]
+    OAuth,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct McpServerInfo {
+    name: String,
+    version: String,
+    title: Option<String>,
+    description: Option<String>,
+    website_url: Option<String>,
+    /// Always null here.
+    icons: Option<Vec<Value>>,
+}
+
+/// One configured server. A disabled one is listed without connecting.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct McpServerStatus {
+    name: String,
+    /// Always null: this host runs no threads.
+    runtime_status: Option<Value>,
+    /// Always null: no server here comes from a Codex plugin.
+    plugin_id: Option<String>,
+    /// `scheme://host[:port]` of an HTTP server's URL; null for stdio.
+    http_origin: Option<String>,
+    /// What the server said of itself when it initialized.
+    server_info: Option<McpServerInfo>,
+    /// The server's MCP capabilities.
+    server_capabilities: Option<Value>,
+    /// Always null here.
+    tool_list_meta: Option<Value>,
+    /// The MCP tools, by name.
+    tools: Map<String, Value>,
+    /// Why the tools could not be listed (or the server not started).
+    tools_error: Option<String>,
+    /// MCP resources (with `detail: full`).
+    resources: Vec<Value>,
+    /// MCP resource templates (with `detail: full`).
+    resource_templates: Vec<Value>,
+    auth_status: McpAuthStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListMcpServerStatusResponse {
+    data: Vec<McpServerStatus>,
+    /// Null on the last page.
+    next_cursor: Option<String>,
+}
+
+fn auth_status_name(status: AuthStatus) -> McpAuthStatus {
     match status {
-        AuthStatus::Unsupported => "unsupported",
-        AuthStatus::NotLoggedIn => "notLoggedIn",
-        AuthStatus::BearerToken => "bearerToken",
-        AuthStatus::OAuth => "oAuth",
-        _ => "unknown",
+        AuthStatus::Unsupported => McpAuthStatus::Unsupported,
+        AuthStatus::NotLoggedIn => McpAuthStatus::NotLoggedIn,
+        AuthStatus::BearerToken => McpAuthStatus::BearerToken,
+        AuthStatus::OAuth => McpAuthStatus::OAuth,
+        _ => McpAuthStatus::Unknown,
     }
 }
 
@@ -233,8 +320,12 @@ pub async fn status_list(server: Arc<Server>, raw: Option<Value>) -> Answer {
         }
     }
     described.sort_by_key(|(index, _)| *index);
-    let data: Vec<Value> = described.into_iter().map(|(_, entry)| entry).collect();
-    Ok((json!({"data": data, "nextCursor": next}), Vec::new()))
+    let data = described.into_iter().map(|(_, entry)| entry).collect();
+    let answer = ListMcpServerStatusResponse {
+        data,
+        next_cursor: next,
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 async fn describe_server(
@@ -244,43 +335,42 @@ async fn describe_server(
     config: &McpServerConfig,
     auth: AuthStatus,
     full: bool,
-) -> Value {
-    let mut entry = json!({
-        "name": name,
-        "runtimeStatus": null,
-        "pluginId": null,
-        "httpOrigin": config.url.as_deref().and_then(http_origin),
-        "serverInfo": null,
-        "serverCapabilities": null,
-        "toolListMeta": null,
-        "tools": {},
-        "toolsError": null,
-        "resources": [],
-        "resourceTemplates": [],
-        "authStatus": auth_status_name(auth),
-    });
+) -> McpServerStatus {
+    let mut entry = McpServerStatus {
+        name: name.to_string(),
+        runtime_status: None,
+        plugin_id: None,
+        http_origin: config.url.as_deref().and_then(http_origin),
+        server_info: None,
+        server_capabilities: None,
+        tool_list_meta: None,
+        tools: Map::new(),
+        tools_error: None,
+        resources: Vec::new(),
+        resource_templates: Vec::new(),
+        auth_status: auth_status_name(auth),
+    };
     if !config.enabled {
         return entry;
     }
     let session = match session(server, app, name, config).await {
         Ok(session) => session,
         Err(error) => {
-            entry["toolsError"] = format!("MCP startup failed: {error}").into();
+            entry.tools_error = Some(format!("MCP startup failed: {error}"));
             return entry;
         }
     };
     if let Some(info) = session.server_info() {
-        entry["serverInfo"] = json!({
-            "name": info.name,
-            "version": info.version,
-            "title": info.title,
-            "description": info.description,
-            "websiteUrl": info.website_url,
-            "icons": null,
+        entry.server_info = Some(McpServerInfo {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            title: info.title.clone(),
+            description: info.description.clone(),
+            website_url: info.website_url.clone(),
+            icons: None,
         });
     }
-    entry["serverCapabilities"] =
-        serde_json::to_value(session.capabilities()).unwrap_or(Value::Null);
+    entry.server_capabilities = serde_json::to_value(session.capabilities()).ok();
     match session.list_tools(config.startup_timeout()).await {
         Ok(tools) => {
             let mut map = Map::new();
@@ -288,24 +378,31 @@ async fn describe_server(
                 let name = tool.name.to_string();
                 map.insert(name, serde_json::to_value(&tool).unwrap_or(Value::Null));
             }
-            entry["tools"] = Value::Object(map);
+            entry.tools = map;
         }
         Err(error) => {
-            entry["toolsError"] = format!("{error:#}").into();
+            entry.tools_error = Some(format!("{error:#}"));
             server.connections.forget(name).await;
             return entry;
         }
     }
     if full {
         if let Ok(resources) = session.list_resources().await {
-            entry["resources"] = serde_json::to_value(resources).unwrap_or_else(|_| json!([]));
+            entry.resources = to_values(&resources);
         }
         if let Ok(templates) = session.list_resource_templates().await {
-            entry["resourceTemplates"] =
-                serde_json::to_value(templates).unwrap_or_else(|_| json!([]));
+            entry.resource_templates = to_values(&templates);
         }
     }
     entry
+}
+
+/// MCP objects as JSON; one that does not encode is left out.
+fn to_values<T: Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .filter_map(|item| serde_json::to_value(item).ok())
+        .collect()
 }
 
 /// `scheme://host[:port]` of a URL, nothing of its path or credentials.
@@ -316,24 +413,50 @@ fn http_origin(url: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct McpServerToolCallParams {
+pub(crate) struct McpServerToolCallParams {
     /// Required as in Codex; this host has no threads, so any id is taken.
     #[allow(dead_code)]
     thread_id: String,
+    /// A configured, enabled server.
     server: String,
     tool: String,
+    /// The tool's arguments: an object, or null for none.
     #[serde(default)]
     arguments: Option<Value>,
 }
 
-#[derive(Deserialize)]
+/// The MCP `CallToolResult` of the server, as it sent it.
+#[derive(Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct McpResourceReadParams {
+pub(crate) struct McpServerToolCallResponse {
+    /// MCP content blocks.
+    #[serde(default)]
+    content: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    structured_content: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    is_error: Option<bool>,
+    #[serde(default, rename = "_meta", skip_serializing_if = "Option::is_none")]
+    meta: Option<Value>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct McpResourceReadParams {
     server: String,
     uri: String,
 }
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct McpResourceReadResponse {
+    /// MCP resource contents (text or blob).
+    contents: Vec<Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct McpServerRefreshResponse {}
 
 /// The configured, enabled server `name`.
 pub(crate) fn configured(app: &App, name: &str) -> Result<McpServerConfig, RpcError> {
@@ -366,10 +489,16 @@ pub async fn tool_call(server: Arc<Server>, raw: Option<Value>) -> Answer {
         .await
         .map_err(RpcError::internal)?;
     match session.call_tool(&asked.tool, arguments).await {
-        Ok(result) => Ok((
-            serde_json::to_value(result).map_err(|error| RpcError::internal(error.to_string()))?,
-            Vec::new(),
-        )),
+        Ok(result) => {
+            // Through JSON: the result as the server sent it, checked to
+            // be a tool result.
+            let answer: McpServerToolCallResponse = to_result(&result).and_then(|json| {
+                serde_json::from_value(json).map_err(|error| {
+                    RpcError::internal(format!("the tool result is malformed: {error}"))
+                })
+            })?;
+            Ok((to_result(&answer)?, Vec::new()))
+        }
         Err(error) => {
             server.connections.forget(&asked.server).await;
             Err(RpcError::internal(format!("{error:#}")))
@@ -385,10 +514,12 @@ pub async fn resource_read(server: Arc<Server>, raw: Option<Value>) -> Answer {
         .await
         .map_err(RpcError::internal)?;
     match session.read_resource(&asked.uri).await {
-        Ok(result) => Ok((
-            json!({"contents": serde_json::to_value(result.contents).unwrap_or_else(|_| json!([]))}),
-            Vec::new(),
-        )),
+        Ok(result) => {
+            let answer = McpResourceReadResponse {
+                contents: to_values(&result.contents),
+            };
+            Ok((to_result(&answer)?, Vec::new()))
+        }
         Err(error) => Err(RpcError::internal(format!("{error:#}"))),
     }
 }
@@ -397,7 +528,7 @@ pub async fn resource_read(server: Arc<Server>, raw: Option<Value>) -> Answer {
 pub async fn reload(server: Arc<Server>) -> Answer {
     server.reload_config();
     server.connections.close_all().await;
-    Ok((json!({}), Vec::new()))
+    Ok((to_result(&McpServerRefreshResponse {})?, Vec::new()))
 }
 
 #[cfg(test)]

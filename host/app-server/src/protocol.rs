@@ -2,8 +2,10 @@
 //! per line. What a line is (request, notification, response), the error
 //! object, and Codex's error codes.
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// The request was not valid for this server: before `initialize`, a
 /// second `initialize`, params of the wrong shape, an unknown method.
@@ -17,10 +19,12 @@ pub const INTERNAL_ERROR: i64 = -32603;
 pub const OVERLOADED: i64 = -32001;
 
 /// An error answer: `{code, message, data?}`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(rename = "JSONRPCErrorError")]
 pub struct RpcError {
     pub code: i64,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
@@ -45,20 +49,87 @@ impl RpcError {
         self.data = Some(data);
         self
     }
-
-    fn to_json(&self) -> Value {
-        let mut error = Map::new();
-        error.insert("code".into(), self.code.into());
-        error.insert("message".into(), self.message.clone().into());
-        if let Some(data) = &self.data {
-            error.insert("data".into(), data.clone());
-        }
-        Value::Object(error)
-    }
 }
 
 /// A request id: a string or an integer, sent back as it came.
 pub type RequestId = Value;
+
+/// The schema of [`RequestId`]: it stays a [`Value`] so that it goes back
+/// exactly as it came.
+pub struct RequestIdSchema;
+
+impl JsonSchema for RequestIdSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequestId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [{"type": "string"}, {"type": "integer", "format": "int64"}]
+        })
+    }
+}
+
+/// A successful answer.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "JSONRPCResponse")]
+pub struct ResultMessage<'a> {
+    #[schemars(with = "RequestIdSchema")]
+    pub id: &'a RequestId,
+    pub result: Value,
+}
+
+/// An answer that says the request failed.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "JSONRPCError")]
+pub struct ErrorMessage<'a> {
+    #[schemars(with = "RequestIdSchema")]
+    pub id: &'a RequestId,
+    pub error: &'a RpcError,
+}
+
+/// A message that expects no answer; ours carry the time they were sent.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "JSONRPCNotification")]
+pub struct NotificationMessage<'a> {
+    pub method: &'a str,
+    /// A client's `initialized` has none.
+    #[serde(default)]
+    pub params: Value,
+    /// Unix time in milliseconds when the server sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emitted_at_ms: Option<u64>,
+}
+
+/// A request that expects an answer; `params` may be left out.
+#[derive(JsonSchema)]
+#[schemars(rename = "JSONRPCRequest")]
+#[allow(dead_code)]
+pub struct RequestMessage {
+    #[schemars(with = "RequestIdSchema")]
+    id: RequestId,
+    method: String,
+    params: Option<Value>,
+}
+
+/// Any message on the wire, either way.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "JSONRPCMessage")]
+#[allow(dead_code)]
+pub enum AnyMessage {
+    Request(RequestMessage),
+    Notification(NotificationMessage<'static>),
+    Result(ResultMessage<'static>),
+    Error(ErrorMessage<'static>),
+}
+
+/// A typed result as the JSON that goes into the answer.
+pub fn to_result<T: Serialize>(result: &T) -> Result<Value, RpcError> {
+    serde_json::to_value(result)
+        .map_err(|error| RpcError::internal(format!("cannot encode the result: {error}")))
+}
 
 /// One incoming line, classified.
 #[derive(Debug)]
@@ -134,25 +205,36 @@ pub fn params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, RpcError>
 }
 
 pub fn response(id: &RequestId, result: Value) -> Value {
-    json!({"id": id, "result": result})
+    message(&ResultMessage { id, result })
 }
 
 pub fn error_response(id: &RequestId, error: &RpcError) -> Value {
-    json!({"id": id, "error": error.to_json()})
+    message(&ErrorMessage { id, error })
 }
 
 /// A notification, stamped with the time it was sent as Codex stamps its own.
-pub fn notification(method: &str, params: Value) -> Value {
+pub fn notification(method: &str, params: impl Serialize) -> Value {
     let emitted = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis() as u64)
         .unwrap_or(0);
-    json!({"method": method, "params": params, "emittedAtMs": emitted})
+    let params = serde_json::to_value(params).unwrap_or(Value::Null);
+    message(&NotificationMessage {
+        method,
+        params,
+        emitted_at_ms: Some(emitted),
+    })
+}
+
+/// Messages hold only strings, numbers and JSON values, which always encode.
+fn message(message: &impl Serialize) -> Value {
+    serde_json::to_value(message).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn lines_are_classified() {

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use codex_host::{App, RunOptions};
 use codex_plugin_host::services::HostContext;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -20,7 +21,7 @@ use crate::auth_manager::AuthManager;
 use crate::mcp_rpc::Connections;
 use crate::protocol::{
     Incoming, METHOD_NOT_FOUND, OVERLOADED, RpcError, error_response, notification, params,
-    parse_line, response,
+    parse_line, response, to_result,
 };
 use crate::{account, command_exec, config_rpc, features_rpc, mcp_oauth_login, mcp_rpc, methods};
 
@@ -147,23 +148,37 @@ impl Server {
     }
 }
 
-#[derive(Deserialize)]
+/// Who the client is; its name goes into the user agent.
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
-struct ClientInfo {
+pub(crate) struct ClientInfo {
     name: String,
     #[serde(default)]
     title: Option<String>,
     version: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct InitializeParams {
+pub(crate) struct InitializeParams {
     client_info: ClientInfo,
+    /// Accepted and not used: this host offers no experimental API.
     #[serde(default)]
     #[allow(dead_code)]
     capabilities: Option<Value>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct InitializeResponse {
+    user_agent: String,
+    /// The server's CODEX_HOME.
+    codex_home: String,
+    /// `unix` or `windows`.
+    platform_family: String,
+    /// `linux`, `macos`, `windows`, ...
+    platform_os: String,
 }
 
 fn initialize(server: &Server, raw: Option<Value>) -> Answer {
@@ -180,15 +195,13 @@ fn initialize(server: &Server, raw: Option<Value>) -> Answer {
         info.name,
         info.version
     );
-    Ok((
-        json!({
-            "userAgent": user_agent,
-            "codexHome": app.codex_home.display().to_string(),
-            "platformFamily": std::env::consts::FAMILY,
-            "platformOs": std::env::consts::OS,
-        }),
-        Vec::new(),
-    ))
+    let answer = InitializeResponse {
+        user_agent,
+        codex_home: app.codex_home.display().to_string(),
+        platform_family: std::env::consts::FAMILY.to_string(),
+        platform_os: std::env::consts::OS.to_string(),
+    };
+    Ok((to_result(&answer)?, Vec::new()))
 }
 
 /// Runs one request to its answer.

@@ -162,11 +162,14 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Serve Codex's app-server protocol (JSON lines on stdin/stdout) for editors.
     #[command(
-        after_help = "The methods that need no model: account, config, experimentalFeature and\n\
-        MCP servers. The agent's methods (thread/*, turn/*, model/list, ...) answer -32601.\n\
-        Logs go to stderr."
+        after_help = "The methods that need no model: account, config, experimentalFeature,\n\
+        MCP servers and command/exec. The agent's methods (thread/*, turn/*, model/list, ...)\n\
+        answer -32601. Logs go to stderr.\n\n\
+        Examples:\n  \
+        codex app-server\n  \
+        codex app-server generate-json-schema --out schema"
     )]
-    AppServer,
+    AppServer(AppServerArgs),
     /// Serve the configured MCP servers as one MCP server (stdio, or streamable HTTP with --listen).
     #[command(after_help = MCP_SERVER_HELP)]
     McpServer(McpServerArgs),
@@ -195,6 +198,36 @@ Examples:
     /// Diagnostics for bug reports and tests.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AppServerArgs {
+    #[command(subcommand)]
+    pub command: Option<AppServerCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppServerCommand {
+    /// Write a JSON Schema for every method this app-server answers and every notification it
+    /// sends, under Codex's file names (v1/, v2/, ClientRequest.json, ...).
+    #[command(
+        after_help = "The directory is created if missing; files of the same name are \
+        replaced.\n\n\
+        Examples:\n  \
+        codex app-server generate-json-schema --out schema\n  \
+        codex app-server generate-json-schema -o schema --experimental"
+    )]
+    GenerateJsonSchema(GenerateJsonSchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateJsonSchemaArgs {
+    /// The directory to write the schema files into.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also describe the fields Codex marks experimental.
+    #[arg(long)]
+    pub experimental: bool,
 }
 
 /// Arguments handed to another program as they are (`--help` included).

@@ -31,8 +31,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::{
-    Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand, McpCommand, PluginCommand,
-    SandboxAlias,
+    AppServerArgs, AppServerCommand, Cli, Command, ConfigCommand, DebugCommand, FeaturesCommand,
+    McpCommand, PluginCommand, SandboxAlias,
 };
 use codex_host::App;
 
@@ -46,6 +46,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completion(args) => return completion::completion(args.shell),
         Command::ManPages(args) => return completion::man_pages(&args.dir),
         Command::ResponsesApiProxy(args) => return responses_api_proxy::run(&args.args),
+        Command::AppServer(AppServerArgs {
+            command: Some(AppServerCommand::GenerateJsonSchema(args)),
+        }) => return app_server::generate_json_schema(args),
         // It reports a config that does not load instead of failing on it.
         Command::Doctor(args) => return doctor::doctor(cli.global.run_options(), args.json),
         _ => {}
@@ -90,7 +93,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::MigrateProfiles(args)) => {
             config::migrate_profiles(&app, args.json)
         }
-        Command::AppServer => app_server::run(app),
+        Command::AppServer(AppServerArgs { command: None }) => app_server::run(app),
+        Command::AppServer(AppServerArgs {
+            command: Some(AppServerCommand::GenerateJsonSchema(args)),
+        }) => app_server::generate_json_schema(&args),
         Command::Login(args) => login::login(&app, args),
         Command::Logout => login::logout(&app),
         Command::Sandbox(args) => match args.alias {

@@ -11,6 +11,7 @@ mod account_login;
 mod app_server;
 mod app_server_account;
 mod app_server_exec;
+mod app_server_schema;
 mod auth_status;
 mod compat;
 mod config_layers;
