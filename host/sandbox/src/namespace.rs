@@ -74,9 +74,7 @@ impl Placeholders {
         if self.keep {
             return;
         }
-        for path in std::mem::take(&mut self.paths) {
-            remove_placeholder_if_unused(&path);
-        }
+        remove_placeholders_if_unused(std::mem::take(&mut self.paths));
     }
 }
 
@@ -314,13 +312,33 @@ fn is_placeholder(path: &Path) -> bool {
         && fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
 }
 
-fn remove_placeholder_if_unused(path: &Path) {
-    if !is_placeholder(path) {
+/// Removes those of `paths` that are still our placeholders, that no other
+/// sandbox holds, and that no process has mounted.
+fn remove_placeholders_if_unused(paths: Vec<PathBuf>) {
+    // The locks stay held until the directories are removed, so that no
+    // sandbox starting meanwhile takes one that is about to go.
+    let unlocked: Vec<(PathBuf, fs::File)> = paths
+        .into_iter()
+        .filter(|path| is_placeholder(path))
+        .filter_map(|path| lock_exclusively(&path).map(|dir| (path, dir)))
+        .collect();
+    if unlocked.is_empty() {
         return;
     }
-    let Ok(dir) = fs::File::open(path) else {
-        return;
-    };
+    let wanted: Vec<&Path> = unlocked.iter().map(|(path, _)| path.as_path()).collect();
+    let mounted = mounted_anywhere(&wanted);
+    for (path, _dir) in &unlocked {
+        if !mounted.contains(path) {
+            // Only an empty directory can be removed; anything else stays.
+            let _ = fs::remove_dir(path);
+        }
+    }
+}
+
+/// The placeholder at `path`, opened and locked exclusively; `None` when
+/// another sandbox holds it.
+fn lock_exclusively(path: &Path) -> Option<fs::File> {
+    let dir = fs::File::open(path).ok()?;
     // A shared lock is held by every sandbox using the path, and for an
     // instant by any child another thread of ours forks (it inherits the
     // descriptor until its exec closes it): try a few times before deciding
@@ -332,44 +350,58 @@ fn remove_placeholder_if_unused(path: &Path) {
         // SAFETY: flock on a descriptor owned by `dir`, which outlives the call.
         unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
     });
-    if !locked {
-        return; // another sandbox holds it
-    }
-    if !mounted_anywhere(path) {
-        // Only an empty directory can be removed; anything else stays.
-        let _ = fs::remove_dir(path);
-    }
+    locked.then_some(dir)
 }
 
-/// Whether any process we can see has a mount on `path`.
-fn mounted_anywhere(path: &Path) -> bool {
+/// Those of `paths` on which any process we can see in another mount
+/// namespace has a mount: one pass over /proc for all of them. When /proc
+/// cannot be read, every path counts as mounted (it is kept).
+fn mounted_anywhere(paths: &[&Path]) -> Vec<PathBuf> {
+    let all = || paths.iter().map(|path| path.to_path_buf()).collect();
     let own_namespace = fs::read_link("/proc/self/ns/mnt").ok();
     let Ok(processes) = fs::read_dir("/proc") else {
-        return true; // cannot tell: keep it
+        return all();
     };
+    let mut namespaces_seen = Vec::new();
+    let mut mounted: Vec<PathBuf> = Vec::new();
     for process in processes.flatten() {
         let name = process.file_name();
         if !name.as_bytes().iter().all(u8::is_ascii_digit) {
             continue;
         }
         let dir = process.path();
-        if own_namespace.is_some() && fs::read_link(dir.join("ns/mnt")).ok() == own_namespace {
+        let namespace = fs::read_link(dir.join("ns/mnt")).ok();
+        if own_namespace.is_some() && namespace == own_namespace {
             continue;
+        }
+        // Processes of one namespace share its mounts: read them once.
+        if let Some(namespace) = namespace {
+            if namespaces_seen.contains(&namespace) {
+                continue;
+            }
+            namespaces_seen.push(namespace);
         }
         let Ok(mountinfo) = fs::read(dir.join("mountinfo")) else {
             continue;
         };
-        let wanted = path.as_os_str().as_bytes();
-        let found = mountinfo.split(|byte| *byte == b'\n').any(|line| {
-            line.split(|byte| *byte == b' ')
-                .nth(4)
-                .is_some_and(|point| unescape_mountinfo(point) == wanted)
-        });
-        if found {
-            return true;
+        for line in mountinfo.split(|byte| *byte == b'\n') {
+            let Some(point) = line.split(|byte| *byte == b' ').nth(4) else {
+                continue;
+            };
+            let point = unescape_mountinfo(point);
+            for path in paths {
+                if path.as_os_str().as_bytes() == point.as_slice()
+                    && !mounted.iter().any(|seen| seen == path)
+                {
+                    mounted.push(path.to_path_buf());
+                }
+            }
+        }
+        if mounted.len() == paths.len() {
+            break;
         }
     }
-    false
+    mounted
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, and so on).
@@ -783,6 +815,47 @@ mod tests {
         drop(first);
         assert!(codex.exists(), "the second sandbox still holds it");
         drop(second);
+        assert!(!codex.exists());
+    }
+
+    /// A placeholder that a process in another mount namespace has mounted
+    /// (a sandboxed process whose sandbox is gone) stays: removing it would
+    /// detach that mount and let the process create the path. Once that
+    /// process is gone, the next cleanup removes it.
+    #[test]
+    fn a_placeholder_mounted_in_another_namespace_stays() {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: mounting in a new namespace needs root here");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        let (_plan, placeholders) = plan(&[root(&top)], NamespaceKind::MountOnly).unwrap();
+        let codex = top.join(".codex");
+        let ready = top.join("mounted");
+        let script = format!(
+            "mount --make-rprivate / && mount --bind {0} {0} && touch {1} && exec sleep 30",
+            codex.display(),
+            ready.display()
+        );
+        let mut holder = std::process::Command::new("unshare")
+            .args(["--mount", "sh", "-c", &script])
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !ready.exists() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(placeholders);
+        let (kept, git_kept) = (codex.exists(), top.join(".git").exists());
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        assert!(kept, "a mounted placeholder was removed");
+        assert!(!git_kept, "an unmounted one was kept");
+        let (_plan, again) = plan(&[root(&top)], NamespaceKind::MountOnly).unwrap();
+        drop(again);
         assert!(!codex.exists());
     }
 
