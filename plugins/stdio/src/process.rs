@@ -25,8 +25,11 @@ use crate::config::StdioConfig;
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 /// How long a server that closed its stdout gets to exit by itself.
 pub const EXIT_GRACE: Duration = Duration::from_secs(2);
-/// How often the leader is checked while waiting for it.
-const POLL: Duration = Duration::from_millis(20);
+/// How often the leader is checked while waiting for it, at first: most
+/// servers exit within a millisecond or two of SIGTERM, so the wait starts
+/// short and doubles up to [`POLL_MAX`].
+const POLL_FIRST: Duration = Duration::from_millis(1);
+const POLL_MAX: Duration = Duration::from_millis(20);
 /// How long reaping a killed leader may take before a thread is left to do it.
 const REAP_WAIT: Duration = Duration::from_secs(1);
 
@@ -288,6 +291,7 @@ fn leader_exited(pid: libc::pid_t) -> bool {
 /// `true` if it did.
 fn wait_for_exit(pid: libc::pid_t, timeout: Duration, hurry: Option<&AtomicBool>) -> bool {
     let deadline = Instant::now() + timeout;
+    let mut poll = POLL_FIRST;
     loop {
         if leader_exited(pid) {
             return true;
@@ -296,7 +300,8 @@ fn wait_for_exit(pid: libc::pid_t, timeout: Duration, hurry: Option<&AtomicBool>
         if hurried || Instant::now() >= deadline {
             return false;
         }
-        thread::sleep(POLL);
+        thread::sleep(poll);
+        poll = (poll * 2).min(POLL_MAX);
     }
 }
 
@@ -305,6 +310,7 @@ fn wait_for_exit(pid: libc::pid_t, timeout: Duration, hurry: Option<&AtomicBool>
 /// so that no zombie stays behind.
 fn reap(mut child: Child) -> Option<ExitStatus> {
     let deadline = Instant::now() + REAP_WAIT;
+    let mut poll = POLL_FIRST;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Some(status),
@@ -319,7 +325,8 @@ fn reap(mut child: Child) -> Option<ExitStatus> {
                 });
             return None;
         }
-        thread::sleep(Duration::from_millis(5));
+        thread::sleep(poll);
+        poll = (poll * 2).min(POLL_MAX);
     }
 }
 
