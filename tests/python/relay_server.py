@@ -7,7 +7,8 @@ Tools: progress {steps} (one progress notification per step, 0.2 s apart),
 slow {seconds, marker} (writes "cancelled" to the file `marker` when it is
 cancelled), sample {prompt}, roots, add_tool (adds the tool `added` and
 sends notifications/tools/list_changed), list_count (how many tools/list
-requests it answered), touch {uri} (sends notifications/resources/updated).
+requests it answered), touch {uri} (sends notifications/resources/updated),
+subscriptions (the resource URIs subscribed to now, one per line).
 """
 
 import warnings
@@ -28,7 +29,7 @@ def text(value):
 
 
 def main():
-    state = {"lists": 0, "added": False}
+    state = {"lists": 0, "added": False, "subscribed": set()}
 
     def tools():
         listed = [
@@ -38,6 +39,7 @@ def main():
             tool("roots"),
             tool("add_tool"),
             tool("list_count"),
+            tool("subscriptions"),
             tool("touch", {"uri": {"type": "string"}}),
         ]
         if state["added"]:
@@ -88,6 +90,8 @@ def main():
         if name == "touch":
             await ctx.session.send_resource_updated(args["uri"])
             return types.CallToolResult(content=[text("touched")])
+        if name == "subscriptions":
+            return types.CallToolResult(content=[text("\n".join(sorted(state["subscribed"])))])
         if name == "added":
             return types.CallToolResult(content=[text("the added tool")])
         return types.CallToolResult(content=[text(f"unknown tool {name}")], is_error=True)
@@ -102,6 +106,11 @@ def main():
         return types.ReadResourceResult(contents=[contents])
 
     async def subscribe(ctx, params):
+        state["subscribed"].add(str(params.uri))
+        return types.EmptyResult()
+
+    async def unsubscribe(ctx, params):
+        state["subscribed"].discard(str(params.uri))
         return types.EmptyResult()
 
     warnings.simplefilter("ignore")
@@ -112,7 +121,7 @@ def main():
         on_list_resources=list_resources,
         on_read_resource=read_resource,
         on_subscribe_resource=subscribe,
-        on_unsubscribe_resource=subscribe,
+        on_unsubscribe_resource=unsubscribe,
     )
     options = server.create_initialization_options(notification_options=NotificationOptions(tools_changed=True))
 

@@ -43,15 +43,60 @@ static REPORTER: Reporter = Reporter::new();
 #[derive(Clone)]
 pub struct GatewayHandler {
     gateway: Arc<Gateway>,
-    /// This downstream session, for the relay.
-    session: SessionId,
+    /// This downstream session, for the relay; shared by the handler's
+    /// clones, and ended when the last of them goes.
+    session: Arc<DownstreamSession>,
+}
+
+/// A downstream session's id; dropping it (the session closed, by the
+/// client or by the transport) gives up its resource subscriptions, and
+/// the upstream's where it was the last subscriber.
+struct DownstreamSession {
+    id: SessionId,
+    gateway: Arc<Gateway>,
+}
+
+impl Drop for DownstreamSession {
+    fn drop(&mut self) {
+        let released = self.gateway.relay.end_session(self.id);
+        if released.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // the runtime is ending, and with it every upstream
+        };
+        let handler = GatewayHandler::new(self.gateway.clone());
+        runtime.spawn(async move {
+            for uri in released {
+                handler.unsubscribe_upstream(&uri).await;
+            }
+        });
+    }
 }
 
 impl GatewayHandler {
     /// The handler of one new downstream session.
     pub fn new(gateway: Arc<Gateway>) -> GatewayHandler {
-        let session = gateway.relay.new_session();
+        let session = Arc::new(DownstreamSession {
+            id: gateway.relay.new_session(),
+            gateway: gateway.clone(),
+        });
         GatewayHandler { gateway, session }
+    }
+
+    /// Asks the upstream of `uri` to stop sending its updates (no session
+    /// is subscribed any more); a failure only means there is nothing left
+    /// to stop.
+    async fn unsubscribe_upstream(&self, uri: &str) {
+        let Ok((upstream, session)) = self.resource_session(uri).await else {
+            return;
+        };
+        upstream.unsubscribed();
+        if let Err(error) = session.unsubscribe(uri).await
+            && self.gateway.verbose
+        {
+            eprintln!("mcp-server: resources/unsubscribe of `{uri}` failed: {error:#}");
+        }
     }
 
     fn catalog_read(&self) -> std::sync::RwLockReadGuard<'_, catalog::Catalog> {
@@ -347,7 +392,7 @@ impl ServerHandler for GatewayHandler {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.gateway.relay.add(self.session, context.peer);
+        self.gateway.relay.add(self.session.id, context.peer);
     }
 
     async fn on_roots_list_changed(&self, _context: NotificationContext<RoleServer>) {
@@ -393,7 +438,7 @@ impl ServerHandler for GatewayHandler {
         let relay = &self.gateway.relay;
         // The upstream is asked once, for the first session to subscribe;
         // its updates reach only the sessions that did.
-        if !relay.subscribe(self.session, context.peer.clone(), &request.uri) {
+        if !relay.subscribe(self.session.id, context.peer.clone(), &request.uri) {
             return Ok(());
         }
         match session.subscribe(&request.uri).await {
@@ -402,7 +447,7 @@ impl ServerHandler for GatewayHandler {
                 Ok(())
             }
             Err(error) => {
-                relay.unsubscribe(self.session, &request.uri);
+                relay.unsubscribe(self.session.id, &request.uri);
                 Err(internal(format!("{error:#}")))
             }
         }
@@ -414,7 +459,11 @@ impl ServerHandler for GatewayHandler {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         let (upstream, session) = self.resource_session(&request.uri).await?;
-        if !self.gateway.relay.unsubscribe(self.session, &request.uri) {
+        if !self
+            .gateway
+            .relay
+            .unsubscribe(self.session.id, &request.uri)
+        {
             return Ok(());
         }
         upstream.unsubscribed();

@@ -167,6 +167,26 @@ impl Relay {
         last
     }
 
+    /// `session` is gone: it is taken off every resource it subscribed to;
+    /// the resources no session is left subscribed to (the upstream is then
+    /// asked to unsubscribe).
+    pub fn end_session(&self, session: SessionId) -> Vec<String> {
+        let mut subscriptions = lock(&self.subscriptions);
+        let mut released = Vec::new();
+        subscriptions.retain(|uri, subscribers| {
+            let held = subscribers.iter().any(|(id, _)| *id == session);
+            subscribers.retain(|(id, peer)| *id != session && !peer.is_transport_closed());
+            if subscribers.is_empty() {
+                if held {
+                    released.push(uri.clone());
+                }
+                return false;
+            }
+            true
+        });
+        released
+    }
+
     fn subscribers(&self, uri: &str) -> Vec<Peer<RoleServer>> {
         let mut subscriptions = lock(&self.subscriptions);
         let Some(subscribers) = subscriptions.get_mut(uri) else {

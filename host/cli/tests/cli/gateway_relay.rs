@@ -229,6 +229,33 @@ fn resource_updates_reach_only_the_sessions_that_subscribed() {
     assert_eq!(text(&results[1][1]), "touched", "{results}");
 }
 
+/// A session that ends without unsubscribing gives its subscription up:
+/// the upstream is asked to unsubscribe once no session holds it.
+#[test]
+fn a_departed_sessions_subscriptions_are_given_up() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let uri = "relay://watched";
+    let subscriptions = json!({"op": "call", "name": "mcp__relay__subscriptions"});
+    let results = over_http(
+        &home,
+        &listener,
+        &[],
+        json!([{"op": "sessions", "plans": [
+            [{"op": "subscribe", "uri": uri}, {"op": "sleep", "seconds": 2}],
+            [{"op": "sleep", "seconds": 1}, subscriptions.clone(),
+             {"op": "sleep", "seconds": 3}, subscriptions],
+        ]}]),
+    );
+    assert_eq!(text(&results[1][1]), uri, "while subscribed: {results}");
+    assert_eq!(
+        text(&results[1][3]),
+        "",
+        "after the subscriber left: {results}"
+    );
+}
+
 #[test]
 fn an_upstream_that_needs_a_login_names_codex_mcp_login() {
     let server = codex_test_support::oauth_mcp::start(codex_test_support::oauth_mcp::Grant::new(
