@@ -40,19 +40,45 @@ pub async fn client_credentials(
     scopes: Option<&[String]>,
     resource: &str,
 ) -> PluginResult<TokenResponse> {
+    let form = vec![("grant_type", "client_credentials"), ("resource", resource)];
+    request_token(
+        net,
+        endpoint,
+        client,
+        form,
+        scopes,
+        (
+            "refused the client credentials",
+            "check the client ID and its secret or key",
+        ),
+    )
+    .await
+}
+
+/// Posts `form` (with `scope` when `scopes` are given) to the token
+/// endpoint as `client`; the tokens, or the authorization server's refusal
+/// as `refusal` (what it refused, what to check) words it.
+async fn request_token(
+    net: &Net,
+    endpoint: &Url,
+    client: &Client,
+    mut form: Vec<(&str, &str)>,
+    scopes: Option<&[String]>,
+    refusal: (&str, &str),
+) -> PluginResult<TokenResponse> {
     let scope = joined(scopes);
-    let mut form = vec![("grant_type", "client_credentials"), ("resource", resource)];
     if let Some(scope) = &scope {
         form.push(("scope", scope));
     }
     let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
     if !answer.status.is_success() {
+        let (what, hint) = refusal;
         return Err(refused(
             net,
             "the authorization server",
-            "refused the client credentials",
+            what,
             &answer.error_text(net),
-            "check the client ID and its secret or key",
+            hint,
         ));
     }
     token::read(net, &answer)
@@ -125,25 +151,23 @@ pub async fn id_jag(
             ));
         }
     };
-    let mut form = vec![
+    let form = vec![
         ("grant_type", JWT_BEARER_GRANT),
         ("assertion", grant.as_str()),
         ("resource", resource),
     ];
-    if let Some(scope) = &scope {
-        form.push(("scope", scope));
-    }
-    let answer = net.post_form(endpoint, &form, &client.auth()?).await?;
-    if !answer.status.is_success() {
-        return Err(refused(
-            net,
-            "the authorization server",
+    request_token(
+        net,
+        endpoint,
+        client,
+        form,
+        scopes,
+        (
             "refused the identity provider's grant (ID-JAG)",
-            &answer.error_text(net),
             "check the client ID and secret registered with it",
-        ));
-    }
-    token::read(net, &answer)
+        ),
+    )
+    .await
 }
 
 /// A new access token for the stored login `current` of a grant without
