@@ -3,10 +3,13 @@
 //!
 //! `tokio::io::stdin()`/`stdout()` do every read and write on a blocking
 //! thread. A pipe can be polled instead, which saves two thread hand-offs
-//! per request. Making a descriptor non-blocking changes it for every
-//! process that shares it, so only pipes are taken (an editor's pipes are
-//! its own, not shared with a shell as a terminal is); the descriptors are
-//! duplicated first so that fds 0 and 1 stay open for everything else.
+//! per request. Making a descriptor non-blocking changes its open file
+//! description, which fds 0 and 1 and every process that inherited them
+//! share: so only pipes are taken (an editor's pipes are its own, not
+//! shared with a shell as a terminal is), and a caller must write nothing
+//! else to standard output (the app server and the gateway write only
+//! their protocol there, through the writer). The descriptors are
+//! duplicated so that fds 0 and 1 stay open when the pipes are dropped.
 
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
