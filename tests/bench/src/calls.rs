@@ -138,6 +138,34 @@ pub struct PluginSession {
 }
 
 impl PluginSession {
+    /// Starts `program ARGS` as the stdio server `server` through the stdio
+    /// plugin in `plugin_dir` (`libcodex_stdio.so`), in-process, as the
+    /// host's one-shot commands do.
+    pub fn stdio(
+        runtime: &tokio::runtime::Runtime,
+        plugin_dir: &Path,
+        server: &str,
+        program: &Path,
+        args: &[String],
+        codex_home: &Path,
+    ) -> Result<PluginSession> {
+        let module = load_plugin(&plugin_path(plugin_dir, "codex_stdio"))?;
+        let mut table = toml::Table::new();
+        table.insert("command".into(), program.display().to_string().into());
+        table.insert(
+            "args".into(),
+            toml::Value::Array(args.iter().map(|a| a.clone().into()).collect()),
+        );
+        runtime.block_on(PluginSession::connect(
+            module,
+            "stdio",
+            server,
+            toml::Value::Table(table),
+            host_lifecycle(false),
+            codex_home,
+        ))
+    }
+
     /// Connects to `server` (its `[mcp_servers.NAME]` table as TOML) through
     /// the transport `transport` of `module`, then runs `lifecycle`.
     pub async fn connect(
@@ -484,22 +512,8 @@ pub fn profile(
     let outcome = (|| -> Result<f64> {
         match side {
             ProfileSide::Plugin => {
-                let module = load_plugin(&plugin_path(plugin_dir, "codex_stdio"))?;
-                let mut table = toml::Table::new();
-                table.insert("command".into(), program.display().to_string().into());
-                table.insert(
-                    "args".into(),
-                    toml::Value::Array(args.iter().map(|a| a.clone().into()).collect()),
-                );
-                let table = toml::Value::Table(table);
-                let session = runtime.block_on(PluginSession::connect(
-                    module,
-                    "stdio",
-                    "demo",
-                    table,
-                    host_lifecycle(false),
-                    &home,
-                ))?;
+                let session =
+                    PluginSession::stdio(&runtime, plugin_dir, "demo", program, &args, &home)?;
                 let timings = measure(
                     &runtime,
                     &mut [Side::Session(&session.service)],

@@ -444,37 +444,31 @@ fn rows3and5(setup: &Setup) -> Result<Vec<RowResult>> {
     let codex_home = setup.work.join("row3-home");
     std::fs::create_dir_all(&codex_home)?;
     let plugin = calls::plugin_path(&setup.plugin_dir, "codex_stdio");
-    let module = calls::load_plugin(&plugin)?;
     let demo = setup.demo_server.display().to_string();
-    let table: toml::Value = toml::from_str(&format!("command = {}", toml_string(&demo)))?;
     let (request, reply) = calls::capture_reply(&setup.demo_server, &[])?;
 
-    let plugin_session = runtime.block_on(PluginSession::connect(
-        module,
-        "stdio",
+    let plugin_session = PluginSession::stdio(
+        &runtime,
+        &setup.plugin_dir,
         "demo",
-        table,
-        calls::host_lifecycle(false),
+        &setup.demo_server,
+        &[],
         &codex_home,
-    ))?;
+    )?;
     let rmcp_session = runtime.block_on(calls::rmcp_stdio(&setup.demo_server, &[]))?;
     let mut pipe = calls::Pipe::spawn(&setup.bench_exe, &request, &reply)?;
     // The same two clients against a server that costs next to nothing
     // (`codex-bench mcp-echo`): what is left is the clients' own cost.
     let bench = setup.bench_exe.display().to_string();
     let fast_args = vec!["mcp-echo".to_string()];
-    let fast_table: toml::Value = toml::from_str(&format!(
-        "command = {}\nargs = [\"mcp-echo\"]",
-        toml_string(&bench)
-    ))?;
-    let fast_plugin = runtime.block_on(PluginSession::connect(
-        module,
-        "stdio",
+    let fast_plugin = PluginSession::stdio(
+        &runtime,
+        &setup.plugin_dir,
         "fast",
-        fast_table,
-        calls::host_lifecycle(false),
+        &setup.bench_exe,
+        &fast_args,
         &codex_home,
-    ))?;
+    )?;
     let fast_rmcp = runtime.block_on(calls::rmcp_stdio(&setup.bench_exe, &fast_args))?;
     let (rounds, batch) = rounds_and_batch(setup, 21, 200);
     let timings = calls::measure(

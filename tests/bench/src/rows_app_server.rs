@@ -566,16 +566,14 @@ fn row14(setup: &Setup) -> Result<Vec<RowResult>> {
         &format!("[mcp_servers.demo]\ncommand = {program}\n"),
     )?;
     let plugin = calls::plugin_path(&setup.plugin_dir, "codex_stdio");
-    let module = calls::load_plugin(&plugin)?;
-    let table: toml::Value = toml::from_str(&format!("command = {program}"))?;
-    let in_process = runtime.block_on(PluginSession::connect(
-        module,
-        "stdio",
+    let in_process = PluginSession::stdio(
+        &runtime,
+        &setup.plugin_dir,
         "demo",
-        table,
-        calls::host_lifecycle(false),
+        &setup.demo_server,
+        &[],
         &codex_home,
-    ))?;
+    )?;
     let outcome = (|| -> Result<Vec<RowResult>> {
         let mut ours = AppServer::spawn(setup, Peer::Ours, &codex_home, "row14")?;
         ours.initialize(&codex_home)?;
