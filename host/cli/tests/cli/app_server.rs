@@ -43,13 +43,20 @@ pub(crate) fn schema_dir() -> &'static Path {
 /// Checks `instance` against Codex's schema file `name` (under `v2/` or
 /// `v1/`, or at the top), listing every violation.
 pub(crate) fn assert_valid(name: &str, instance: &Value) {
-    let dir = schema_dir();
+    assert_valid_in(schema_dir(), "Codex's", name, instance, name);
+}
+
+/// Checks `instance` (`what` it is) against the schema file `name` of the
+/// bundle in `dir` (`bundle` names it in a failure), under `v2/`, `v1/` or
+/// at the top, listing every violation.
+pub(crate) fn assert_valid_in(dir: &Path, bundle: &str, name: &str, instance: &Value, what: &str) {
     let path = ["v2", "v1", "."]
         .iter()
         .map(|sub| dir.join(sub).join(format!("{name}.json")))
         .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("Codex generates no schema named {name}"));
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        .unwrap_or_else(|| panic!("{bundle} bundle has no schema named {name}"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|error| panic!("{} is not JSON: {error}", path.display()));
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(instance)
@@ -57,7 +64,7 @@ pub(crate) fn assert_valid(name: &str, instance: &Value) {
         .collect();
     assert!(
         errors.is_empty(),
-        "{name}: {instance:#}\n does not validate: {errors:#?}"
+        "{what}: {instance:#}\n does not validate against {bundle} {name}: {errors:#?}"
     );
 }
 

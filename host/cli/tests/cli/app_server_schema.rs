@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use codex_test_support::{Home, codex_bin, demo_server};
 use serde_json::{Value, json};
 
-use crate::app_server::{Client, Peer, schema_dir};
+use crate::app_server::{Client, Peer, assert_valid_in, schema_dir};
 
 fn generate(out: &Path, experimental: bool) -> Output {
     let mut command = Command::new(codex_bin());
@@ -71,21 +71,7 @@ fn read_json(path: &Path) -> Value {
 /// Checks `instance` against our schema file `name` (under `v2/`, `v1/`
 /// or at the top), listing every violation.
 fn assert_ours_valid(name: &str, instance: &Value, what: &str) {
-    let dir = our_schema_dir();
-    let path = ["v2", "v1", "."]
-        .iter()
-        .map(|sub| dir.join(sub).join(format!("{name}.json")))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("our bundle has no schema named {name}"));
-    let validator = jsonschema::validator_for(&read_json(&path)).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|error| format!("{} at {}", error, error.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what}: {instance:#}\n does not validate against our {name}: {errors:#?}"
-    );
+    assert_valid_in(our_schema_dir(), "our", name, instance, what);
 }
 
 /// The methods a union file of ours lists.
