@@ -72,9 +72,7 @@ pub async fn request(
     scopes: Option<&[String]>,
     resource: &str,
 ) -> PluginResult<DeviceCode> {
-    let scope = scopes
-        .filter(|scopes| !scopes.is_empty())
-        .map(|scopes| scopes.join(" "));
+    let scope = crate::machine::joined(scopes);
     let mut form = vec![("resource", resource)];
     if let Some(scope) = &scope {
         form.push(("scope", scope));

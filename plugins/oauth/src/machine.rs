@@ -245,7 +245,9 @@ fn read_id_token(path: &str) -> PluginResult<Zeroizing<String>> {
     Ok(Zeroizing::new(token.to_owned()))
 }
 
-fn joined(scopes: Option<&[String]>) -> Option<String> {
+/// The `scope` parameter of a form: the scopes space-separated (RFC 6749
+/// section 3.3), none when there are none.
+pub(crate) fn joined(scopes: Option<&[String]>) -> Option<String> {
     scopes
         .filter(|scopes| !scopes.is_empty())
         .map(|scopes| scopes.join(" "))
