@@ -29,27 +29,12 @@ pub fn run_stdio(options: RunOptions) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    // Pipes (what an editor gives its app server) are polled by the
+    // runtime; a terminal or a file goes through tokio's blocking stdio.
     let result = runtime.block_on(async {
-        // Pipes (what an editor gives its app server) are read and written
-        // by the runtime itself; anything else (a terminal, a file) through
-        // tokio's blocking stdio, which costs a thread hand-off per read
-        // and per write.
-        match (
-            codex_host::stdio_pipe::reader(),
-            codex_host::stdio_pipe::writer(),
-        ) {
-            (Some(input), Some(output)) => {
-                server::serve(options, tokio::io::BufReader::new(input), output).await
-            }
-            _ => {
-                server::serve(
-                    options,
-                    tokio::io::BufReader::new(tokio::io::stdin()),
-                    tokio::io::stdout(),
-                )
-                .await
-            }
-        }
+        // Inside the runtime: a pipe registers with its reactor.
+        let (input, output) = codex_host::stdio_pipe::stdio();
+        server::serve(options, tokio::io::BufReader::new(input), output).await
     });
     // Threads still inside plugin code were given up at their deadlines.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -13,8 +13,25 @@
 
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
+use std::pin::Pin;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
+
+/// Standard input, to read from.
+pub type Input = Pin<Box<dyn AsyncRead + Send>>;
+/// Standard output, to write to.
+pub type Output = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Standard input and output: polled by the runtime when both are pipes,
+/// else through tokio's blocking stdio (a terminal, a file). Called inside
+/// the runtime, whose reactor the pipes register with.
+pub fn stdio() -> (Input, Output) {
+    match (reader(), writer()) {
+        (Some(input), Some(output)) => (Box::pin(input), Box::pin(output)),
+        _ => (Box::pin(tokio::io::stdin()), Box::pin(tokio::io::stdout())),
+    }
+}
 
 fn duplicate(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
     let owned: OwnedFd = fd.try_clone_to_owned().ok()?;
@@ -22,14 +39,14 @@ fn duplicate(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
 }
 
 /// Standard input, when it is a pipe.
-pub fn reader() -> Option<pipe::Receiver> {
+fn reader() -> Option<pipe::Receiver> {
     let file = duplicate(std::io::stdin().as_fd())?;
     is_fifo(&file).then_some(())?;
     pipe::Receiver::from_file(file).ok()
 }
 
 /// Standard output, when it is a pipe.
-pub fn writer() -> Option<pipe::Sender> {
+fn writer() -> Option<pipe::Sender> {
     let file = duplicate(std::io::stdout().as_fd())?;
     is_fifo(&file).then_some(())?;
     pipe::Sender::from_file(file).ok()

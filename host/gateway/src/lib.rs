@@ -244,14 +244,7 @@ pub async fn serve_stdio(gateway: Arc<Gateway>) -> Result<()> {
     use rmcp::ServiceExt;
     let handler = handler::GatewayHandler::new(gateway.clone());
     // Pipes are polled by the runtime (no thread hand-off per message).
-    let served = match (
-        codex_host::stdio_pipe::reader(),
-        codex_host::stdio_pipe::writer(),
-    ) {
-        (Some(input), Some(output)) => handler.serve((input, output)).await,
-        _ => handler.serve(rmcp::transport::stdio()).await,
-    };
-    let outcome = match served {
+    let outcome = match handler.serve(codex_host::stdio_pipe::stdio()).await {
         Ok(running) => {
             let token = running.cancellation_token();
             tokio::select! {
