@@ -14,13 +14,20 @@
 # step failed, and the last line summarises every step.
 #
 # Environment: CARGO_TARGET_DIR (default: $HOME/.cache/codex-host/target, outside
-# the clone so that repeated runs reuse the build).
+# the clone so that repeated runs reuse the build). Under CI (CI=true) builds are
+# not incremental, since each run is a fresh clone and incremental state only
+# grows the reused build dir. Before building, a build dir on a disk with less
+# than CODEX_MIN_FREE_GIB (default 20) GiB free is emptied, so that a build dir
+# grown over many runs cannot fill the disk mid-build.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codex-host/target}"
+if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+fi
 run_started=$SECONDS
 summary=()
 failed=0
@@ -76,6 +83,7 @@ fi
 . tests/node-env.sh
 echo "node for tests: $CODEX_TEST_NODE ($("$CODEX_TEST_NODE" --version 2>/dev/null || echo 'does not run'))"
 echo "cargo target dir: $CARGO_TARGET_DIR"
+bash tests/target-space.sh "$CARGO_TARGET_DIR" "${CODEX_MIN_FREE_GIB:-20}"
 
 if step build cargo build --workspace --all-targets --locked; then
     if cargo nextest --version >/dev/null 2>&1; then

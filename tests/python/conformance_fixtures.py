@@ -42,6 +42,7 @@ TOOLS = [
     tool("test_tool_with_logging", "Logs three messages while it runs."),
     tool("test_tool_with_progress", "Reports progress three times."),
     tool("test_error_handling", "Always fails."),
+    tool("test_reconnection", "Answers after 2.5 seconds, so that a gateway run with --poll-after 1 closes its stream first."),
     tool(
         "test_sampling",
         "Asks the client to sample.",
@@ -162,6 +163,9 @@ def main():
                     await ctx.session.send_progress_notification(token, step, 100, f"step {step}")
                 await anyio.sleep(0.05)
             return types.CallToolResult(content=[text(str(token))])
+        if name == "test_reconnection":
+            await anyio.sleep(2.5)
+            return types.CallToolResult(content=[text("Reconnection test completed successfully")])
         if name == "test_error_handling":
             return types.CallToolResult(
                 content=[text("This tool intentionally returns an error for testing")], is_error=True

@@ -987,7 +987,8 @@ each server's own names where no two servers share one. Servers start on first u
 --idle-timeout stops one unused that long. [mcp_gateway] in config.toml sets the defaults of
 these flags (servers, names, include_tools/exclude_tools, idle_timeout_sec, listen, ...).
 Over HTTP the gateway listens at http://ADDR/mcp with a bearer token (from --token-env-var,
-or generated and printed once on standard error); GET /health needs none.
+or generated and printed once on standard error); GET /health needs none. --poll-after closes
+a long call's event stream for the client to resume with Last-Event-ID (MCP's SSE polling).
 
 Examples:
   codex mcp-server                                   # stdio, for an editor or another agent
@@ -1044,4 +1045,7 @@ pub struct McpServerArgs {
     /// Start every HTTP session id with NAME (for MCP-Session-Id affinity behind a load balancer).
     #[arg(long, value_name = "NAME")]
     pub instance_id: Option<String>,
+    /// Close the event stream of an HTTP call still running after SECS; the client resumes it with Last-Event-ID [default: never].
+    #[arg(long, value_name = "SECS")]
+    pub poll_after: Option<u64>,
 }

@@ -14,6 +14,7 @@
 //! max_body_bytes = 4194304
 //! max_concurrent = 256
 //! instance_id = "east-1"              # before every HTTP session id
+//! poll_after_sec = 30                 # close a longer call's SSE stream for the client to poll
 //! ```
 //!
 //! Tool globs match `SERVER/TOOL` (the configured server's name and the
@@ -42,7 +43,11 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "max_concurrent",
     "instance_id",
+    "poll_after_sec",
 ];
+
+/// The longest `poll_after_sec`: an hour.
+pub const MAX_POLL_AFTER_SECS: u64 = 3600;
 
 /// `[mcp_gateway]`, types checked; `None` or empty where not set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub struct McpGatewaySettings {
     pub max_concurrent: Option<usize>,
     /// `instance_id`: checked by the gateway, as `--instance-id` is.
     pub instance_id: Option<String>,
+    /// `poll_after_sec`: 1 to [`MAX_POLL_AFTER_SECS`].
+    pub poll_after_secs: Option<u64>,
 }
 
 /// Which tools the gateway serves, by `SERVER/TOOL` globs.
@@ -185,6 +192,7 @@ pub fn mcp_gateway_settings(config: &LoadedConfig) -> Result<McpGatewaySettings,
             .whole("max_concurrent", 1, 65536)?
             .map(|count| count as usize),
         instance_id: reader.string("instance_id")?,
+        poll_after_secs: reader.whole("poll_after_sec", 1, MAX_POLL_AFTER_SECS)?,
     })
 }
 
@@ -273,7 +281,7 @@ mod tests {
             "[mcp_gateway]\nservers = [\"docs\"]\nnames = \"plain\"\ninclude_tools = [\"docs/*\"]\n\
              exclude_tools = [\"*/drop_*\"]\nidle_timeout_sec = 30\nlisten = \"127.0.0.1:0\"\n\
              token_env_var = \"T\"\nallow_origins = [\"https://a.example\"]\nmax_body_bytes = 1024\n\
-             max_concurrent = 8\n",
+             max_concurrent = 8\npoll_after_sec = 20\n",
         )
         .unwrap();
         assert_eq!(read.servers, ["docs"]);
@@ -284,6 +292,7 @@ mod tests {
         assert_eq!(read.allow_origins, ["https://a.example"]);
         assert_eq!(read.max_body_bytes, Some(1024));
         assert_eq!(read.max_concurrent, Some(8));
+        assert_eq!(read.poll_after_secs, Some(20));
         assert!(read.tools.allows("docs", "search"));
         assert!(!read.tools.allows("docs", "drop_all"));
         assert!(!read.tools.allows("github", "search"));

@@ -71,6 +71,9 @@ pub struct HttpOptions {
     pub max_concurrent: usize,
     /// Put before every session id (`--instance-id`), for load balancers.
     pub instance_id: Option<String>,
+    /// Close a call's SSE stream after this long for the client to poll
+    /// (`--poll-after`); its events are kept for `Last-Event-ID`.
+    pub poll_after: Option<Duration>,
 }
 
 /// 32 random bytes from the kernel, as 64 hex digits.
@@ -230,7 +233,10 @@ pub async fn serve_http(
     let factory_gateway = gateway.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(GatewayHandler::new(factory_gateway.clone())),
-        Arc::new(InstanceSessions::new(options.instance_id.as_deref())),
+        Arc::new(InstanceSessions::new(
+            options.instance_id.as_deref(),
+            options.poll_after,
+        )),
         config,
     );
     let gate = Arc::new(Gate {

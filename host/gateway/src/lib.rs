@@ -24,6 +24,7 @@
 //!   load balancers.
 
 pub mod catalog;
+pub mod event_log;
 pub mod handler;
 pub mod http;
 pub mod lists;

@@ -103,6 +103,7 @@ fn http_options(listen: &str, args: &McpServerArgs) -> Result<(HttpOptions, Opti
                 .max_concurrent
                 .unwrap_or(codex_gateway::http::DEFAULT_MAX_CONCURRENT),
             instance_id: args.instance_id.clone(),
+            poll_after: args.poll_after.map(std::time::Duration::from_secs),
         },
         printed,
     ))
@@ -129,6 +130,14 @@ fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpSer
             codex_config::mcp_gateway::MAX_IDLE_TIMEOUT_SECS
         );
     }
+    if let Some(seconds) = args.poll_after
+        && !(1..=codex_config::mcp_gateway::MAX_POLL_AFTER_SECS).contains(&seconds)
+    {
+        bail!(
+            "--poll-after {seconds}: expected 1 to {} seconds",
+            codex_config::mcp_gateway::MAX_POLL_AFTER_SECS
+        );
+    }
     if args.max_body_bytes == Some(0) || args.max_concurrent == Some(0) {
         bail!("--max-body-bytes and --max-concurrent must be at least 1");
     }
@@ -141,6 +150,7 @@ fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpSer
             (args.max_body_bytes.is_some(), "--max-body-bytes"),
             (args.max_concurrent.is_some(), "--max-concurrent"),
             (args.instance_id.is_some(), "--instance-id"),
+            (args.poll_after.is_some(), "--poll-after"),
         ] {
             if given {
                 bail!(
@@ -177,6 +187,7 @@ fn merge(mut args: McpServerArgs, settings: McpGatewaySettings) -> Result<McpSer
     args.max_body_bytes = args.max_body_bytes.or(settings.max_body_bytes);
     args.max_concurrent = args.max_concurrent.or(settings.max_concurrent);
     args.instance_id = args.instance_id.or(settings.instance_id);
+    args.poll_after = args.poll_after.or(settings.poll_after_secs);
     if let Some(name) = &args.instance_id
         && !codex_gateway::sessions::valid_instance_id(name)
     {

@@ -693,8 +693,14 @@ fn the_conformance_suites_server_scenarios_pass_through_the_gateway() {
         python().display(),
         fixtures.display()
     ));
-    // Plain names: the suite calls the fixtures by their own names.
-    let listener = Listener::start(&home, &["--no-auth", "--names", "plain"], &[]);
+    // Plain names: the suite calls the fixtures by their own names. Calls
+    // running over a second have their streams closed for the client to
+    // resume (server-sse-polling calls one that takes 2.5 s).
+    let listener = Listener::start(
+        &home,
+        &["--no-auth", "--names", "plain", "--poll-after", "1"],
+        &[],
+    );
     let (node, suite) = conformance_suite();
     let results = tempfile::tempdir().unwrap();
     let child = Command::new(node)
@@ -721,4 +727,73 @@ fn the_conformance_suites_server_scenarios_pass_through_the_gateway() {
         "{said}"
     );
     assert!(said.contains("Baseline check passed"), "{said}");
+}
+
+/// The value of `name` in an HTTP answer's head, by any case of the name.
+fn header_value(answer: &str, name: &str) -> Option<String> {
+    let head = answer.split("\r\n\r\n").next()?;
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
+
+#[test]
+fn a_call_answered_while_its_client_was_away_is_resumed_with_last_event_id() {
+    let home = Home::new();
+    let fixtures = workspace_root().join("tests/python/conformance_fixtures.py");
+    home.write_config(&format!(
+        "[mcp_servers.fixtures]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
+        python().display(),
+        fixtures.display()
+    ));
+    let listener = Listener::start(&home, &["--no-auth", "--poll-after", "1"], &[]);
+    let (status, answer) = listener.request(&post(None, ""), INITIALIZE);
+    assert_eq!(status, 200, "{answer}");
+    let session = header_value(&answer, "mcp-session-id")
+        .unwrap_or_else(|| panic!("no session id: {answer}"));
+    let in_session =
+        format!("\r\nMcp-Session-Id: {session}\r\nMcp-Protocol-Version: 2025-11-25");
+    let (status, answer) = listener.request(
+        &post(None, &in_session),
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    );
+    assert_eq!(status, 202, "{answer}");
+
+    // The call takes 2.5 s; the gateway closes its stream after 1 s.
+    let started = Instant::now();
+    let (status, first) = listener.request(
+        &post(None, &in_session),
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"mcp__fixtures__test_reconnection","arguments":{}}}"#,
+    );
+    let closed_after = started.elapsed();
+    assert_eq!(status, 200, "{first}");
+    assert!(
+        !first.contains("Reconnection test completed"),
+        "the stream was closed before the answer: {first}"
+    );
+    assert!(first.contains("retry:"), "a retry hint before the close: {first}");
+    assert!(closed_after < Duration::from_millis(2400), "{closed_after:?}");
+    let last_event_id = first
+        .lines()
+        .filter_map(|line| line.strip_prefix("id:"))
+        .last()
+        .map(|id| id.trim().to_string())
+        .unwrap_or_else(|| panic!("no event id: {first}"));
+
+    // Away until after the answer came: it is kept for the client.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, resumed) = listener.request(
+        &format!(
+            "GET /mcp HTTP/1.1\r\nAccept: text/event-stream{in_session}\r\nLast-Event-ID: {last_event_id}"
+        ),
+        "",
+    );
+    assert_eq!(status, 200, "{resumed}");
+    assert!(
+        resumed.contains("Reconnection test completed successfully") && resumed.contains("\"id\":2"),
+        "the answer after Last-Event-ID {last_event_id}: {resumed}"
+    );
 }
