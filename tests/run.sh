@@ -18,7 +18,8 @@
 # not incremental, since each run is a fresh clone and incremental state only
 # grows the reused build dir. Before building, a build dir on a disk with less
 # than CODEX_MIN_FREE_GIB (default 20) GiB free is emptied, so that a build dir
-# grown over many runs cannot fill the disk mid-build.
+# grown over many runs cannot fill the disk mid-build; so is one grown past
+# CODEX_MAX_TARGET_GIB (default 40) GiB.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,7 +84,7 @@ fi
 . tests/node-env.sh
 echo "node for tests: $CODEX_TEST_NODE ($("$CODEX_TEST_NODE" --version 2>/dev/null || echo 'does not run'))"
 echo "cargo target dir: $CARGO_TARGET_DIR"
-bash tests/target-space.sh "$CARGO_TARGET_DIR" "${CODEX_MIN_FREE_GIB:-20}"
+bash tests/target-space.sh "$CARGO_TARGET_DIR" "${CODEX_MIN_FREE_GIB:-20}" "${CODEX_MAX_TARGET_GIB:-40}"
 
 if step build cargo build --workspace --all-targets --locked; then
     if cargo nextest --version >/dev/null 2>&1; then

@@ -15,7 +15,8 @@ values this call was sent), {"op": "cancel_after", "seconds": S, "name": N,
 "args": {...}} (gives the call up after S seconds, which sends
 notifications/cancelled), {"op": "sleep", "seconds": S}, {"op": "subscribe",
 "uri": U}, {"op": "notifications"} (the notifications received so far, as
-{"method", "params"}).
+{"method", "params"}), {"op": "together", "steps": [...]} (the steps at once,
+in this session; the list of their results).
 Over http, a first step {"op": "parallel", "clients": C, "calls": K, "name": N,
 "args": {...}} opens C sessions at once, each making K calls, and prints
 {"ok": calls that succeeded, "failed": [errors]} instead; a first step
@@ -24,8 +25,11 @@ session of its own, all at once, and prints the list of their results.
 
 --sampling TEXT answers sampling/createMessage with TEXT (and offers sampling);
 --roots URI,... answers roots/list with those roots (and offers roots);
+--elicit JSON accepts elicitation/create with that content (and offers elicitation);
 --discover speaks MCP 2026-07-28 (server/discover, no session) instead of
-initialize (2025-11-25, a session).
+initialize (2025-11-25, a session); a call's input_required rounds are then
+answered by the SDK's own round driver through the same callbacks, and
+{"op": "call_rounds", ...} gives {"result", "rounds": retries it took}.
 
 Usage: gateway_client.py [--sampling TEXT] [--roots URIS] stdio -- COMMAND ARGS...
        gateway_client.py [--sampling TEXT] [--roots URIS] http URL [--token-env VAR]
@@ -47,7 +51,7 @@ def dump(result):
     return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-OPTIONS = {"sampling": None, "roots": None, "discover": False}
+OPTIONS = {"sampling": None, "roots": None, "elicit": None, "discover": False}
 
 
 def session_callbacks(received):
@@ -76,7 +80,42 @@ def session_callbacks(received):
             return ListRootsResult(roots=[Root(uri=uri) for uri in OPTIONS["roots"]])
 
         callbacks["list_roots_callback"] = list_roots_callback
+    if OPTIONS["elicit"] is not None:
+        from mcp_types import ElicitResult
+
+        async def elicitation_callback(context, params):
+            return ElicitResult(action="accept", content=OPTIONS["elicit"])
+
+        callbacks["elicitation_callback"] = elicitation_callback
     return callbacks
+
+
+async def call_tool(session, name, args, rounds=None, **kwargs):
+    """A tools/call. Over MCP 2026-07-28 the server's questions come back in
+    input_required results: the SDK's driver answers them through the
+    session's callbacks and calls again; `rounds` (a list) counts the retries."""
+    if not OPTIONS["discover"]:
+        return await session.call_tool(name, args, **kwargs)
+    from mcp.client._input_required import run_input_required_driver
+    from mcp.client.session import ClientRequestContext
+    from mcp_types import InputRequiredResult
+
+    async def retry(responses, state):
+        if rounds is not None:
+            rounds.append(sorted(responses or {}))
+        return await session.call_tool(
+            name, args, input_responses=responses, request_state=state, allow_input_required=True, **kwargs
+        )
+
+    async def dispatch(key, request):
+        meta = request.params.meta if request.params else None
+        context = ClientRequestContext(session=session, request_id=key, meta=meta)
+        return await session.dispatch_input_request(context, request)
+
+    first = await session.call_tool(name, args, allow_input_required=True, **kwargs)
+    if not isinstance(first, InputRequiredResult):
+        return first
+    return await run_input_required_driver(first, dispatch=dispatch, retry=retry)
 
 
 async def step(session, plan):
@@ -87,12 +126,25 @@ async def step(session, plan):
         async def progress(value, total, message):
             seen.append(value)
 
-        result = await session.call_tool(plan["name"], plan.get("args", {}), progress_callback=progress)
+        result = await call_tool(session, plan["name"], plan.get("args", {}), progress_callback=progress)
         return {"result": dump(result), "progress": seen}
     if op == "cancel_after":
         with anyio.move_on_after(plan["seconds"]) as scope:
-            await session.call_tool(plan["name"], plan.get("args", {}))
+            await call_tool(session, plan["name"], plan.get("args", {}))
         return {"cancelled": scope.cancelled_caught}
+    if op == "together":
+        outcomes = [None] * len(plan["steps"])
+
+        async def run_one(index):
+            try:
+                outcomes[index] = await step(session, plan["steps"][index])
+            except Exception as error:
+                outcomes[index] = {"error": f"{type(error).__name__}: {error}"}
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(plan["steps"])):
+                group.start_soon(run_one, index)
+        return outcomes
     if op == "sleep":
         await anyio.sleep(plan["seconds"])
         return {}
@@ -104,11 +156,15 @@ async def step(session, plan):
     if op == "list_tools":
         return dump(await session.list_tools())
     if op == "call":
-        return dump(await session.call_tool(plan["name"], plan.get("args", {})))
+        return dump(await call_tool(session, plan["name"], plan.get("args", {})))
+    if op == "call_rounds":
+        rounds = []
+        result = await call_tool(session, plan["name"], plan.get("args", {}), rounds=rounds)
+        return {"result": dump(result), "rounds": rounds}
     if op == "repeat":
         ok = 0
         for _ in range(plan["times"]):
-            result = await session.call_tool(plan["name"], plan.get("args", {}))
+            result = await call_tool(session, plan["name"], plan.get("args", {}))
             ok += 0 if result.is_error else 1
         return {"ok": ok}
     if op == "list_prompts":
@@ -150,12 +206,14 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sampling")
     parser.add_argument("--roots")
+    parser.add_argument("--elicit")
     parser.add_argument("--discover", action="store_true")
     parser.add_argument("mode", choices=["stdio", "http"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     OPTIONS["sampling"] = args.sampling
     OPTIONS["roots"] = args.roots.split(",") if args.roots else None
+    OPTIONS["elicit"] = json.loads(args.elicit) if args.elicit else None
     OPTIONS["discover"] = args.discover
     steps = json.load(sys.stdin)
     if args.mode == "stdio":

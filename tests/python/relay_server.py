@@ -8,9 +8,12 @@ slow {seconds, marker} (writes "cancelled" to the file `marker` when it is
 cancelled), sample {prompt}, roots, add_tool (adds the tool `added` and
 sends notifications/tools/list_changed), list_count (how many tools/list
 requests it answered), touch {uri} (sends notifications/resources/updated),
-subscriptions (the resource URIs subscribed to now, one per line).
+subscriptions (the resource URIs subscribed to now, one per line), crash
+(the process exits at once), interview (asks elicitation, sampling and
+roots in turn).
 """
 
+import os
 import warnings
 
 import anyio
@@ -35,8 +38,10 @@ def main():
         listed = [
             tool("progress", {"steps": {"type": "integer"}}),
             tool("slow", {"seconds": {"type": "number"}, "marker": {"type": "string"}}),
-            tool("sample", {"prompt": {"type": "string"}}),
+            tool("sample", {"prompt": {"type": "string"}, "delay": {"type": "number"}}),
             tool("roots"),
+            tool("interview"),
+            tool("crash"),
             tool("add_tool"),
             tool("list_count"),
             tool("subscriptions"),
@@ -70,6 +75,7 @@ def main():
                 raise
             return types.CallToolResult(content=[text("slept")])
         if name == "sample":
+            await anyio.sleep(float(args.get("delay", 0)))
             request = types.CreateMessageRequest(
                 params=types.CreateMessageRequestParams(
                     messages=[types.SamplingMessage(role="user", content=text(args.get("prompt", "")))],
@@ -81,6 +87,32 @@ def main():
         if name == "roots":
             result = await ctx.session.list_roots()
             return types.CallToolResult(content=[text(" ".join(str(root.uri) for root in result.roots))])
+        if name == "crash":
+            os._exit(3)
+        if name == "interview":
+            # Three questions, one after the other: elicitation, sampling, roots.
+            asked = await ctx.session.send_request(
+                types.ElicitRequest(
+                    params=types.ElicitRequestFormParams(
+                        message="Who is asking?",
+                        requested_schema={"type": "object", "properties": {"name": {"type": "string"}}},
+                    )
+                ),
+                types.ElicitResult,
+            )
+            who = (asked.content or {}).get("name") if asked.action == "accept" else asked.action
+            sampled = await ctx.session.send_request(
+                types.CreateMessageRequest(
+                    params=types.CreateMessageRequestParams(
+                        messages=[types.SamplingMessage(role="user", content=text(f"greet {who}"))],
+                        max_tokens=50,
+                    )
+                ),
+                types.CreateMessageResult,
+            )
+            roots = await ctx.session.list_roots()
+            listed = " ".join(str(root.uri) for root in roots.roots)
+            return types.CallToolResult(content=[text(f"{who} | {sampled.content.text} | {listed}")])
         if name == "add_tool":
             state["added"] = True
             await ctx.session.send_tool_list_changed()

@@ -247,7 +247,11 @@ mod tests {
     async fn a_resumed_call_gets_what_it_missed_then_the_rest_live_then_ends() {
         let log = EventLog::new();
         let now = Instant::now();
-        let priming = log.record("call-1", &ServerSseMessage::retry(Duration::from_secs(1)), now);
+        let priming = log.record(
+            "call-1",
+            &ServerSseMessage::retry(Duration::from_secs(1)),
+            now,
+        );
         log.record("call-1", &progress(), now);
         let mut resumed = log.replay(&priming).unwrap();
         let missed = resumed.next().await.unwrap();
@@ -268,7 +272,10 @@ mod tests {
         let now = Instant::now();
         let first = log.record("s:common", &progress(), now);
         let other = log.record("call-2", &progress(), now);
-        assert_ne!(parse_event_id(&first).unwrap().0, parse_event_id(&other).unwrap().0);
+        assert_ne!(
+            parse_event_id(&first).unwrap().0,
+            parse_event_id(&other).unwrap().0
+        );
         log.record("s:common", &answer(1), now);
         let mut resumed = log.replay(&first).unwrap();
         assert!(is_answer(&resumed.next().await.unwrap()));
@@ -287,7 +294,11 @@ mod tests {
         }
         log.record("done", &answer(1), start);
         assert_eq!(
-            log.streams().by_number.values().map(|s| s.events.len()).max(),
+            log.streams()
+                .by_number
+                .values()
+                .map(|s| s.events.len())
+                .max(),
             Some(EVENTS_PER_STREAM)
         );
         log.record("fresh", &progress(), start + ANSWERED_TTL + SWEEP_EVERY);

@@ -21,10 +21,11 @@ use codex_mcp_client::server_features::CompletionTarget;
 use codex_mcp_client::session::CallOutcome;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, InputRequiredResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -32,7 +33,8 @@ use serde_json::json;
 
 use crate::Gateway;
 use crate::catalog::{self, Reporter, Route};
-use crate::relay::SessionId;
+use crate::relay::{Asking, SessionId};
+use crate::rounds::{Question, RoundCall};
 
 /// How long a listing waits for one server's answer.
 const LIST_DEADLINE: Duration = Duration::from_secs(60);
@@ -91,7 +93,7 @@ impl GatewayHandler {
         let Ok((upstream, session)) = self.resource_session(uri).await else {
             return;
         };
-        upstream.unsubscribed();
+        upstream.unsubscribed(uri);
         if let Err(error) = session.unsubscribe(uri).await
             && self.gateway.verbose
         {
@@ -334,6 +336,151 @@ impl GatewayHandler {
     }
 }
 
+/// Whether the client of this request takes an upstream's questions in
+/// `input_required` results rather than as requests (MCP 2026-07-28).
+fn takes_rounds(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+}
+
+impl GatewayHandler {
+    /// What the client reads of a finished upstream call.
+    async fn finish_call(
+        &self,
+        route: &Route,
+        started: Instant,
+        upstream: &crate::Upstream,
+        session: &Arc<codex_mcp_client::session::Session>,
+        outcome: anyhow::Result<CallOutcome>,
+    ) -> Result<CallToolResponse, McpError> {
+        upstream.touch();
+        match outcome {
+            Ok(CallOutcome::Done(mut result)) => {
+                complete(&mut result.result_type);
+                let said = if result.is_error == Some(true) {
+                    "tool error"
+                } else {
+                    "ok"
+                };
+                self.log_call(route, started, said);
+                Ok(result.into())
+            }
+            Ok(CallOutcome::Cancelled) => {
+                self.log_call(route, started, "cancelled");
+                Err(McpError::internal_error("the call was cancelled", None))
+            }
+            Err(error) => {
+                upstream.forget_if_closed(session).await;
+                self.log_call(route, started, "failed");
+                Ok(tool_error(format!("{error:#}")).into())
+            }
+        }
+    }
+
+    /// A call of a client that takes no requests from servers: its
+    /// upstream call runs in a task of its own, and each question the
+    /// upstream asks ends this round with an `input_required` result; the
+    /// client's next call with the same `requestState` brings the answers
+    /// and waits for the next round, until the upstream answers the call.
+    async fn call_in_rounds(
+        &self,
+        route: Route,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let mut call = match request.request_state.as_deref() {
+            Some(state) => {
+                let Some(mut call) = self.gateway.rounds.take(state) else {
+                    return Err(McpError::invalid_params(
+                        "requestState is not one of a call waiting in this gateway (it was \
+                         answered, given up after 10 minutes, or made by another gateway \
+                         instance): call the tool again without it",
+                        None,
+                    ));
+                };
+                if call.route != route {
+                    let name = request.name;
+                    // Put back: the client may still answer it correctly.
+                    self.gateway.rounds.park_again(state, call);
+                    return Err(McpError::invalid_params(
+                        format!("requestState belongs to a call of another tool than `{name}`"),
+                        None,
+                    ));
+                }
+                call.answer(request.input_responses.unwrap_or_default());
+                call
+            }
+            None => {
+                let started = Instant::now();
+                let (upstream, session) = match self.session_of(&route.server).await {
+                    Ok(found) => found,
+                    Err(message) => {
+                        self.log_call(&route, started, "unavailable");
+                        return Ok(tool_error(message).into());
+                    }
+                };
+                let (questions, asked) = tokio::sync::mpsc::unbounded_channel();
+                let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+                let in_flight = self.gateway.relay.begin(
+                    &context,
+                    (&route.server, self.session.id),
+                    Asking::Rounds(questions),
+                );
+                let task_session = session.clone();
+                let raw = route.raw.clone();
+                let arguments = request.arguments.unwrap_or_default();
+                let outcome = tokio::spawn(async move {
+                    let outcome = task_session
+                        .call_tool_tagged(
+                            &raw,
+                            arguments,
+                            async move {
+                                let _ = cancelled.await;
+                            },
+                            Some(in_flight.tag()),
+                        )
+                        .await;
+                    drop(in_flight);
+                    outcome
+                });
+                RoundCall::new(route, upstream, session, asked, outcome, cancel)
+            }
+        };
+        enum Next {
+            Done(anyhow::Result<CallOutcome>),
+            Asked(Question),
+            Cancelled,
+        }
+        let next = tokio::select! {
+            outcome = &mut call.outcome => Next::Done(outcome.unwrap_or_else(|error| {
+                Err(anyhow::anyhow!("the gateway's call of the tool ended: {error}"))
+            })),
+            Some(question) = call.questions.recv() => Next::Asked(question),
+            () = context.ct.cancelled() => Next::Cancelled,
+        };
+        match next {
+            Next::Done(outcome) => {
+                self.finish_call(
+                    &call.route,
+                    call.started,
+                    &call.upstream,
+                    &call.session,
+                    outcome,
+                )
+                .await
+            }
+            Next::Asked(question) => {
+                let requests = call.ask(question);
+                let state = self.gateway.rounds.park(call).map_err(internal)?;
+                Ok(InputRequiredResult::new(Some(requests), Some(state)).into())
+            }
+            // Dropping the call cancels it upstream.
+            Next::Cancelled => Err(McpError::internal_error("the call was cancelled", None)),
+        }
+    }
+}
+
 impl GatewayHandler {
     /// The servers whose last connect failed, each with why (an upstream
     /// that needs a login says `codex mcp login NAME` here).
@@ -443,7 +590,7 @@ impl ServerHandler for GatewayHandler {
         }
         match session.subscribe(&request.uri).await {
             Ok(()) => {
-                upstream.subscribed();
+                upstream.subscribed(&request.uri);
                 Ok(())
             }
             Err(error) => {
@@ -466,7 +613,7 @@ impl ServerHandler for GatewayHandler {
         {
             return Ok(());
         }
-        upstream.unsubscribed();
+        upstream.unsubscribed(&request.uri);
         session
             .unsubscribe(&request.uri)
             .await
@@ -508,6 +655,9 @@ impl ServerHandler for GatewayHandler {
                 None,
             ));
         };
+        if request.request_state.is_some() || takes_rounds(&context) {
+            return self.call_in_rounds(route, request, context).await;
+        }
         let started = Instant::now();
         let (upstream, session) = match self.session_of(&route.server).await {
             Ok(found) => found,
@@ -518,11 +668,10 @@ impl ServerHandler for GatewayHandler {
         };
         let arguments = request.arguments.unwrap_or_default();
         // Progress and questions of the upstream reach this caller.
-        let in_flight = self.gateway.relay.begin(
-            context.peer.clone(),
-            context.id.clone(),
-            context.meta.get_progress_token(),
-        );
+        let in_flight =
+            self.gateway
+                .relay
+                .begin(&context, (&route.server, self.session.id), Asking::Requests);
         let cancelled = context.ct.clone();
         let outcome = session
             .call_tool_tagged(
@@ -533,28 +682,8 @@ impl ServerHandler for GatewayHandler {
             )
             .await;
         drop(in_flight);
-        upstream.touch();
-        match outcome {
-            Ok(CallOutcome::Done(mut result)) => {
-                complete(&mut result.result_type);
-                let said = if result.is_error == Some(true) {
-                    "tool error"
-                } else {
-                    "ok"
-                };
-                self.log_call(&route, started, said);
-                Ok(result.into())
-            }
-            Ok(CallOutcome::Cancelled) => {
-                self.log_call(&route, started, "cancelled");
-                Err(McpError::internal_error("the call was cancelled", None))
-            }
-            Err(error) => {
-                upstream.forget_if_closed(&session).await;
-                self.log_call(&route, started, "failed");
-                Ok(tool_error(format!("{error:#}")).into())
-            }
-        }
+        self.finish_call(&route, started, &upstream, &session, outcome)
+            .await
     }
 
     async fn list_prompts(

@@ -29,6 +29,7 @@ pub mod handler;
 pub mod http;
 pub mod lists;
 pub mod relay;
+pub mod rounds;
 pub mod sessions;
 pub mod upstream;
 
@@ -70,6 +71,8 @@ pub struct Gateway {
     /// The level a downstream client asked for with `logging/setLevel`,
     /// asked of every upstream that connects after it.
     pub(crate) log_level: Arc<std::sync::Mutex<Option<codex_mcp_client::logging::LogLevel>>>,
+    /// Calls of 2026-07-28 clients waiting for their answers.
+    pub(crate) rounds: rounds::Rounds,
 }
 
 impl Gateway {
@@ -128,6 +131,7 @@ impl Gateway {
                     last_used: std::sync::Mutex::new(std::time::Instant::now()),
                     last_error: Default::default(),
                     subscriptions: Default::default(),
+                    watching: Default::default(),
                 };
                 (name, Arc::new(upstream))
             })
@@ -139,6 +143,7 @@ impl Gateway {
             catalog: Default::default(),
             relay,
             log_level,
+            rounds: Default::default(),
         })
     }
 

@@ -7,11 +7,16 @@
 //!   on that upstream), and each call carries the gateway's [`CallTag`], so
 //!   they go to the downstream session and request of that call. When the
 //!   client cannot tell (several calls in flight and no progress token),
-//!   progress is dropped, an elicitation declined and sampling or roots
-//!   refused with an error the upstream reads, rather than risk showing one
-//!   client another's.
-//! - Log messages go to the session of the call they came during, when one
-//!   call was in flight; else to every session (they belong to the server).
+//!   requests go to the downstream session of those calls when they are
+//!   all of one session (its first call's stream or round carries them);
+//!   else an elicitation is declined and sampling or roots refused with an
+//!   error the upstream reads, rather than risk showing one client
+//!   another's, and progress is dropped. A 2025-11-25 client is asked with a request of the
+//!   gateway's own; a 2026-07-28 client, which takes no requests, in its
+//!   call's `input_required` result ([`crate::rounds`]).
+//! - Log messages go to the session of the calls they came during, when the
+//!   calls in flight on that upstream are all of one session; else to every
+//!   session (they belong to the server).
 //! - List changes go to every session (after the cached lists of that
 //!   upstream are dropped); resource updates only to the sessions that
 //!   subscribed to that resource.
@@ -32,13 +37,16 @@ use codex_mcp_client::client::{
 use rmcp::model::{
     ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
     CreateMessageResult, ElicitRequest, ElicitRequestParams, ElicitationAction, ErrorCode,
-    ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam, ProgressNotificationParam,
-    ProgressToken, RequestId, ResourceUpdatedNotificationParam, ServerRequest,
+    InputRequest, ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProgressToken, RequestId, ResourceUpdatedNotificationParam,
+    ServerRequest,
 };
-use rmcp::service::{OriginatingRequestId, Peer};
+use rmcp::service::{OriginatingRequestId, Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServiceError};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::lists::ListCache;
+use crate::rounds::Question;
 
 /// A downstream session, as the relay knows it.
 pub type SessionId = u64;
@@ -67,6 +75,23 @@ struct InFlight {
     request_id: RequestId,
     /// The downstream request's progress token, if it asked for progress.
     progress_token: Option<ProgressToken>,
+    /// What the client of the call offers (sampling, elicitation, roots).
+    offers: ClientCapabilities,
+    /// The upstream serving it.
+    server: String,
+    /// The downstream session it is a call of.
+    session: SessionId,
+    asking: Asking,
+}
+
+/// How an upstream's questions reach the client of a call.
+#[derive(Clone)]
+pub enum Asking {
+    /// As requests of the gateway's own (MCP 2025-11-25 and before).
+    Requests,
+    /// In the call's `input_required` result, answered when the client
+    /// calls again (MCP 2026-07-28, which has no server requests).
+    Rounds(mpsc::UnboundedSender<Question>),
 }
 
 /// Ends the record of a call in flight when the call ends.
@@ -108,20 +133,24 @@ impl Relay {
         sessions.push((session, peer));
     }
 
-    /// Records a call of `peer` (its request `request_id`) until the guard
-    /// is dropped.
+    /// Records the call of `context` until the guard is dropped; the
+    /// upstream's questions reach its client as `asking` says.
     pub fn begin(
         self: &Arc<Self>,
-        peer: Peer<RoleServer>,
-        request_id: RequestId,
-        progress_token: Option<ProgressToken>,
+        context: &RequestContext<RoleServer>,
+        (server, session): (&str, SessionId),
+        asking: Asking,
     ) -> CallGuard {
         let tag = CallTag(self.next_call.fetch_add(1, Ordering::Relaxed));
         lock(&self.calls).push(InFlight {
             tag,
-            peer,
-            request_id,
-            progress_token,
+            peer: context.peer.clone(),
+            request_id: context.id.clone(),
+            progress_token: context.meta.get_progress_token(),
+            offers: context.client_capabilities().unwrap_or_default(),
+            server: server.to_string(),
+            session,
+            asking,
         });
         CallGuard {
             relay: self.clone(),
@@ -129,13 +158,30 @@ impl Relay {
         }
     }
 
-    /// The downstream call an upstream event belongs to.
+    /// The downstream call an upstream event belongs to, as the client
+    /// tied it.
     fn call_of(&self, related: Option<&RelatedCall>) -> Option<InFlight> {
         let tag = related?.tag?;
         lock(&self.calls)
             .iter()
             .find(|call| call.tag == tag)
             .cloned()
+    }
+
+    /// The call whose client is to be asked what `server` asks: the one
+    /// the client tied it to; else, when every call in flight on `server`
+    /// is of one downstream session, the first of them (the question is
+    /// that session's, whichever of its calls caused it).
+    fn caller_of(&self, server: &str, related: Option<&RelatedCall>) -> Option<InFlight> {
+        if related.is_some_and(|related| related.tag.is_some()) {
+            return self.call_of(related);
+        }
+        let calls = lock(&self.calls);
+        let mut on_server = calls.iter().filter(|call| call.server == server);
+        let first = on_server.next()?;
+        on_server
+            .all(|call| call.session == first.session)
+            .then(|| first.clone())
     }
 
     /// `session` subscribes to `uri`; whether it is the first session to
@@ -214,11 +260,8 @@ pub struct UpstreamEvents {
 const CLIENT_WAIT: Duration = Duration::from_secs(600);
 
 /// What the downstream client of `call` said it offers.
-fn offered(call: &InFlight) -> ClientCapabilities {
-    call.peer
-        .peer_info()
-        .map(|info| info.capabilities.clone())
-        .unwrap_or_default()
+fn offered(call: &InFlight) -> &ClientCapabilities {
+    &call.offers
 }
 
 /// Why a server's request cannot be passed on: no call of one client can
@@ -227,7 +270,8 @@ fn no_caller(server: &str, what: &str) -> McpError {
     McpError::invalid_request(
         format!(
             "{what} from MCP server `{server}` was refused by the gateway: it cannot tell which \
-             of its clients' calls it belongs to (none, or several, are in flight on this server)"
+             of its clients' calls it belongs to (no call is in flight on this server, or calls \
+             of several clients are)"
         ),
         None,
     )
@@ -246,9 +290,65 @@ fn not_offered(server: &str, what: &str, capability: &str) -> McpError {
     )
 }
 
+/// Asks the client of `call` and waits for the answer: as a request of
+/// the gateway's, on the stream of its call (for HTTP clients), or in its
+/// call's next round.
+async fn ask(
+    call: &InFlight,
+    server: &str,
+    what: &str,
+    request: ServerRequest,
+) -> Result<ClientResult, McpError> {
+    match &call.asking {
+        Asking::Requests => ask_by_request(call, server, what, request).await,
+        Asking::Rounds(questions) => ask_in_round(questions, server, what, request).await,
+    }
+}
+
+async fn ask_in_round(
+    questions: &mpsc::UnboundedSender<Question>,
+    server: &str,
+    what: &str,
+    request: ServerRequest,
+) -> Result<ClientResult, McpError> {
+    let unanswered = |why: &str| {
+        McpError::internal_error(
+            format!("the gateway's client did not answer {what} of MCP server `{server}`: {why}"),
+            None,
+        )
+    };
+    let input = match request {
+        ServerRequest::ElicitRequest(request) => InputRequest::Elicitation(request),
+        ServerRequest::CreateMessageRequest(request) => InputRequest::CreateMessage(request),
+        ServerRequest::ListRootsRequest(request) => InputRequest::ListRoots(request),
+        _ => return Err(unanswered("it cannot be asked in an input_required result")),
+    };
+    let (answer, answered) = oneshot::channel();
+    questions
+        .send(Question { input, answer })
+        .map_err(|_| unanswered("its call has ended"))?;
+    let value = match tokio::time::timeout(CLIENT_WAIT, answered).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(_)) => return Err(unanswered("it called again without an answer, or gave up")),
+        Err(_) => {
+            return Err(unanswered(&format!(
+                "not within {} s",
+                CLIENT_WAIT.as_secs()
+            )));
+        }
+    };
+    let parsed = match what {
+        "elicitation/create" => serde_json::from_value(value).map(ClientResult::ElicitResult),
+        "sampling/createMessage" => serde_json::from_value(value)
+            .map(|result| ClientResult::CreateMessageResult(Box::new(result))),
+        _ => serde_json::from_value(value).map(ClientResult::ListRootsResult),
+    };
+    parsed.map_err(|error| unanswered(&format!("its answer is not a {what} result: {error}")))
+}
+
 /// Sends `request` to the client of `call`, on the stream of its call
 /// (for HTTP clients), and waits for the answer.
-async fn ask(
+async fn ask_by_request(
     call: &InFlight,
     server: &str,
     what: &str,
@@ -307,7 +407,7 @@ impl ClientEvents for UpstreamEvents {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return ElicitationAnswer::Decline;
         };
-        let Some(call) = self.relay.call_of(related) else {
+        let Some(call) = self.relay.caller_of(server, related) else {
             return ElicitationAnswer::Decline;
         };
         if offered(&call).elicitation.is_none() {
@@ -349,7 +449,7 @@ impl ClientEvents for UpstreamEvents {
         request: CreateMessageRequestParams,
     ) -> Deferred<Result<CreateMessageResult, McpError>> {
         const WHAT: &str = "sampling/createMessage";
-        let call = self.relay.call_of(related);
+        let call = self.relay.caller_of(server, related);
         let server = server.to_string();
         Box::pin(async move {
             let Some(call) = call else {
@@ -379,7 +479,7 @@ impl ClientEvents for UpstreamEvents {
         _configured: ListRootsResult,
     ) -> Deferred<Result<ListRootsResult, McpError>> {
         const WHAT: &str = "roots/list";
-        let call = self.relay.call_of(related);
+        let call = self.relay.caller_of(server, related);
         let server = server.to_string();
         Box::pin(async move {
             let Some(call) = call else {
@@ -414,7 +514,7 @@ impl ClientEvents for UpstreamEvents {
         let mut params =
             LoggingMessageNotificationParam::new(message.level.into(), message.data.clone());
         params.logger = Some(logger);
-        let peers = match self.relay.call_of(related) {
+        let peers = match self.relay.caller_of(server, related) {
             Some(call) => vec![call.peer],
             None => self.relay.live(),
         };

@@ -1,10 +1,12 @@
 //! One configured server behind the gateway: connected on first use, one
 //! session shared by every downstream client, dropped when it dies and
-//! connected again on the next use, and stopped when it was not used for
-//! the idle timeout.
+//! connected again on the next use (at once, when downstream clients hold
+//! subscriptions on it, which the new session then renews), and stopped
+//! when it was not used for the idle timeout.
 
+use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -29,6 +31,14 @@ const RETIRE_WAIT: Duration = Duration::from_secs(30);
 /// checked at their own pace.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
+/// How often a session with subscriptions is looked at, to connect again
+/// soon after it died.
+const SUBSCRIBED_CHECK: Duration = Duration::from_secs(1);
+
+/// The longest wait between two connects of a server that keeps failing
+/// while subscriptions wait for it.
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
 pub struct Upstream {
     pub name: String,
     pub(crate) config: McpServerConfig,
@@ -51,8 +61,12 @@ pub struct Upstream {
     /// Why the last connect failed, for the error of a call that needs it.
     pub(crate) last_error: std::sync::Mutex<Option<String>>,
     /// Resources the gateway subscribed to on this server: while there are
-    /// any, the session is not stopped for being idle (its updates would be lost).
-    pub(crate) subscriptions: AtomicUsize,
+    /// any, the session is not stopped for being idle (its updates would be
+    /// lost), one that died is connected again at once, and a new session
+    /// subscribes to them again.
+    pub(crate) subscriptions: std::sync::Mutex<BTreeSet<String>>,
+    /// Whether [`keep_subscribed`] runs for this server.
+    pub(crate) watching: AtomicBool,
 }
 
 impl Upstream {
@@ -142,6 +156,7 @@ impl Upstream {
         self.set_last_error(None);
         // A new session may list other things than the last one did.
         self.lists.forget_all();
+        self.renew_subscriptions(&session).await;
         *slot = Some(session.clone());
         if let Some(idle) = self.idle_timeout {
             tokio::spawn(stop_when_idle(
@@ -208,16 +223,96 @@ impl Upstream {
         }
     }
 
-    pub(crate) fn subscribed(&self) {
-        self.subscriptions.fetch_add(1, Ordering::Relaxed);
+    fn subscriptions(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn unsubscribed(&self) {
-        let _ = self
-            .subscriptions
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
-                count.checked_sub(1)
-            });
+    /// The gateway subscribed to `uri` on this server; the first
+    /// subscription starts the watch that keeps the server connected.
+    pub(crate) fn subscribed(self: &Arc<Self>, uri: &str) {
+        self.subscriptions().insert(uri.to_string());
+        if !self.watching.swap(true, Ordering::SeqCst) {
+            tokio::spawn(keep_subscribed(Arc::downgrade(self)));
+        }
+    }
+
+    /// The gateway unsubscribed from `uri` on this server.
+    pub(crate) fn unsubscribed(&self, uri: &str) {
+        self.subscriptions().remove(uri);
+    }
+
+    fn has_subscriptions(&self) -> bool {
+        !self.subscriptions().is_empty()
+    }
+
+    /// Subscribes a new `session` to what the last one was subscribed to,
+    /// and tells the subscribers to read again: the resources may have
+    /// changed while the server was away.
+    async fn renew_subscriptions(&self, session: &Session) {
+        let uris: Vec<String> = self.subscriptions().iter().cloned().collect();
+        if uris.is_empty() {
+            return;
+        }
+        let events = UpstreamEvents {
+            relay: self.relay.clone(),
+            lists: self.lists.clone(),
+        };
+        for uri in uris {
+            match session.subscribe(&uri).await {
+                Ok(()) => codex_mcp_client::client::ClientEvents::resource_updated(
+                    &events, &self.name, &uri,
+                ),
+                Err(error) => eprintln!(
+                    "mcp-server: MCP server `{}` restarted, and subscribing to `{uri}` again failed: {error:#}",
+                    self.name
+                ),
+            }
+        }
+    }
+}
+
+/// While downstream clients hold subscriptions on the server, connects
+/// again soon after its session died (backing off while connecting fails),
+/// so that their updates go on; ends when no subscription is left.
+async fn keep_subscribed(upstream: Weak<Upstream>) {
+    let mut wait = SUBSCRIBED_CHECK;
+    loop {
+        tokio::time::sleep(wait).await;
+        let Some(upstream) = upstream.upgrade() else {
+            return;
+        };
+        if !upstream.has_subscriptions() {
+            upstream.watching.store(false, Ordering::SeqCst);
+            // A subscription made just now found the watch still running.
+            if !upstream.has_subscriptions() || upstream.watching.swap(true, Ordering::SeqCst) {
+                return;
+            }
+        }
+        let alive = upstream
+            .session
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|session| !session.is_closed());
+        if alive {
+            wait = SUBSCRIBED_CHECK;
+            continue;
+        }
+        match upstream.session().await {
+            Ok(_) => wait = SUBSCRIBED_CHECK,
+            Err(error) => {
+                wait = (wait * 2).min(RECONNECT_MAX);
+                if upstream.host.verbose {
+                    eprintln!(
+                        "mcp-server: MCP server `{}` is down with subscriptions held; trying again in {} s: {error:#}",
+                        upstream.name,
+                        wait.as_secs()
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -245,10 +340,7 @@ async fn stop_when_idle(upstream: Weak<Upstream>, session: Weak<Session>, idle: 
         }
         // Held by the slot and by `watched` here: nobody else uses it.
         let unused = Arc::strong_count(&watched) == 2;
-        if unused
-            && upstream.idle_for() >= idle
-            && upstream.subscriptions.load(Ordering::Relaxed) == 0
-        {
+        if unused && upstream.idle_for() >= idle && !upstream.has_subscriptions() {
             drop(watched);
             if let Some(session) = slot.take() {
                 drop(slot);

@@ -4,6 +4,8 @@
 //! exits 130, or, in `mcp shell`, cancels what runs and goes on.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
@@ -27,11 +29,15 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Counts the SIGINTs of this process, for futures that each wait for the
-/// next one.
+/// Counts the SIGINTs of this process, for futures that each wait for one
+/// not answered yet.
 #[derive(Clone)]
 pub struct CtrlC {
     presses: watch::Receiver<u64>,
+    /// How many presses some future has answered. A press that comes
+    /// between two waits (while a command's answer is printed, say) is
+    /// answered by the next wait rather than lost.
+    answered: Arc<AtomicU64>,
 }
 
 impl CtrlC {
@@ -47,16 +53,29 @@ impl CtrlC {
                 }
             });
         }
-        CtrlC { presses }
+        CtrlC {
+            presses,
+            answered: Arc::default(),
+        }
     }
 
-    /// Completes at the first Ctrl-C after this call.
+    /// Completes at the first Ctrl-C that no earlier wait answered, and
+    /// answers it (and any before it).
     pub fn next_press(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut presses = self.presses.clone();
-        let seen = *presses.borrow_and_update();
+        let answered = self.answered.clone();
         async move {
-            if presses.wait_for(|count| *count > seen).await.is_err() {
-                std::future::pending::<()>().await;
+            let seen = answered.load(Ordering::SeqCst);
+            let waited = presses
+                .wait_for(|count| *count > seen)
+                .await
+                .map(|count| *count);
+            match waited {
+                Ok(count) => {
+                    answered.fetch_max(count, Ordering::SeqCst);
+                }
+                // No more presses can come.
+                Err(_) => std::future::pending::<()>().await,
             }
         }
     }

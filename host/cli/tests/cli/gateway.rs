@@ -754,8 +754,7 @@ fn a_call_answered_while_its_client_was_away_is_resumed_with_last_event_id() {
     assert_eq!(status, 200, "{answer}");
     let session = header_value(&answer, "mcp-session-id")
         .unwrap_or_else(|| panic!("no session id: {answer}"));
-    let in_session =
-        format!("\r\nMcp-Session-Id: {session}\r\nMcp-Protocol-Version: 2025-11-25");
+    let in_session = format!("\r\nMcp-Session-Id: {session}\r\nMcp-Protocol-Version: 2025-11-25");
     let (status, answer) = listener.request(
         &post(None, &in_session),
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
@@ -774,12 +773,18 @@ fn a_call_answered_while_its_client_was_away_is_resumed_with_last_event_id() {
         !first.contains("Reconnection test completed"),
         "the stream was closed before the answer: {first}"
     );
-    assert!(first.contains("retry:"), "a retry hint before the close: {first}");
-    assert!(closed_after < Duration::from_millis(2400), "{closed_after:?}");
+    assert!(
+        first.contains("retry:"),
+        "a retry hint before the close: {first}"
+    );
+    assert!(
+        closed_after < Duration::from_millis(2400),
+        "{closed_after:?}"
+    );
     let last_event_id = first
         .lines()
         .filter_map(|line| line.strip_prefix("id:"))
-        .last()
+        .next_back()
         .map(|id| id.trim().to_string())
         .unwrap_or_else(|| panic!("no event id: {first}"));
 
@@ -793,7 +798,8 @@ fn a_call_answered_while_its_client_was_away_is_resumed_with_last_event_id() {
     );
     assert_eq!(status, 200, "{resumed}");
     assert!(
-        resumed.contains("Reconnection test completed successfully") && resumed.contains("\"id\":2"),
+        resumed.contains("Reconnection test completed successfully")
+            && resumed.contains("\"id\":2"),
         "the answer after Last-Event-ID {last_event_id}: {resumed}"
     );
 }

@@ -11,7 +11,7 @@ use codex_test_support::{Home, codex_bin, workspace_root};
 use serde_json::{Value, json};
 
 use super::gateway::{
-    Listener, client, demo_table, home_env, over_stdio, python, text, tool_names,
+    Listener, client, demo_table, home_env, over_stdio, post, python, text, tool_names,
 };
 
 fn relay_table() -> String {
@@ -122,6 +122,118 @@ fn sampling_and_roots_go_to_the_client_of_the_call_and_are_refused_when_it_offer
         );
         assert!(said.contains("MCP server `relay`"), "{said}");
     }
+}
+
+#[test]
+fn questions_during_calls_of_one_session_go_to_it_and_of_several_sessions_are_refused() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    // Each call waits a second before it asks, so that both are in flight
+    // when the upstream asks: MCP does not say which call a request is of.
+    let sample = |prompt: &str| json!({"op": "call", "name": "mcp__relay__sample", "args": {"prompt": prompt, "delay": 1}});
+    let one_session = over_http(
+        &home,
+        &listener,
+        &["--sampling", "the model says hi"],
+        json!([{"op": "together", "steps": [sample("a"), sample("b")]}]),
+    );
+    for result in one_session[0].as_array().unwrap() {
+        assert_eq!(text(result), "sampled: the model says hi", "{one_session}");
+    }
+    let two_sessions = over_http(
+        &home,
+        &listener,
+        &["--sampling", "the model says hi"],
+        json!([{"op": "sessions", "plans": [[sample("a")], [sample("b")]]}]),
+    );
+    for plan in two_sessions.as_array().unwrap() {
+        let said = text(&plan[0]);
+        assert_eq!(plan[0]["isError"], true, "{two_sessions}");
+        assert!(said.contains("calls of several clients are"), "{said}");
+    }
+}
+
+#[test]
+fn a_2026_client_answers_the_upstreams_questions_in_input_required_rounds() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    // MCP 2026-07-28 has no server requests: the upstream's elicitation,
+    // sampling and roots requests come back to the client one round each,
+    // answered by the SDK's own driver, while the upstream call waits.
+    let results = over_http(
+        &home,
+        &listener,
+        &[
+            "--discover",
+            "--elicit",
+            r#"{"name": "Ada"}"#,
+            "--sampling",
+            "hello Ada",
+            "--roots",
+            "file:///work/a",
+        ],
+        json!([
+            {"op": "call_rounds", "name": "mcp__relay__interview"},
+            {"op": "call_rounds", "name": "mcp__relay__list_count"},
+        ]),
+    );
+    assert_eq!(
+        text(&results[0]["result"]),
+        "Ada | hello Ada | file:///work/a",
+        "{results}"
+    );
+    assert_eq!(
+        results[0]["rounds"],
+        json!([["q1"], ["q2"], ["q3"]]),
+        "{results}"
+    );
+    assert_eq!(
+        results[1]["rounds"],
+        json!([]),
+        "no question, no round: {results}"
+    );
+
+    // A client that offers none of them is refused as over 2025-11-25.
+    let refused = over_http(
+        &home,
+        &listener,
+        &["--discover"],
+        json!([{"op": "call", "name": "mcp__relay__sample", "args": {"prompt": "hi"}}]),
+    );
+    assert_eq!(refused[0]["isError"], true, "{refused}");
+    assert!(
+        text(&refused[0]).contains("does not offer `sampling`"),
+        "{refused}"
+    );
+
+    // A requestState the gateway did not hand out is an error that says
+    // what to do.
+    let body = json!({
+        "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {
+            "name": "mcp__relay__interview", "arguments": {},
+            "requestState": "not-a-state", "inputResponses": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}
+            }
+        }
+    })
+    .to_string();
+    let (status, answer) = listener.request(
+        &post(
+            None,
+            "\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: mcp__relay__interview",
+        ),
+        &body,
+    );
+    assert!(
+        answer.contains("requestState is not one of a call waiting in this gateway"),
+        "{status} {answer}"
+    );
 }
 
 #[test]
@@ -254,6 +366,49 @@ fn a_departed_sessions_subscriptions_are_given_up() {
         "",
         "after the subscriber left: {results}"
     );
+}
+
+#[test]
+fn subscriptions_are_renewed_when_their_upstream_restarts() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let uri = "relay://watched";
+    let updates = |notifications: &Value| {
+        notifications
+            .as_array()
+            .unwrap_or_else(|| panic!("no notifications in {notifications}"))
+            .iter()
+            .filter(|notification| notification["method"] == "notifications/resources/updated")
+            .count()
+    };
+    let results = over_http(
+        &home,
+        &listener,
+        &[],
+        json!([
+            {"op": "subscribe", "uri": uri},
+            {"op": "call", "name": "mcp__relay__crash"},
+            // No use meanwhile: the gateway connects again by itself.
+            {"op": "sleep", "seconds": 3},
+            {"op": "notifications"},
+            {"op": "call", "name": "mcp__relay__subscriptions"},
+            {"op": "call", "name": "mcp__relay__touch", "args": {"uri": uri}},
+            {"op": "sleep", "seconds": 0.5},
+            {"op": "notifications"},
+        ]),
+    );
+    assert_eq!(
+        updates(&results[3]),
+        1,
+        "told to read again after the restart, before any use: {results}"
+    );
+    assert_eq!(
+        text(&results[4]),
+        uri,
+        "the new process was subscribed: {results}"
+    );
+    assert_eq!(updates(&results[7]), 2, "its updates arrive: {results}");
 }
 
 #[test]

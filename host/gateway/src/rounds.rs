@@ -1,0 +1,133 @@
+//! Upstream questions for MCP 2026-07-28 clients, which take no requests
+//! from a server: the gateway answers such a client's `tools/call` with an
+//! `input_required` result carrying the upstream's questions (elicitation,
+//! sampling, roots) and a `requestState`, and the client calls again with
+//! the answers (multi round-trip requests, SEP-2322).
+//!
+//! The upstream call itself goes on meanwhile, waiting for its answers: it
+//! runs in a task of its own, and between two rounds it is parked here
+//! under the `requestState` handed out, a random id that only that client
+//! learnt. A parked call whose client does not come back within
+//! [`ROUND_TTL`] is given up (its upstream call cancelled).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use codex_mcp_client::session::CallOutcome;
+use rmcp::model::{InputRequest, InputRequests, InputResponses};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::catalog::Route;
+
+/// How long a parked call waits for its client to call again.
+pub const ROUND_TTL: Duration = Duration::from_secs(600);
+
+/// An upstream's question, and where its answer goes.
+pub struct Question {
+    pub input: InputRequest,
+    pub answer: oneshot::Sender<Value>,
+}
+
+/// A 2026-07-28 client's call running upstream.
+pub struct RoundCall {
+    pub route: Route,
+    pub started: Instant,
+    pub upstream: std::sync::Arc<crate::Upstream>,
+    pub session: std::sync::Arc<codex_mcp_client::session::Session>,
+    pub questions: mpsc::UnboundedReceiver<Question>,
+    pub outcome: JoinHandle<anyhow::Result<CallOutcome>>,
+    /// Dropping it cancels the upstream call (its receiver is the call's
+    /// cancellation), which then ends its task.
+    pub cancel: oneshot::Sender<()>,
+    /// The questions handed to the client, by the key it answers under.
+    asked: BTreeMap<String, oneshot::Sender<Value>>,
+    next_key: u64,
+}
+
+impl RoundCall {
+    pub fn new(
+        route: Route,
+        upstream: std::sync::Arc<crate::Upstream>,
+        session: std::sync::Arc<codex_mcp_client::session::Session>,
+        questions: mpsc::UnboundedReceiver<Question>,
+        outcome: JoinHandle<anyhow::Result<CallOutcome>>,
+        cancel: oneshot::Sender<()>,
+    ) -> RoundCall {
+        RoundCall {
+            route,
+            started: Instant::now(),
+            upstream,
+            session,
+            questions,
+            outcome,
+            cancel,
+            asked: BTreeMap::new(),
+            next_key: 1,
+        }
+    }
+
+    /// Gives the upstream the client's answers. A question left unanswered
+    /// gets none (its sender is dropped): the upstream reads a refusal.
+    pub fn answer(&mut self, mut responses: InputResponses) {
+        for (key, answer) in std::mem::take(&mut self.asked) {
+            if let Some(value) = responses.remove(&key) {
+                let _ = answer.send(value);
+            }
+        }
+    }
+
+    /// `first` and every other question already waiting, each under a new
+    /// key, for an `input_required` result.
+    pub fn ask(&mut self, first: Question) -> InputRequests {
+        let mut requests = InputRequests::new();
+        let mut next = Some(first);
+        while let Some(question) = next {
+            let key = format!("q{}", self.next_key);
+            self.next_key += 1;
+            requests.insert(key.clone(), question.input);
+            self.asked.insert(key, question.answer);
+            next = self.questions.try_recv().ok();
+        }
+        requests
+    }
+}
+
+/// The calls parked between two rounds, by `requestState`.
+#[derive(Default)]
+pub struct Rounds {
+    parked: Mutex<HashMap<String, (Instant, RoundCall)>>,
+}
+
+impl Rounds {
+    fn parked(&self) -> MutexGuard<'_, HashMap<String, (Instant, RoundCall)>> {
+        self.parked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Parks `call` until its client calls again; the `requestState` to
+    /// give it. Calls parked longer than [`ROUND_TTL`] are given up here.
+    pub fn park(&self, call: RoundCall) -> anyhow::Result<String> {
+        let state = crate::http::generate_token()?;
+        let now = Instant::now();
+        let mut parked = self.parked();
+        parked.retain(|_, (since, _)| now.duration_since(*since) < ROUND_TTL);
+        parked.insert(state.clone(), (now, call));
+        Ok(state)
+    }
+
+    /// Parks `call` again under the `state` it was taken by.
+    pub fn park_again(&self, state: &str, call: RoundCall) {
+        self.parked()
+            .insert(state.to_string(), (Instant::now(), call));
+    }
+
+    /// The call parked under `state`, taken out.
+    pub fn take(&self, state: &str) -> Option<RoundCall> {
+        let (since, call) = self.parked().remove(state)?;
+        (since.elapsed() < ROUND_TTL).then_some(call)
+    }
+}
