@@ -52,5 +52,5 @@ pub use module::{
 pub use transport::{
     AuthProbe, ConnectRequest, Connection, ConnectionAdapter, ConnectionBox, ConnectionFfi,
     ConnectionFfi_TO, LoginRequest, MessageSink, MessageSinkBox, MessageSinkFfi, MessageSinkFfi_TO,
-    Transport, TransportAdapter, TransportBox, TransportFfi, TransportFfi_TO,
+    RELATED_REQUEST_META, Transport, TransportAdapter, TransportBox, TransportFfi, TransportFfi_TO,
 };

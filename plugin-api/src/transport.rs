@@ -64,6 +64,15 @@ pub struct LoginRequest {
     pub timeout_ms: u64,
 }
 
+/// The `params._meta` key under which a transport that knows which of the
+/// host's requests an incoming server request or notification came with
+/// (a streamable HTTP server sends those on the POST stream of the request
+/// they belong to) names that request's JSON-RPC id. MCP itself carries no
+/// such link on the wire, so this is how a host tells which of several
+/// calls in flight an elicitation, a sampling request or a log message is
+/// of. A host that does not know the key ignores it, as `_meta` allows.
+pub const RELATED_REQUEST_META: &str = "dev.codex-host/relatedRequestId";
+
 /// The FFI form of [`MessageSink`]; implemented by the host.
 #[sabi_trait]
 pub trait MessageSinkFfi: Send + Sync {

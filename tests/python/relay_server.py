@@ -1,11 +1,13 @@
 """An MCP server on the Python SDK for the gateway's relay tests: tools that
 report progress, ask the client for sampling and roots, notice their own
 cancellation, change the tool list, count tools/list requests and send
-resource updates. Served on stdio.
+resource updates. Served on stdio, or with `--port PORT` as streamable HTTP
+at http://127.0.0.1:PORT/mcp (where sampling rides the call's POST stream).
 
 Tools: progress {steps} (one progress notification per step, 0.2 s apart),
 slow {seconds, marker} (writes "cancelled" to the file `marker` when it is
-cancelled), sample {prompt}, roots, add_tool (adds the tool `added` and
+cancelled), sample {prompt, delay} (waits `delay` seconds first; on MCP
+2026-07-28 it asks in an input_required result), roots, add_tool (adds the tool `added` and
 sends notifications/tools/list_changed), list_count (how many tools/list
 requests it answered), touch {uri} (sends notifications/resources/updated),
 subscriptions (the resource URIs subscribed to now, one per line), crash
@@ -14,12 +16,15 @@ roots in turn).
 """
 
 import os
+import sys
 import warnings
 
 import anyio
 import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.stdio import stdio_server
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 
 def tool(name, properties=None):
@@ -82,7 +87,22 @@ def main():
                     max_tokens=50,
                 )
             )
-            result = await ctx.session.send_request(request, types.CreateMessageResult)
+            if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                # MCP 2026-07-28: asked in an input_required result, answered
+                # when the client calls again.
+                answered = (params.input_responses or {}).get("sample")
+                if answered is None:
+                    return types.InputRequiredResult(input_requests={"sample": request}, request_state="sample")
+                result = types.CreateMessageResult.model_validate(
+                    answered if isinstance(answered, dict) else answered.model_dump(by_alias=True)
+                )
+            else:
+                # Over streamable HTTP this rides the call's own POST stream.
+                result = await ctx.session.send_request(
+                    request,
+                    types.CreateMessageResult,
+                    metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+                )
             return types.CallToolResult(content=[text(f"sampled: {result.content.text}")])
         if name == "roots":
             result = await ctx.session.list_roots()
@@ -156,6 +176,13 @@ def main():
         on_unsubscribe_resource=unsubscribe,
     )
     options = server.create_initialization_options(notification_options=NotificationOptions(tools_changed=True))
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--port":
+        import uvicorn
+
+        app = server.streamable_http_app()
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+        return
 
     async def run():
         async with stdio_server() as (read_stream, write_stream):

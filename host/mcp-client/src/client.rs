@@ -18,8 +18,9 @@ use std::sync::Arc;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
-    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ListRootsResult,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, RequestId,
+    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, InputRequest,
+    ListRootsResult, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+    RequestId,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use serde_json::{Map, Value, json};
@@ -101,6 +102,13 @@ pub enum Correlation {
     /// request id on a server's own requests or log messages, so this is
     /// as sure as the protocol allows.
     OnlyCallInFlight,
+    /// The transport saw the event come with the call's request (on its
+    /// streamable HTTP POST stream) and said so
+    /// ([`codex_plugin_api::RELATED_REQUEST_META`]).
+    RequestStream,
+    /// The server asked it in the call's own `input_required` result
+    /// (MCP 2026-07-28).
+    InputRequired,
 }
 
 /// The tool call of a session that an event belongs to.
@@ -248,15 +256,9 @@ pub(crate) struct HostClient {
 const NO_SAMPLING: &str =
     "sampling/createMessage is not supported: this client runs no model and offers no sampling";
 
-impl rmcp::ClientHandler for HostClient {
-    fn get_info(&self) -> ClientConfig {
-        client_config(self.options.events.offers_sampling())
-    }
-
-    async fn list_roots(
-        &self,
-        _context: RequestContext<RoleClient>,
-    ) -> Result<ListRootsResult, McpError> {
+impl HostClient {
+    /// The roots for `call`: the front end's answer, given the configured ones.
+    async fn answer_roots(&self, call: Option<RelatedCall>) -> Result<ListRootsResult, McpError> {
         let roots: Vec<Value> = self
             .options
             .roots
@@ -272,29 +274,29 @@ impl rmcp::ClientHandler for HostClient {
             .collect();
         let configured: ListRootsResult = serde_json::from_value(json!({ "roots": roots }))
             .map_err(|error| McpError::internal_error(format!("roots: {error}"), None))?;
-        let call = self.in_flight.only_one();
         self.options
             .events
             .list_roots(&self.server, call.as_ref(), configured)
             .await
     }
 
-    async fn create_message(
+    async fn answer_sampling(
         &self,
         params: CreateMessageRequestParams,
-        _context: RequestContext<RoleClient>,
+        call: Option<RelatedCall>,
     ) -> Result<CreateMessageResult, McpError> {
-        let call = self.in_flight.only_one();
         self.options
             .events
             .sample(&self.server, call.as_ref(), params)
             .await
     }
 
-    async fn create_elicitation(
+    /// A form elicitation goes to the front end (which may ask a person);
+    /// any other kind is declined and said so.
+    async fn answer_elicitation(
         &self,
         request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
+        call: Option<RelatedCall>,
     ) -> Result<ElicitResult, McpError> {
         let (message, schema) = match request {
             ElicitRequestParams::FormElicitationParams {
@@ -326,7 +328,6 @@ impl rmcp::ClientHandler for HostClient {
         };
         let events = self.options.events.clone();
         let server = self.server.clone();
-        let call = self.in_flight.only_one();
         // The front end may wait for a person at a terminal.
         let answer = tokio::task::spawn_blocking(move || {
             events.call_elicit(&server, call.as_ref(), &request)
@@ -340,6 +341,73 @@ impl rmcp::ClientHandler for HostClient {
             ElicitationAnswer::Decline => ElicitResult::new(ElicitationAction::Decline),
             ElicitationAnswer::Cancel => ElicitResult::new(ElicitationAction::Cancel),
         })
+    }
+
+    /// The answer to one question a server asked in `call`'s
+    /// `input_required` result (MCP 2026-07-28), as the JSON result it
+    /// retries the call with.
+    pub(crate) async fn answer_input(
+        &self,
+        input: InputRequest,
+        call: RelatedCall,
+    ) -> Result<Value, McpError> {
+        let as_json = |result: Result<Value, serde_json::Error>| {
+            result
+                .map_err(|error| McpError::internal_error(format!("input response: {error}"), None))
+        };
+        match input {
+            InputRequest::Elicitation(request) => {
+                let result = self.answer_elicitation(request.params, Some(call)).await?;
+                as_json(serde_json::to_value(result))
+            }
+            InputRequest::CreateMessage(request) => {
+                let result = self.answer_sampling(request.params, Some(call)).await?;
+                as_json(serde_json::to_value(result))
+            }
+            InputRequest::ListRoots(_) => {
+                let result = self.answer_roots(Some(call)).await?;
+                as_json(serde_json::to_value(result))
+            }
+            other => Err(McpError::invalid_request(
+                format!(
+                    "an input request of a kind this client does not know: {}",
+                    serde_json::to_string(&other).unwrap_or_default()
+                ),
+                None,
+            )),
+        }
+    }
+}
+
+impl rmcp::ClientHandler for HostClient {
+    fn get_info(&self) -> ClientConfig {
+        client_config(self.options.events.offers_sampling())
+    }
+
+    async fn list_roots(
+        &self,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, McpError> {
+        self.answer_roots(self.in_flight.related(&context.meta.0.0))
+            .await
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, McpError> {
+        self.answer_sampling(params, self.in_flight.related(&context.meta.0.0))
+            .await
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, McpError> {
+        self.answer_elicitation(request, self.in_flight.related(&context.meta.0.0))
+            .await
     }
 
     async fn on_progress(
@@ -389,7 +457,7 @@ impl rmcp::ClientHandler for HostClient {
     async fn on_logging_message(
         &self,
         params: LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
+        context: NotificationContext<RoleClient>,
     ) {
         let message = LogMessage {
             level: LogLevel::from(params.level),
@@ -402,7 +470,7 @@ impl rmcp::ClientHandler for HostClient {
             .log_level
             .is_none_or(|floor| message.level >= floor)
         {
-            let call = self.in_flight.only_one();
+            let call = self.in_flight.related(&context.meta.0.0);
             self.options
                 .events
                 .call_log_message(&self.server, call.as_ref(), &message);

@@ -4,14 +4,18 @@
 //!
 //! MCP ties only progress to a request on the wire (its progress token);
 //! a server's own requests and log messages carry no request id. Those are
-//! tied to a call when it is the only one in flight on the session, and to
-//! none otherwise: a front end that serves several people on one session
-//! must not show one person another's question.
+//! tied to the call a transport says they came with (a streamable HTTP
+//! server sends them on the POST stream of their request, and the plugin
+//! names it in `_meta`), else to a call when it is the only one in flight
+//! on the session, and to none otherwise: a front end that serves several
+//! people on one session must not show one person another's question.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use codex_plugin_api::RELATED_REQUEST_META;
 use rmcp::model::{ProgressToken, RequestId};
+use serde_json::Value;
 
 use crate::client::{CallTag, Correlation, RelatedCall};
 
@@ -88,6 +92,20 @@ impl InFlightCalls {
             _ => None,
         }
     }
+
+    /// The call a server's request or notification with this `_meta` is
+    /// of: the one its transport named, else the only one in flight. One
+    /// that names a call no longer in flight is of none.
+    pub(crate) fn related(&self, meta: &serde_json::Map<String, Value>) -> Option<RelatedCall> {
+        let Some(named) = meta.get(RELATED_REQUEST_META) else {
+            return self.only_one();
+        };
+        let id: RequestId = serde_json::from_value(named.clone()).ok()?;
+        self.lock()
+            .iter()
+            .find(|entry| entry.request_id == id)
+            .map(|entry| entry.related(Correlation::RequestStream))
+    }
 }
 
 impl Entry {
@@ -108,6 +126,32 @@ mod tests {
 
     fn token(number: i64) -> ProgressToken {
         ProgressToken(NumberOrString::Number(number))
+    }
+
+    #[test]
+    fn a_call_named_by_the_transport_is_found_among_several() {
+        let calls = Arc::new(InFlightCalls::default());
+        let _first = calls.begin(NumberOrString::Number(10), token(1), Some(CallTag(7)));
+        let _second = calls.begin(NumberOrString::Number(11), token(2), Some(CallTag(8)));
+        let meta = |id: serde_json::Value| {
+            let mut meta = serde_json::Map::new();
+            meta.insert(RELATED_REQUEST_META.to_string(), id);
+            meta
+        };
+        let found = calls.related(&meta(serde_json::json!(11))).unwrap();
+        assert_eq!(found.tag, Some(CallTag(8)));
+        assert_eq!(found.known_by, Correlation::RequestStream);
+        assert!(
+            calls.related(&meta(serde_json::json!(12))).is_none(),
+            "not in flight"
+        );
+        assert!(
+            calls.related(&serde_json::Map::new()).is_none(),
+            "two in flight, none named"
+        );
+        drop(_second);
+        let only = calls.related(&serde_json::Map::new()).unwrap();
+        assert_eq!(only.known_by, Correlation::OnlyCallInFlight);
     }
 
     #[test]

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, anyhow, bail};
 use codex_config::McpServerConfig;
 use rmcp::{
-    ServiceError,
+    ErrorData as McpError, ServiceError,
     model::{
         CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
-        ClientRequest, ProtocolVersion, RequestId, ServerResult, Tool,
+        ClientRequest, InputResponses, ProtocolVersion, RequestId, ServerResult, Tool,
     },
     service::{ClientLifecycleMode, ClientServiceExt, Peer, PeerRequestOptions, RunningService},
 };
@@ -20,7 +20,7 @@ use codex_plugin_host::transports::{
     self, HTTP_TRANSPORT, connect_request, find_named_transport, find_transport,
 };
 
-use crate::client::{CallTag, ClientOptions, HostClient};
+use crate::client::{CallTag, ClientOptions, Correlation, HostClient, RelatedCall};
 use crate::headers_helper;
 use crate::in_flight::InFlightCalls;
 use crate::oauth;
@@ -36,6 +36,15 @@ codex_feature_registry::declare_feature! {
         aliases: [],
     };
 }
+
+/// The most `input_required` rounds one call goes through (as rmcp's own
+/// client and the other SDKs allow).
+pub const MAX_INPUT_ROUNDS: usize = 10;
+
+/// How long a call waits before it asks again when a server answered
+/// `input_required` with a state and no question, doubling up to the max.
+const STATE_ONLY_FIRST_WAIT: Duration = Duration::from_millis(50);
+const STATE_ONLY_MAX_WAIT: Duration = Duration::from_millis(250);
 
 /// How long a failed start waits for the plugin to say why the connection
 /// ended (a server's exit status and stderr) before it reports the failure
@@ -385,34 +394,75 @@ impl Session {
     /// Sends one `tools/call` and waits for its answer, with the call on
     /// record while it is in flight. rmcp puts a progress token on every
     /// request, so servers that report progress do, and the token ties the
-    /// progress to this call.
+    /// progress to this call. A 2026-07-28 server that needs something of
+    /// the client first answers `input_required`: its questions go to the
+    /// front end as this call's, and the call is sent again with the
+    /// answers, for up to [`MAX_INPUT_ROUNDS`] rounds.
     async fn send_call(
         &self,
-        params: CallToolRequestParams,
+        mut params: CallToolRequestParams,
         tag: Option<CallTag>,
     ) -> Result<CallToolResult, ServiceError> {
-        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-        let handle = self
-            .service
-            .send_request_with_option(request, PeerRequestOptions::no_options())
-            .await?;
-        // Recorded once rmcp has queued the request, before the transport
-        // has carried it to the server: nothing of the call can come back first.
-        let _in_flight =
-            self.in_flight
-                .begin(handle.id.clone(), handle.progress_token.clone(), tag);
-        let mut abandoned = CancelIfAbandoned {
-            peer: self.service.peer().clone(),
-            id: Some(handle.id.clone()),
-        };
-        let answer = handle.await_response().await;
-        abandoned.id = None;
-        match answer? {
-            ServerResult::CallToolResult(result) => Ok(result),
-            // A server may answer a call that returns nothing with `{}`.
-            ServerResult::EmptyResult(_) => Ok(CallToolResult::default()),
-            _ => Err(ServiceError::UnexpectedResponse),
+        let mut state_only_wait = STATE_ONLY_FIRST_WAIT;
+        for _ in 0..=MAX_INPUT_ROUNDS {
+            let request = ClientRequest::CallToolRequest(CallToolRequest::new(params.clone()));
+            let handle = self
+                .service
+                .send_request_with_option(request, PeerRequestOptions::no_options())
+                .await?;
+            let call = RelatedCall {
+                request_id: handle.id.clone(),
+                progress_token: handle.progress_token.clone(),
+                tag,
+                known_by: Correlation::InputRequired,
+            };
+            // Recorded once rmcp has queued the request, before the transport
+            // has carried it to the server: nothing of the call can come back first.
+            let in_flight =
+                self.in_flight
+                    .begin(handle.id.clone(), handle.progress_token.clone(), tag);
+            let mut abandoned = CancelIfAbandoned {
+                peer: self.service.peer().clone(),
+                id: Some(handle.id.clone()),
+            };
+            let answer = handle.await_response().await;
+            abandoned.id = None;
+            drop(in_flight);
+            let asked = match answer? {
+                ServerResult::CallToolResult(result) => return Ok(result),
+                // A server may answer a call that returns nothing with `{}`.
+                ServerResult::EmptyResult(_) => return Ok(CallToolResult::default()),
+                ServerResult::InputRequiredResult(asked) => asked,
+                _ => return Err(ServiceError::UnexpectedResponse),
+            };
+            let questions = asked.input_requests.unwrap_or_default();
+            if questions.is_empty() {
+                // Only a state: the server is not ready yet; ask again soon.
+                tokio::time::sleep(state_only_wait).await;
+                state_only_wait = (state_only_wait * 2).min(STATE_ONLY_MAX_WAIT);
+            } else {
+                state_only_wait = STATE_ONLY_FIRST_WAIT;
+            }
+            let mut responses = InputResponses::new();
+            for (key, question) in questions {
+                let answer = self
+                    .service
+                    .service()
+                    .answer_input(question, call.clone())
+                    .await
+                    .map_err(ServiceError::McpError)?;
+                responses.insert(key, answer);
+            }
+            params.input_responses = Some(responses);
+            params.request_state = asked.request_state;
         }
+        Err(ServiceError::McpError(McpError::internal_error(
+            format!(
+                "the server still needed input after {MAX_INPUT_ROUNDS} input_required rounds; \
+                 the call was given up"
+            ),
+            None,
+        )))
     }
 
     /// Ends the session: MCP shutdown, then the plugin releases the server

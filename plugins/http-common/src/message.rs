@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
-use codex_plugin_api::{ErrorKind, PluginError, PluginResult};
+use codex_plugin_api::{ErrorKind, PluginError, PluginResult, RELATED_REQUEST_META};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -225,6 +225,32 @@ pub fn inspect(text: &str) -> Option<Incoming> {
     })
 }
 
+/// `text` with `request` named as the request it came with, when it is a
+/// server request or notification (see [`RELATED_REQUEST_META`]); as it
+/// is otherwise (a response, or not an object with object params).
+pub fn with_related_request(text: String, request: &Value) -> String {
+    let Ok(Value::Object(mut message)) = serde_json::from_str::<Value>(&text) else {
+        return text;
+    };
+    if !message.contains_key("method") {
+        return text;
+    }
+    let params = message
+        .entry("params")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(params) = params.as_object_mut() else {
+        return text;
+    };
+    let meta = params
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return text;
+    };
+    meta.insert(RELATED_REQUEST_META.to_string(), request.clone());
+    Value::Object(message).to_string()
+}
+
 /// Splits a JSON body into messages: an object is one message (its text kept
 /// as is), an array is a batch. `None` when the body is not JSON.
 pub fn split_batch(body: &str) -> Option<Vec<String>> {
@@ -256,6 +282,32 @@ pub fn protocol_version(response: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_messages_on_a_requests_stream_name_that_request() {
+        let id = json!(7);
+        let marked: Value = serde_json::from_str(&with_related_request(
+            r#"{"jsonrpc":"2.0","id":"s1","method":"elicitation/create","params":{"message":"m","_meta":{"x":1}}}"#.into(),
+            &id,
+        ))
+        .unwrap();
+        assert_eq!(marked["params"]["_meta"][RELATED_REQUEST_META], 7);
+        assert_eq!(marked["params"]["_meta"]["x"], 1, "other _meta keys stay");
+        let bare: Value = serde_json::from_str(&with_related_request(
+            r#"{"jsonrpc":"2.0","method":"notifications/message"}"#.into(),
+            &id,
+        ))
+        .unwrap();
+        assert_eq!(bare["params"]["_meta"][RELATED_REQUEST_META], 7);
+        // Responses, odd params and text that is not JSON pass unchanged.
+        for text in [
+            r#"{"jsonrpc":"2.0","id":7,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"x","params":[1]}"#,
+            "not json",
+        ] {
+            assert_eq!(with_related_request(text.to_string(), &id), text);
+        }
+    }
 
     fn routing(text: &str) -> Vec<(String, String)> {
         Outgoing::parse(text)

@@ -493,6 +493,12 @@ impl Streamable {
         }
         if answered && swallow {
             *answer = Some(text);
+        } else if answered {
+            self.context.deliver(text);
+        } else if let Some(request) = message.awaited_id() {
+            // Sent on this request's stream: it is of this request.
+            self.context
+                .deliver(message::with_related_request(text, request));
         } else {
             self.context.deliver(text);
         }

@@ -154,6 +154,65 @@ fn questions_during_calls_of_one_session_go_to_it_and_of_several_sessions_are_re
     }
 }
 
+/// Two clients, each with its own answer, call the relay's `sample` at once
+/// through a gateway whose config is `config`; each must get its own.
+fn two_clients_sample_at_once(config: &str) {
+    let home = Home::new();
+    home.write_config(config);
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let ask = |answer: &'static str| {
+        let mode = vec![
+            "--sampling".to_string(),
+            answer.to_string(),
+            "http".to_string(),
+            listener.url(),
+        ];
+        // Both in flight when the upstream asks.
+        let steps = json!([{"op": "call", "name": "mcp__relay__sample",
+                            "args": {"prompt": "p", "delay": 1}}]);
+        let home = &home;
+        move || client(home, &mode, &steps)
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(ask("from the first client"));
+        let second = scope.spawn(ask("from the second client"));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    for (output, answer) in [
+        (first, "from the first client"),
+        (second, "from the second client"),
+    ] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            text(&results[0]),
+            format!("sampled: {answer}"),
+            "{config}: {results} {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_http_upstreams_questions_reach_the_client_of_their_call_among_several() {
+    use super::http_transport::{Peer, free_port};
+    let port = free_port();
+    let mut command = std::process::Command::new(python());
+    command
+        .arg(workspace_root().join("tests/python/relay_server.py"))
+        .args(["--port", &port.to_string()]);
+    let upstream = Peer::start(command, port, "relay_server.py over HTTP");
+    let table = format!("[mcp_servers.relay]\nurl = \"{}\"\n", upstream.url("/mcp"));
+    // MCP 2026-07-28 (the default for HTTP servers): the upstream asks in
+    // each call's own input_required result.
+    two_clients_sample_at_once(&table);
+    // 2025-11-25: the upstream sends each question on the POST stream of
+    // its call, which the HTTP plugin names in the question's _meta.
+    two_clients_sample_at_once(&format!(
+        "[features]\nmcp_protocol_2026_07_28 = false\n\n{table}"
+    ));
+}
+
 #[test]
 fn a_2026_client_answers_the_upstreams_questions_in_input_required_rounds() {
     let home = Home::new();

@@ -22,7 +22,7 @@ pub(crate) struct Peer {
 
 impl Peer {
     /// Runs `command` (which must listen on `port`) and waits until it does.
-    fn start(mut command: Command, port: u16, what: &str) -> Peer {
+    pub(crate) fn start(mut command: Command, port: u16, what: &str) -> Peer {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -56,7 +56,7 @@ impl Drop for Peer {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
