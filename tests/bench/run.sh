@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks of issue 7: codex against the Codex CLI 0.169 binary and
+# The benchmarks of BENCHMARKS.md: codex against the Codex CLI 0.169 binary and
 # against the floor. Rows 1-2: `codex mcp list`; 3-5: a tool call through
 # the plugin boundary; 6-8: `codex mcp tools` over 20 servers; 9-10: the
 # sandbox; 11-14: `codex app-server` against Codex's app-server (start,

@@ -345,6 +345,25 @@ fn takes_rounds(context: &RequestContext<RoleServer>) -> bool {
 }
 
 impl GatewayHandler {
+    /// The session a call of `route` goes to, or the tool error the client
+    /// reads when its server is unavailable (logged as such).
+    async fn call_session(
+        &self,
+        route: &Route,
+    ) -> Result<
+        (
+            Arc<crate::Upstream>,
+            Arc<codex_mcp_client::session::Session>,
+        ),
+        CallToolResponse,
+    > {
+        let started = Instant::now();
+        self.session_of(&route.server).await.map_err(|message| {
+            self.log_call(route, started, "unavailable");
+            tool_error(message).into()
+        })
+    }
+
     /// What the client reads of a finished upstream call.
     async fn finish_call(
         &self,
@@ -412,13 +431,9 @@ impl GatewayHandler {
                 call
             }
             None => {
-                let started = Instant::now();
-                let (upstream, session) = match self.session_of(&route.server).await {
+                let (upstream, session) = match self.call_session(&route).await {
                     Ok(found) => found,
-                    Err(message) => {
-                        self.log_call(&route, started, "unavailable");
-                        return Ok(tool_error(message).into());
-                    }
+                    Err(unavailable) => return Ok(unavailable),
                 };
                 let (questions, asked) = tokio::sync::mpsc::unbounded_channel();
                 let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
@@ -430,7 +445,8 @@ impl GatewayHandler {
                 let task_session = session.clone();
                 let raw = route.raw.clone();
                 let arguments = request.arguments.unwrap_or_default();
-                let outcome = tokio::spawn(async move {
+                // Runs here until its first question (most calls have none).
+                let outcome = Box::pin(async move {
                     let outcome = task_session
                         .call_tool_tagged(
                             &raw,
@@ -453,9 +469,7 @@ impl GatewayHandler {
             Cancelled,
         }
         let next = tokio::select! {
-            outcome = &mut call.outcome => Next::Done(outcome.unwrap_or_else(|error| {
-                Err(anyhow::anyhow!("the gateway's call of the tool ended: {error}"))
-            })),
+            outcome = &mut call.outcome => Next::Done(outcome),
             Some(question) = call.questions.recv() => Next::Asked(question),
             () = context.ct.cancelled() => Next::Cancelled,
         };
@@ -659,12 +673,9 @@ impl ServerHandler for GatewayHandler {
             return self.call_in_rounds(route, request, context).await;
         }
         let started = Instant::now();
-        let (upstream, session) = match self.session_of(&route.server).await {
+        let (upstream, session) = match self.call_session(&route).await {
             Ok(found) => found,
-            Err(message) => {
-                self.log_call(&route, started, "unavailable");
-                return Ok(tool_error(message).into());
-            }
+            Err(unavailable) => return Ok(unavailable),
         };
         let arguments = request.arguments.unwrap_or_default();
         // Progress and questions of the upstream reach this caller.

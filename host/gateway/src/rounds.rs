@@ -5,12 +5,15 @@
 //! the answers (multi round-trip requests, SEP-2322).
 //!
 //! The upstream call itself goes on meanwhile, waiting for its answers: it
-//! runs in a task of its own, and between two rounds it is parked here
-//! under the `requestState` handed out, a random id that only that client
-//! learnt. A parked call whose client does not come back within
-//! [`ROUND_TTL`] is given up (its upstream call cancelled).
+//! runs in the request that started it until its first question, then in a
+//! task of its own, and between two rounds it is parked here under the
+//! `requestState` handed out, a random id that only that client learnt. A
+//! parked call whose client does not come back within [`ROUND_TTL`] is given
+//! up (its upstream call cancelled).
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,6 @@ use codex_mcp_client::session::CallOutcome;
 use rmcp::model::{InputRequest, InputRequests, InputResponses};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use crate::catalog::Route;
 
@@ -31,6 +33,9 @@ pub struct Question {
     pub answer: oneshot::Sender<Value>,
 }
 
+/// The upstream call's answer, to be awaited.
+pub type Outcome = Pin<Box<dyn Future<Output = anyhow::Result<CallOutcome>> + Send>>;
+
 /// A 2026-07-28 client's call running upstream.
 pub struct RoundCall {
     pub route: Route,
@@ -38,7 +43,9 @@ pub struct RoundCall {
     pub upstream: std::sync::Arc<crate::Upstream>,
     pub session: std::sync::Arc<codex_mcp_client::session::Session>,
     pub questions: mpsc::UnboundedReceiver<Question>,
-    pub outcome: JoinHandle<anyhow::Result<CallOutcome>>,
+    pub outcome: Outcome,
+    /// Whether `outcome` runs in a task of its own (it must, once parked).
+    in_task: bool,
     /// Dropping it cancels the upstream call (its receiver is the call's
     /// cancellation), which then ends its task.
     pub cancel: oneshot::Sender<()>,
@@ -53,7 +60,7 @@ impl RoundCall {
         upstream: std::sync::Arc<crate::Upstream>,
         session: std::sync::Arc<codex_mcp_client::session::Session>,
         questions: mpsc::UnboundedReceiver<Question>,
-        outcome: JoinHandle<anyhow::Result<CallOutcome>>,
+        outcome: Outcome,
         cancel: oneshot::Sender<()>,
     ) -> RoundCall {
         RoundCall {
@@ -63,6 +70,7 @@ impl RoundCall {
             session,
             questions,
             outcome,
+            in_task: false,
             cancel,
             asked: BTreeMap::new(),
             next_key: 1,
@@ -77,6 +85,24 @@ impl RoundCall {
                 let _ = answer.send(value);
             }
         }
+    }
+
+    /// Moves the upstream call to a task of its own, so that it goes on
+    /// while no request waits for it.
+    fn run_in_task(&mut self) {
+        if self.in_task {
+            return;
+        }
+        let running = std::mem::replace(&mut self.outcome, Box::pin(std::future::pending()));
+        let task = tokio::spawn(running);
+        self.outcome = Box::pin(async move {
+            task.await.unwrap_or_else(|error| {
+                Err(anyhow::anyhow!(
+                    "the gateway's call of the tool ended: {error}"
+                ))
+            })
+        });
+        self.in_task = true;
     }
 
     /// `first` and every other question already waiting, each under a new
@@ -110,8 +136,9 @@ impl Rounds {
 
     /// Parks `call` until its client calls again; the `requestState` to
     /// give it. Calls parked longer than [`ROUND_TTL`] are given up here.
-    pub fn park(&self, call: RoundCall) -> anyhow::Result<String> {
+    pub fn park(&self, mut call: RoundCall) -> anyhow::Result<String> {
         let state = crate::http::generate_token()?;
+        call.run_in_task();
         let now = Instant::now();
         let mut parked = self.parked();
         parked.retain(|_, (since, _)| now.duration_since(*since) < ROUND_TTL);

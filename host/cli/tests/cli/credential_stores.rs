@@ -5,7 +5,7 @@
 //! (`secret-tool`, `.credentials.json`), read by `codex mcp list` and
 //! `codex mcp tools`, removed from every store by `codex mcp logout`; the
 //! order of `credential_chain`; and a keyring that disappears while a
-//! command runs or between two commands (issue 8's fault matrix).
+//! command runs or between two commands.
 
 // The Secret Service tested here is a Linux store.
 #![cfg(target_os = "linux")]
@@ -670,7 +670,7 @@ fn credential_chain_decides_which_stored_token_an_mcp_server_gets() {
     assert!(!credentials_path(&lab.home).exists());
 }
 
-// ---- the keyring disappears (issue 8) ------------------------------------
+// ---- the keyring disappears --------------------------------------------
 
 /// What is on disk that no command here may change: `auth.json` (the CLI
 /// login, kept in the file) and `.credentials.json` holding another

@@ -684,15 +684,21 @@ pub(crate) fn conformance_suite() -> (String, String) {
     (node, script)
 }
 
+/// tests/python/conformance_fixtures.py as the server `fixtures`.
+fn fixtures_table() -> String {
+    format!(
+        "[mcp_servers.fixtures]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
+        python().display(),
+        workspace_root()
+            .join("tests/python/conformance_fixtures.py")
+            .display()
+    )
+}
+
 #[test]
 fn the_conformance_suites_server_scenarios_pass_through_the_gateway() {
     let home = Home::new();
-    let fixtures = workspace_root().join("tests/python/conformance_fixtures.py");
-    home.write_config(&format!(
-        "[mcp_servers.fixtures]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
-        python().display(),
-        fixtures.display()
-    ));
+    home.write_config(&fixtures_table());
     // Plain names: the suite calls the fixtures by their own names. Calls
     // running over a second have their streams closed for the client to
     // resume (server-sse-polling calls one that takes 2.5 s).
@@ -743,12 +749,7 @@ fn header_value(answer: &str, name: &str) -> Option<String> {
 #[test]
 fn a_call_answered_while_its_client_was_away_is_resumed_with_last_event_id() {
     let home = Home::new();
-    let fixtures = workspace_root().join("tests/python/conformance_fixtures.py");
-    home.write_config(&format!(
-        "[mcp_servers.fixtures]\ncommand = \"{}\"\nargs = [\"{}\"]\nstartup_timeout_sec = 30\n",
-        python().display(),
-        fixtures.display()
-    ));
+    home.write_config(&fixtures_table());
     let listener = Listener::start(&home, &["--no-auth", "--poll-after", "1"], &[]);
     let (status, answer) = listener.request(&post(None, ""), INITIALIZE);
     assert_eq!(status, 200, "{answer}");
