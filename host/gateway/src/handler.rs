@@ -67,12 +67,18 @@ impl Drop for DownstreamSession {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // the runtime is ending, and with it every upstream
         };
-        let handler = GatewayHandler::new(self.gateway.clone());
-        runtime.spawn(async move {
-            for uri in released {
-                handler.unsubscribe_upstream(&uri).await;
+        // The upstream that holds each subscription is the one to tell.
+        for upstream in self.gateway.upstreams.values() {
+            let held: Vec<String> = released
+                .iter()
+                .filter(|uri| upstream.holds_subscription(uri))
+                .cloned()
+                .collect();
+            if !held.is_empty() {
+                let upstream = upstream.clone();
+                runtime.spawn(async move { upstream.release_subscriptions(held).await });
             }
-        });
+        }
     }
 }
 
@@ -84,21 +90,6 @@ impl GatewayHandler {
             gateway: gateway.clone(),
         });
         GatewayHandler { gateway, session }
-    }
-
-    /// Asks the upstream of `uri` to stop sending its updates (no session
-    /// is subscribed any more); a failure only means there is nothing left
-    /// to stop.
-    async fn unsubscribe_upstream(&self, uri: &str) {
-        let Ok((upstream, session)) = self.resource_session(uri).await else {
-            return;
-        };
-        upstream.unsubscribed(uri);
-        if let Err(error) = session.unsubscribe(uri).await
-            && self.gateway.verbose
-        {
-            eprintln!("mcp-server: resources/unsubscribe of `{uri}` failed: {error:#}");
-        }
     }
 
     fn catalog_read(&self) -> std::sync::RwLockReadGuard<'_, catalog::Catalog> {

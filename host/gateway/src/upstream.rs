@@ -247,6 +247,31 @@ impl Upstream {
         !self.subscriptions().is_empty()
     }
 
+    /// Whether the gateway is subscribed to `uri` on this server.
+    pub(crate) fn holds_subscription(&self, uri: &str) -> bool {
+        self.subscriptions().contains(uri)
+    }
+
+    /// Asks the server to stop sending updates of `uris` (no downstream
+    /// session is subscribed any more). A server that is down has nothing
+    /// to stop, and is not started for it.
+    pub(crate) async fn release_subscriptions(&self, uris: Vec<String>) {
+        for uri in &uris {
+            self.unsubscribed(uri);
+        }
+        let live = self.session.lock().await.clone();
+        let Some(session) = live.filter(|session| !session.is_closed()) else {
+            return;
+        };
+        for uri in uris {
+            if let Err(error) = session.unsubscribe(&uri).await
+                && self.host.verbose
+            {
+                eprintln!("mcp-server: resources/unsubscribe of `{uri}` failed: {error:#}");
+            }
+        }
+    }
+
     /// Subscribes a new `session` to what the last one was subscribed to,
     /// and tells the subscribers to read again: the resources may have
     /// changed while the server was away.
