@@ -320,6 +320,57 @@ fn a_call_the_client_gives_up_is_cancelled_on_the_upstream() {
     assert!(!text(&results[2]).is_empty(), "{results:?}");
 }
 
+/// MCP 2026-07-28 cancels a call over HTTP by closing its response stream:
+/// a client that hangs up mid-call has the upstream call cancelled.
+#[test]
+fn a_2026_client_that_hangs_up_mid_call_has_the_upstream_call_cancelled() {
+    use std::io::Write;
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let marker = home.path().join("cancelled-marker");
+    let body = json!({
+        "jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {
+            "name": "mcp__relay__slow",
+            "arguments": {"seconds": 60, "marker": marker.display().to_string()},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}
+            }
+        }
+    })
+    .to_string();
+    let head = post(
+        None,
+        "\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: mcp__relay__slow",
+    );
+    let mut stream = std::net::TcpStream::connect(listener.address()).unwrap();
+    write!(
+        stream,
+        "{head}\r\nHost: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        listener.address(),
+        body.len()
+    )
+    .unwrap();
+    // Long enough for the upstream to be started and the call to reach it.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    drop(stream);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&marker).unwrap_or_default() != "cancelled"
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap_or_default(),
+        "cancelled",
+        "the upstream saw notifications/cancelled after the client hung up: {:?}",
+        listener.stderr_lines()
+    );
+}
+
 #[test]
 fn lists_are_answered_from_the_cache_until_the_upstream_says_they_changed() {
     let home = Home::new();
