@@ -389,8 +389,9 @@ impl GatewayHandler {
     }
 
     /// A call of a client that takes no requests from servers: its
-    /// upstream call runs in a task of its own, and each question the
-    /// upstream asks ends this round with an `input_required` result; the
+    /// upstream call runs in this request until its first question, then in
+    /// a task of its own; each question the upstream asks ends the round
+    /// with an `input_required` result; the
     /// client's next call with the same `requestState` brings the answers
     /// and waits for the next round, until the upstream answers the call.
     async fn call_in_rounds(

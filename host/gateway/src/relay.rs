@@ -259,11 +259,6 @@ pub struct UpstreamEvents {
 /// How long a downstream client may take to answer an upstream's question.
 const CLIENT_WAIT: Duration = Duration::from_secs(600);
 
-/// What the downstream client of `call` said it offers.
-fn offered(call: &InFlight) -> &ClientCapabilities {
-    &call.offers
-}
-
 /// Why a server's request cannot be passed on: no call of one client can
 /// be told to have caused it.
 fn no_caller(server: &str, what: &str) -> McpError {
@@ -317,10 +312,21 @@ async fn ask_in_round(
             None,
         )
     };
-    let input = match request {
-        ServerRequest::ElicitRequest(request) => InputRequest::Elicitation(request),
-        ServerRequest::CreateMessageRequest(request) => InputRequest::CreateMessage(request),
-        ServerRequest::ListRootsRequest(request) => InputRequest::ListRoots(request),
+    // The question, and how to read its answer.
+    type Parse = fn(serde_json::Value) -> Result<ClientResult, serde_json::Error>;
+    let (input, parse): (InputRequest, Parse) = match request {
+        ServerRequest::ElicitRequest(request) => (InputRequest::Elicitation(request), |value| {
+            serde_json::from_value(value).map(ClientResult::ElicitResult)
+        }),
+        ServerRequest::CreateMessageRequest(request) => {
+            (InputRequest::CreateMessage(request), |value| {
+                serde_json::from_value(value)
+                    .map(|result| ClientResult::CreateMessageResult(Box::new(result)))
+            })
+        }
+        ServerRequest::ListRootsRequest(request) => (InputRequest::ListRoots(request), |value| {
+            serde_json::from_value(value).map(ClientResult::ListRootsResult)
+        }),
         _ => return Err(unanswered("it cannot be asked in an input_required result")),
     };
     let (answer, answered) = oneshot::channel();
@@ -337,13 +343,7 @@ async fn ask_in_round(
             )));
         }
     };
-    let parsed = match what {
-        "elicitation/create" => serde_json::from_value(value).map(ClientResult::ElicitResult),
-        "sampling/createMessage" => serde_json::from_value(value)
-            .map(|result| ClientResult::CreateMessageResult(Box::new(result))),
-        _ => serde_json::from_value(value).map(ClientResult::ListRootsResult),
-    };
-    parsed.map_err(|error| unanswered(&format!("its answer is not a {what} result: {error}")))
+    parse(value).map_err(|error| unanswered(&format!("its answer is not a {what} result: {error}")))
 }
 
 /// Sends `request` to the client of `call`, on the stream of its call
@@ -410,7 +410,7 @@ impl ClientEvents for UpstreamEvents {
         let Some(call) = self.relay.caller_of(server, related) else {
             return ElicitationAnswer::Decline;
         };
-        if offered(&call).elicitation.is_none() {
+        if call.offers.elicitation.is_none() {
             return ElicitationAnswer::Decline;
         }
         let params: ElicitRequestParams = match serde_json::from_value(serde_json::json!({
@@ -455,7 +455,7 @@ impl ClientEvents for UpstreamEvents {
             let Some(call) = call else {
                 return Err(no_caller(&server, WHAT));
             };
-            if offered(&call).sampling.is_none() {
+            if call.offers.sampling.is_none() {
                 return Err(not_offered(&server, WHAT, "sampling"));
             }
             let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(request));
@@ -485,7 +485,7 @@ impl ClientEvents for UpstreamEvents {
             let Some(call) = call else {
                 return Err(no_caller(&server, WHAT));
             };
-            if offered(&call).roots.is_none() {
+            if call.offers.roots.is_none() {
                 return Err(not_offered(&server, WHAT, "roots"));
             }
             let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
