@@ -16,7 +16,11 @@ values this call was sent), {"op": "cancel_after", "seconds": S, "name": N,
 notifications/cancelled), {"op": "sleep", "seconds": S}, {"op": "subscribe",
 "uri": U}, {"op": "notifications"} (the notifications received so far, as
 {"method", "params"}), {"op": "together", "steps": [...]} (the steps at once,
-in this session; the list of their results).
+in this session; the list of their results), {"op": "listen", "tools": true,
+"uris": [U], "then": [...], "seconds": S} (MCP 2026-07-28: opens a
+subscriptions/listen stream, runs the steps, then collects its events for S
+seconds; {"results", "events"}, an event as "ToolsListChanged" or
+"ResourceUpdated URI").
 Over http, a first step {"op": "parallel", "clients": C, "calls": K, "name": N,
 "args": {...}} opens C sessions at once, each making K calls, and prints
 {"ok": calls that succeeded, "failed": [errors]} instead; a first step
@@ -145,6 +149,19 @@ async def step(session, plan):
             for index in range(len(plan["steps"])):
                 group.start_soon(run_one, index)
         return outcomes
+    if op == "listen":
+        from mcp.client.subscriptions import listen
+
+        events = []
+        async with listen(
+            session, tools_list_changed=plan.get("tools", False), resource_subscriptions=plan.get("uris", [])
+        ) as subscription:
+            results = [await step(session, inner) for inner in plan.get("then", [])]
+            with anyio.move_on_after(plan.get("seconds", 1)):
+                async for event in subscription:
+                    uri = getattr(event, "uri", None)
+                    events.append(type(event).__name__ + (f" {uri}" if uri else ""))
+        return {"results": results, "events": events}
     if op == "sleep":
         await anyio.sleep(plan["seconds"])
         return {}

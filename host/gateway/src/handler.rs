@@ -25,15 +25,15 @@ use rmcp::model::{
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
     Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
-    UnsubscribeRequestParams,
+    SubscriptionFilter, UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::json;
 
 use crate::Gateway;
 use crate::catalog::{self, Reporter, Route};
-use crate::relay::{Asking, SessionId};
+use crate::relay::{Asking, Listener, SessionId};
 use crate::rounds::{Question, RoundCall};
 
 /// How long a listing waits for one server's answer.
@@ -327,6 +327,29 @@ impl GatewayHandler {
     }
 }
 
+impl GatewayHandler {
+    /// This session hears of `uri`'s updates through `listener`; the
+    /// upstream is asked once, for the first session to subscribe, and its
+    /// updates reach only the sessions that did.
+    async fn subscribe_as(&self, uri: &str, listener: Listener) -> Result<(), McpError> {
+        let (upstream, session) = self.resource_session(uri).await?;
+        let relay = &self.gateway.relay;
+        if !relay.subscribe(self.session.id, listener, uri) {
+            return Ok(());
+        }
+        match session.subscribe(uri).await {
+            Ok(()) => {
+                upstream.subscribed(uri);
+                Ok(())
+            }
+            Err(error) => {
+                relay.unsubscribe(self.session.id, uri);
+                Err(internal(format!("{error:#}")))
+            }
+        }
+    }
+}
+
 /// Whether the client of this request takes an upstream's questions in
 /// `input_required` results rather than as requests (MCP 2026-07-28).
 fn takes_rounds(context: &RequestContext<RoleServer>) -> bool {
@@ -587,23 +610,40 @@ impl ServerHandler for GatewayHandler {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let (upstream, session) = self.resource_session(&request.uri).await?;
+        self.subscribe_as(&request.uri, Listener::Session(context.peer.clone()))
+            .await
+    }
+
+    /// MCP 2026-07-28's change notifications: every kind the gateway
+    /// sends, and any resource of its servers.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.clone())
+    }
+
+    /// One `subscriptions/listen` stream: it hears list changes and the
+    /// updates of the resources it named until the client ends it; its
+    /// resource subscriptions are given up with the stream's session.
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let sink = context.sink().clone();
         let relay = &self.gateway.relay;
-        // The upstream is asked once, for the first session to subscribe;
-        // its updates reach only the sessions that did.
-        if !relay.subscribe(self.session.id, context.peer.clone(), &request.uri) {
-            return Ok(());
-        }
-        match session.subscribe(&request.uri).await {
-            Ok(()) => {
-                upstream.subscribed(&request.uri);
-                Ok(())
-            }
-            Err(error) => {
-                relay.unsubscribe(self.session.id, &request.uri);
-                Err(internal(format!("{error:#}")))
+        relay.listen(self.session.id, sink.clone());
+        let uris = context
+            .accepted()
+            .resource_subscriptions
+            .clone()
+            .unwrap_or_default();
+        for uri in &uris {
+            if let Err(error) = self.subscribe_as(uri, Listener::Listen(sink.clone())).await {
+                relay.end_listen(self.session.id);
+                return Err(error);
             }
         }
+        context.cancelled().await;
+        relay.end_listen(self.session.id);
+        Ok(())
     }
 
     async fn unsubscribe(

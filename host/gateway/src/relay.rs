@@ -17,9 +17,10 @@
 //! - Log messages go to the session of the calls they came during, when the
 //!   calls in flight on that upstream are all of one session; else to every
 //!   session (they belong to the server).
-//! - List changes go to every session (after the cached lists of that
-//!   upstream are dropped); resource updates only to the sessions that
-//!   subscribed to that resource.
+//! - List changes go to every session and `subscriptions/listen` stream
+//!   (after the cached lists of that upstream are dropped); resource
+//!   updates only to the sessions and listen streams that subscribed to
+//!   that resource.
 
 // Logging, sampling and roots are deprecated by MCP 2026-07-28; 2025-11-25
 // servers and clients still use them.
@@ -38,10 +39,10 @@ use rmcp::model::{
     ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
     CreateMessageResult, ElicitRequest, ElicitRequestParams, ElicitationAction, ErrorCode,
     InputRequest, ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, RequestId, ResourceUpdatedNotificationParam,
-    ServerRequest,
+    ProgressNotificationParam, ProgressToken, RequestId, ResourceUpdatedNotification,
+    ResourceUpdatedNotificationParam, ServerNotification, ServerRequest,
 };
-use rmcp::service::{OriginatingRequestId, Peer, RequestContext};
+use rmcp::service::{OriginatingRequestId, Peer, RequestContext, SubscriptionSink};
 use rmcp::{ErrorData as McpError, RoleServer, ServiceError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -54,14 +55,48 @@ pub type SessionId = u64;
 /// Downstream sessions, each with its peer.
 type Sessions = Vec<(SessionId, Peer<RoleServer>)>;
 
+/// Who hears of changes: a 2025-11-25 session (it subscribed with
+/// `resources/subscribe`), or a 2026-07-28 client's `subscriptions/listen`
+/// stream, whose sink sends only what the client asked for.
+#[derive(Clone)]
+pub enum Listener {
+    Session(Peer<RoleServer>),
+    Listen(SubscriptionSink),
+}
+
+impl Listener {
+    /// Whether it can hear no more. A listen stream is taken off when its
+    /// request ends, so it never counts as gone before.
+    fn is_gone(&self) -> bool {
+        match self {
+            Listener::Session(peer) => peer.is_transport_closed(),
+            Listener::Listen(_) => false,
+        }
+    }
+
+    async fn notify(&self, notification: ServerNotification) {
+        match self {
+            Listener::Session(peer) => {
+                let _ = peer.send_notification(notification).await;
+            }
+            // A change the client did not ask for is not sent.
+            Listener::Listen(sink) => {
+                let _ = sink.send(notification).await;
+            }
+        }
+    }
+}
+
 /// The downstream sessions that are connected now, the calls in flight and
 /// the resources each session subscribed to.
 #[derive(Default)]
 pub struct Relay {
     sessions: Mutex<Sessions>,
+    /// The `subscriptions/listen` streams open now, by their session.
+    listens: Mutex<Vec<(SessionId, SubscriptionSink)>>,
     calls: Mutex<Vec<InFlight>>,
     /// Resource URI to the sessions subscribed to it.
-    subscriptions: Mutex<BTreeMap<String, Sessions>>,
+    subscriptions: Mutex<BTreeMap<String, Vec<(SessionId, Listener)>>>,
     next_call: AtomicU64,
     next_session: AtomicU64,
 }
@@ -186,15 +221,26 @@ impl Relay {
 
     /// `session` subscribes to `uri`; whether it is the first session to
     /// (then the upstream is asked to subscribe).
-    pub fn subscribe(&self, session: SessionId, peer: Peer<RoleServer>, uri: &str) -> bool {
+    pub fn subscribe(&self, session: SessionId, listener: Listener, uri: &str) -> bool {
         let mut subscriptions = lock(&self.subscriptions);
         let subscribers = subscriptions.entry(uri.to_string()).or_default();
-        subscribers.retain(|(_, peer)| !peer.is_transport_closed());
+        subscribers.retain(|(_, listener)| !listener.is_gone());
         let first = subscribers.is_empty();
         if !subscribers.iter().any(|(held, _)| *held == session) {
-            subscribers.push((session, peer));
+            subscribers.push((session, listener));
         }
         first
+    }
+
+    /// A `subscriptions/listen` stream of `session` opened: it hears list
+    /// changes (those it asked for) until [`Relay::end_listen`].
+    pub fn listen(&self, session: SessionId, sink: SubscriptionSink) {
+        lock(&self.listens).push((session, sink));
+    }
+
+    /// The listen stream of `session` ended.
+    pub fn end_listen(&self, session: SessionId) {
+        lock(&self.listens).retain(|(held, _)| *held != session);
     }
 
     /// `session` unsubscribes from `uri`; whether no session is left
@@ -205,7 +251,7 @@ impl Relay {
             return false;
         };
         let before = subscribers.len();
-        subscribers.retain(|(held, peer)| *held != session && !peer.is_transport_closed());
+        subscribers.retain(|(held, listener)| *held != session && !listener.is_gone());
         let last = subscribers.is_empty() && before > 0;
         if subscribers.is_empty() {
             subscriptions.remove(uri);
@@ -221,7 +267,7 @@ impl Relay {
         let mut released = Vec::new();
         subscriptions.retain(|uri, subscribers| {
             let held = subscribers.iter().any(|(id, _)| *id == session);
-            subscribers.retain(|(id, peer)| *id != session && !peer.is_transport_closed());
+            subscribers.retain(|(id, listener)| *id != session && !listener.is_gone());
             if subscribers.is_empty() {
                 if held {
                     released.push(uri.clone());
@@ -233,19 +279,33 @@ impl Relay {
         released
     }
 
-    fn subscribers(&self, uri: &str) -> Vec<Peer<RoleServer>> {
+    fn subscribers(&self, uri: &str) -> Vec<Listener> {
         let mut subscriptions = lock(&self.subscriptions);
         let Some(subscribers) = subscriptions.get_mut(uri) else {
             return Vec::new();
         };
-        subscribers.retain(|(_, peer)| !peer.is_transport_closed());
-        subscribers.iter().map(|(_, peer)| peer.clone()).collect()
+        subscribers.retain(|(_, listener)| !listener.is_gone());
+        subscribers
+            .iter()
+            .map(|(_, listener)| listener.clone())
+            .collect()
     }
 
     fn live(&self) -> Vec<Peer<RoleServer>> {
         let mut sessions = lock(&self.sessions);
         sessions.retain(|(_, peer)| !peer.is_transport_closed());
         sessions.iter().map(|(_, peer)| peer.clone()).collect()
+    }
+
+    /// Every session and listen stream that hears list changes.
+    fn hearing_list_changes(&self) -> Vec<Listener> {
+        let mut hearing: Vec<Listener> = self.live().into_iter().map(Listener::Session).collect();
+        hearing.extend(
+            lock(&self.listens)
+                .iter()
+                .map(|(_, sink)| Listener::Listen(sink.clone())),
+        );
+        hearing
     }
 }
 
@@ -531,14 +591,19 @@ impl ClientEvents for UpstreamEvents {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        for peer in self.relay.live() {
-            runtime.spawn(async move {
-                let _ = match list {
-                    ListKind::Tools => peer.notify_tool_list_changed().await,
-                    ListKind::Prompts => peer.notify_prompt_list_changed().await,
-                    ListKind::Resources => peer.notify_resource_list_changed().await,
-                };
-            });
+        for listener in self.relay.hearing_list_changes() {
+            let notification = match list {
+                ListKind::Tools => {
+                    ServerNotification::ToolListChangedNotification(Default::default())
+                }
+                ListKind::Prompts => {
+                    ServerNotification::PromptListChangedNotification(Default::default())
+                }
+                ListKind::Resources => {
+                    ServerNotification::ResourceListChangedNotification(Default::default())
+                }
+            };
+            runtime.spawn(async move { listener.notify(notification).await });
         }
     }
 
@@ -546,11 +611,12 @@ impl ClientEvents for UpstreamEvents {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        for peer in self.relay.subscribers(uri) {
-            let params = ResourceUpdatedNotificationParam::new(uri.to_string());
-            runtime.spawn(async move {
-                let _ = peer.notify_resource_updated(params).await;
-            });
+        for listener in self.relay.subscribers(uri) {
+            let notification =
+                ServerNotification::ResourceUpdatedNotification(ResourceUpdatedNotification::new(
+                    ResourceUpdatedNotificationParam::new(uri.to_string()),
+                ));
+            runtime.spawn(async move { listener.notify(notification).await });
         }
     }
 }

@@ -451,6 +451,61 @@ fn resource_updates_reach_only_the_sessions_that_subscribed() {
     assert_eq!(text(&results[1][1]), "touched", "{results}");
 }
 
+#[test]
+fn a_2026_client_listens_for_list_changes_and_resource_updates() {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let uri = "relay://watched";
+    let subscriptions = json!({"op": "call", "name": "mcp__relay__subscriptions"});
+    let results = over_http(
+        &home,
+        &listener,
+        &["--discover"],
+        json!([
+            {"op": "list_tools"},
+            // rmcp acknowledges a listen before the gateway has subscribed
+            // upstream, so the first step waits a moment.
+            {"op": "listen", "tools": true, "uris": [uri], "seconds": 1, "then": [
+                {"op": "sleep", "seconds": 0.5},
+                subscriptions.clone(),
+                {"op": "call", "name": "mcp__relay__touch", "args": {"uri": uri}},
+                {"op": "call", "name": "mcp__relay__touch", "args": {"uri": "relay://other"}},
+                {"op": "call", "name": "mcp__relay__add_tool"},
+            ]},
+            // The stream has ended: its subscription is given up upstream.
+            {"op": "sleep", "seconds": 0.5},
+            subscriptions,
+        ]),
+    );
+    let listened = &results[1];
+    assert_eq!(
+        text(&listened["results"][1]),
+        uri,
+        "subscribed upstream: {results}"
+    );
+    let events: Vec<&str> = listened["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{results}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(events.contains(&"ToolsListChanged"), "{results}");
+    assert!(
+        events.contains(&format!("ResourceUpdated {uri}").as_str()),
+        "{results}"
+    );
+    assert!(
+        !events.iter().any(|event| event.contains("relay://other")),
+        "only the resource it named: {results}"
+    );
+    assert_eq!(
+        text(&results[3]),
+        "",
+        "released after the stream: {results}"
+    );
+}
+
 /// A session that ends without unsubscribing gives its subscription up:
 /// the upstream is asked to unsubscribe once no session holds it.
 #[test]
