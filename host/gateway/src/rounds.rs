@@ -9,7 +9,7 @@
 //! task of its own, and between two rounds it is parked here under the
 //! `requestState` handed out, a random id that only that client learnt. A
 //! parked call whose client does not come back within [`ROUND_TTL`] is given
-//! up (its upstream call cancelled).
+//! up (its upstream call cancelled) the next time a call is parked or taken.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -46,9 +46,9 @@ pub struct RoundCall {
     pub outcome: Outcome,
     /// Whether `outcome` runs in a task of its own (it must, once parked).
     in_task: bool,
-    /// Dropping it cancels the upstream call (its receiver is the call's
-    /// cancellation), which then ends its task.
-    pub cancel: oneshot::Sender<()>,
+    /// Held only to be dropped: that cancels the upstream call (its
+    /// receiver is the call's cancellation), which then ends its task.
+    _cancel: oneshot::Sender<()>,
     /// The questions handed to the client, by the key it answers under.
     asked: BTreeMap<String, oneshot::Sender<Value>>,
     next_key: u64,
@@ -71,7 +71,7 @@ impl RoundCall {
             questions,
             outcome,
             in_task: false,
-            cancel,
+            _cancel: cancel,
             asked: BTreeMap::new(),
             next_key: 1,
         }
@@ -121,6 +121,11 @@ impl RoundCall {
     }
 }
 
+/// Drops the calls parked longer than [`ROUND_TTL`], which cancels them.
+fn give_up_expired(parked: &mut HashMap<String, (Instant, RoundCall)>) {
+    parked.retain(|_, (since, _)| since.elapsed() < ROUND_TTL);
+}
+
 /// The calls parked between two rounds, by `requestState`.
 #[derive(Default)]
 pub struct Rounds {
@@ -139,10 +144,9 @@ impl Rounds {
     pub fn park(&self, mut call: RoundCall) -> anyhow::Result<String> {
         let state = crate::http::generate_token()?;
         call.run_in_task();
-        let now = Instant::now();
         let mut parked = self.parked();
-        parked.retain(|_, (since, _)| now.duration_since(*since) < ROUND_TTL);
-        parked.insert(state.clone(), (now, call));
+        give_up_expired(&mut parked);
+        parked.insert(state.clone(), (Instant::now(), call));
         Ok(state)
     }
 
@@ -154,7 +158,8 @@ impl Rounds {
 
     /// The call parked under `state`, taken out.
     pub fn take(&self, state: &str) -> Option<RoundCall> {
-        let (since, call) = self.parked().remove(state)?;
-        (since.elapsed() < ROUND_TTL).then_some(call)
+        let mut parked = self.parked();
+        give_up_expired(&mut parked);
+        parked.remove(state).map(|(_, call)| call)
     }
 }

@@ -546,9 +546,11 @@ impl MountPlan {
 
 /// How often a protected path that keeps vanishing is locked again (by the
 /// parent) or recreated and mounted again (by the child) before the sandbox
-/// gives up. Each attempt takes microseconds; a path removed by a cleanup
-/// now and then never comes near this, a program removing it in a loop may.
-const ATTEMPTS: usize = 64;
+/// gives up. Each attempt takes microseconds (4096 of them some tens of
+/// milliseconds); a path removed by a cleanup now and then never comes near
+/// this, and on a loaded machine a program removing it in a loop can win
+/// many races in a row (64 attempts were once not enough).
+const ATTEMPTS: usize = 4096;
 
 /// Async-signal-safe: bind-mounts `path` onto itself, then makes that
 /// mount read-only with `remount_flags`. The path existed when the parent
@@ -600,11 +602,17 @@ fn mount_read_only(
             }
         }
         // SAFETY: mkdir and chmod on a NUL-terminated path. EEXIST means
-        // someone recreated it first: the next attempt mounts that.
+        // someone recreated it first: the next attempt mounts that. Any
+        // other failure will not go away by trying again, and says why.
         unsafe {
             if libc::mkdir(path, PLACEHOLDER_MODE) == 0 {
                 // The umask may have taken bits away; the mode is the mark.
                 libc::chmod(path, PLACEHOLDER_MODE);
+            } else {
+                let errno = crate::child::errno();
+                if errno != libc::EEXIST {
+                    return Err((Step::Bind, errno));
+                }
             }
         }
     }
