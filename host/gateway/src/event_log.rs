@@ -109,24 +109,17 @@ impl EventLog {
                 let number = streams.next_number;
                 streams.next_number += 1;
                 streams.numbers.insert(stream_id.to_string(), number);
-                streams.by_number.insert(
-                    number,
-                    Stream {
-                        id: stream_id.to_string(),
-                        events: VecDeque::new(),
-                        next_index: 0,
-                        live: Vec::new(),
-                        answered_at: None,
-                        touched: now,
-                    },
-                );
                 number
             }
         };
-        let Some(stream) = streams.by_number.get_mut(&number) else {
-            // Inserted just above when missing.
-            return event_id(number, 0);
-        };
+        let stream = streams.by_number.entry(number).or_insert_with(|| Stream {
+            id: stream_id.to_string(),
+            events: VecDeque::new(),
+            next_index: 0,
+            live: Vec::new(),
+            answered_at: None,
+            touched: now,
+        });
         let index = stream.next_index;
         stream.next_index += 1;
         stream.touched = now;

@@ -13,12 +13,13 @@
 #![allow(deprecated)]
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use codex_mcp_client::logging::LogLevel;
 use codex_mcp_client::server_features::CompletionTarget;
-use codex_mcp_client::session::CallOutcome;
+use codex_mcp_client::session::{CallOutcome, Session};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, InputRequiredResult,
@@ -35,6 +36,9 @@ use crate::Gateway;
 use crate::catalog::{self, Reporter, Route};
 use crate::relay::{Asking, Listener, SessionId};
 use crate::rounds::{Question, RoundCall};
+
+/// A configured server and its live session.
+type UpstreamSession = (Arc<crate::Upstream>, Arc<Session>);
 
 /// How long a listing waits for one server's answer.
 const LIST_DEADLINE: Duration = Duration::from_secs(60);
@@ -272,16 +276,7 @@ impl GatewayHandler {
     }
 
     /// The session of the server that serves the resource `uri`.
-    async fn resource_session(
-        &self,
-        uri: &str,
-    ) -> Result<
-        (
-            Arc<crate::Upstream>,
-            Arc<codex_mcp_client::session::Session>,
-        ),
-        McpError,
-    > {
+    async fn resource_session(&self, uri: &str) -> Result<UpstreamSession, McpError> {
         let Some(server) = self.resource_server(uri).await else {
             return Err(McpError::resource_not_found(
                 format!("no server behind this gateway lists the resource `{uri}`"),
@@ -303,16 +298,7 @@ impl GatewayHandler {
     }
 
     /// The session of `server`, or the error a downstream client reads.
-    async fn session_of(
-        &self,
-        server: &str,
-    ) -> Result<
-        (
-            Arc<crate::Upstream>,
-            Arc<codex_mcp_client::session::Session>,
-        ),
-        String,
-    > {
+    async fn session_of(&self, server: &str) -> Result<UpstreamSession, String> {
         let Some(upstream) = self.gateway.upstreams.get(server).cloned() else {
             return Err(format!(
                 "MCP server `{server}` is not served by this gateway"
@@ -361,21 +347,40 @@ fn takes_rounds(context: &RequestContext<RoleServer>) -> bool {
 impl GatewayHandler {
     /// The session a call of `route` goes to, or the tool error the client
     /// reads when its server is unavailable (logged as such).
-    async fn call_session(
-        &self,
-        route: &Route,
-    ) -> Result<
-        (
-            Arc<crate::Upstream>,
-            Arc<codex_mcp_client::session::Session>,
-        ),
-        CallToolResponse,
-    > {
+    async fn call_session(&self, route: &Route) -> Result<UpstreamSession, CallToolResponse> {
         let started = Instant::now();
         self.session_of(&route.server).await.map_err(|message| {
             self.log_call(route, started, "unavailable");
             tool_error(message).into()
         })
+    }
+
+    /// The call of `route` on `session`, on record in the relay while it
+    /// runs (its progress and questions reach the caller as `asking` says),
+    /// given up when `cancel` completes. Owns what it needs, so that a
+    /// round's call can outlive its request.
+    fn upstream_call(
+        &self,
+        context: &RequestContext<RoleServer>,
+        route: &Route,
+        session: &Arc<Session>,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        asking: Asking,
+        cancel: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = anyhow::Result<CallOutcome>> + Send + 'static {
+        let in_flight = self
+            .gateway
+            .relay
+            .begin(context, (&route.server, self.session.id), asking);
+        let session = session.clone();
+        let raw = route.raw.clone();
+        async move {
+            let outcome = session
+                .call_tool_tagged(&raw, arguments, cancel, Some(in_flight.tag()))
+                .await;
+            drop(in_flight);
+            outcome
+        }
     }
 
     /// What the client reads of a finished upstream call.
@@ -384,7 +389,7 @@ impl GatewayHandler {
         route: &Route,
         started: Instant,
         upstream: &crate::Upstream,
-        session: &Arc<codex_mcp_client::session::Session>,
+        session: &Arc<Session>,
         outcome: anyhow::Result<CallOutcome>,
     ) -> Result<CallToolResponse, McpError> {
         upstream.touch();
@@ -452,29 +457,17 @@ impl GatewayHandler {
                 };
                 let (questions, asked) = tokio::sync::mpsc::unbounded_channel();
                 let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-                let in_flight = self.gateway.relay.begin(
-                    &context,
-                    (&route.server, self.session.id),
-                    Asking::Rounds(questions),
-                );
-                let task_session = session.clone();
-                let raw = route.raw.clone();
-                let arguments = request.arguments.unwrap_or_default();
                 // Runs here until its first question (most calls have none).
-                let outcome = Box::pin(async move {
-                    let outcome = task_session
-                        .call_tool_tagged(
-                            &raw,
-                            arguments,
-                            async move {
-                                let _ = cancelled.await;
-                            },
-                            Some(in_flight.tag()),
-                        )
-                        .await;
-                    drop(in_flight);
-                    outcome
-                });
+                let outcome = Box::pin(self.upstream_call(
+                    &context,
+                    &route,
+                    &session,
+                    request.arguments.unwrap_or_default(),
+                    Asking::Rounds(questions),
+                    async move {
+                        let _ = cancelled.await;
+                    },
+                ));
                 RoundCall::new(route, upstream, session, asked, outcome, cancel)
             }
         };
@@ -709,22 +702,17 @@ impl ServerHandler for GatewayHandler {
             Ok(found) => found,
             Err(unavailable) => return Ok(unavailable),
         };
-        let arguments = request.arguments.unwrap_or_default();
-        // Progress and questions of the upstream reach this caller.
-        let in_flight =
-            self.gateway
-                .relay
-                .begin(&context, (&route.server, self.session.id), Asking::Requests);
         let cancelled = context.ct.clone();
-        let outcome = session
-            .call_tool_tagged(
-                &route.raw,
-                arguments,
+        let outcome = self
+            .upstream_call(
+                &context,
+                &route,
+                &session,
+                request.arguments.unwrap_or_default(),
+                Asking::Requests,
                 async move { cancelled.cancelled().await },
-                Some(in_flight.tag()),
             )
             .await;
-        drop(in_flight);
         self.finish_call(&route, started, &upstream, &session, outcome)
             .await
     }
