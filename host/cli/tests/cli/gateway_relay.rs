@@ -36,6 +36,23 @@ fn over_http(home: &Home, listener: &Listener, options: &[&str], steps: Value) -
         .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
+/// A home with the relay server configured, and the gateway's HTTP
+/// listener on it (no token).
+fn relay_gateway() -> (Home, Listener) {
+    let home = Home::new();
+    home.write_config(&relay_table());
+    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    (home, listener)
+}
+
+/// How many `notifications/resources/updated` are among `notifications`.
+fn resource_updates(notifications: &Value) -> usize {
+    methods(notifications)
+        .iter()
+        .filter(|method| *method == "notifications/resources/updated")
+        .count()
+}
+
 fn methods(notifications: &Value) -> Vec<String> {
     notifications
         .as_array()
@@ -47,9 +64,7 @@ fn methods(notifications: &Value) -> Vec<String> {
 
 #[test]
 fn calls_at_once_on_one_upstream_each_get_their_own_progress() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     // Two sessions, each with one call that reports progress, in flight at
     // the same time on the one upstream session.
     let results = over_http(
@@ -126,9 +141,7 @@ fn sampling_and_roots_go_to_the_client_of_the_call_and_are_refused_when_it_offer
 
 #[test]
 fn questions_during_calls_of_one_session_go_to_it_and_of_several_sessions_are_refused() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     // Each call waits a second before it asks, so that both are in flight
     // when the upstream asks: MCP does not say which call a request is of.
     let sample = |prompt: &str| json!({"op": "call", "name": "mcp__relay__sample", "args": {"prompt": prompt, "delay": 1}});
@@ -215,9 +228,7 @@ fn an_http_upstreams_questions_reach_the_client_of_their_call_among_several() {
 
 #[test]
 fn a_2026_client_answers_the_upstreams_questions_in_input_required_rounds() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     // MCP 2026-07-28 has no server requests: the upstream's elicitation,
     // sampling and roots requests come back to the client one round each,
     // answered by the SDK's own driver, while the upstream call waits.
@@ -325,9 +336,7 @@ fn a_call_the_client_gives_up_is_cancelled_on_the_upstream() {
 #[test]
 fn a_2026_client_that_hangs_up_mid_call_has_the_upstream_call_cancelled() {
     use std::io::Write;
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     let marker = home.path().join("cancelled-marker");
     let body = json!({
         "jsonrpc": "2.0", "id": 3, "method": "tools/call",
@@ -424,9 +433,7 @@ fn lists_are_answered_from_the_cache_until_the_upstream_says_they_changed() {
 
 #[test]
 fn resource_updates_reach_only_the_sessions_that_subscribed() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     let uri = "relay://watched";
     let results = over_http(
         &home,
@@ -438,24 +445,22 @@ fn resource_updates_reach_only_the_sessions_that_subscribed() {
              {"op": "sleep", "seconds": 2}, {"op": "notifications"}],
         ]}]),
     );
-    let updated = |notifications: &Value| {
-        notifications
-            .as_array()
-            .unwrap_or_else(|| panic!("{results}"))
-            .iter()
-            .filter(|notification| notification["method"] == "notifications/resources/updated")
-            .count()
-    };
-    assert_eq!(updated(&results[0][2]), 1, "the subscriber: {results}");
-    assert_eq!(updated(&results[1][3]), 0, "the other session: {results}");
+    assert_eq!(
+        resource_updates(&results[0][2]),
+        1,
+        "the subscriber: {results}"
+    );
+    assert_eq!(
+        resource_updates(&results[1][3]),
+        0,
+        "the other session: {results}"
+    );
     assert_eq!(text(&results[1][1]), "touched", "{results}");
 }
 
 #[test]
 fn a_2026_client_listens_for_list_changes_and_resource_updates() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     let uri = "relay://watched";
     let subscriptions = json!({"op": "call", "name": "mcp__relay__subscriptions"});
     let results = over_http(
@@ -510,11 +515,12 @@ fn a_2026_client_listens_for_list_changes_and_resource_updates() {
 /// the upstream is asked to unsubscribe once no session holds it.
 #[test]
 fn a_departed_sessions_subscriptions_are_given_up() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     let uri = "relay://watched";
     let subscriptions = json!({"op": "call", "name": "mcp__relay__subscriptions"});
+    // The upstream is started first: on a loaded machine its start alone
+    // can take longer than the second session waits below.
+    over_http(&home, &listener, &[], json!([subscriptions.clone()]));
     let results = over_http(
         &home,
         &listener,
@@ -535,18 +541,8 @@ fn a_departed_sessions_subscriptions_are_given_up() {
 
 #[test]
 fn subscriptions_are_renewed_when_their_upstream_restarts() {
-    let home = Home::new();
-    home.write_config(&relay_table());
-    let listener = Listener::start(&home, &["--no-auth"], &[]);
+    let (home, listener) = relay_gateway();
     let uri = "relay://watched";
-    let updates = |notifications: &Value| {
-        notifications
-            .as_array()
-            .unwrap_or_else(|| panic!("no notifications in {notifications}"))
-            .iter()
-            .filter(|notification| notification["method"] == "notifications/resources/updated")
-            .count()
-    };
     let results = over_http(
         &home,
         &listener,
@@ -564,7 +560,7 @@ fn subscriptions_are_renewed_when_their_upstream_restarts() {
         ]),
     );
     assert_eq!(
-        updates(&results[3]),
+        resource_updates(&results[3]),
         1,
         "told to read again after the restart, before any use: {results}"
     );
@@ -573,7 +569,11 @@ fn subscriptions_are_renewed_when_their_upstream_restarts() {
         uri,
         "the new process was subscribed: {results}"
     );
-    assert_eq!(updates(&results[7]), 2, "its updates arrive: {results}");
+    assert_eq!(
+        resource_updates(&results[7]),
+        2,
+        "its updates arrive: {results}"
+    );
 }
 
 #[test]
