@@ -1122,9 +1122,11 @@ fn login_log_lines(home: &Home) -> Vec<String> {
         .collect()
 }
 
-/// A browser login (`login`, listening on `port`) that gets a forged
-/// callback, then `/cancel`.
-fn forged_then_cancelled(mut login: Command, port: u16) {
+/// A browser login (`login` on `home`, listening on `port`) that gets a
+/// forged callback, then `/cancel` once its log tells of the mismatch (the
+/// pinned Codex writes its log from a background thread, and a line still
+/// queued when it exits is lost).
+fn forged_then_cancelled(mut login: Command, home: &Home, port: u16) {
     let child = login
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1140,6 +1142,15 @@ fn forged_then_cancelled(mut login: Command, port: u16) {
     }
     let (status, _) = get(port, "/auth/callback?code=forged-code&state=forged-state");
     assert!(status.contains("400"), "{status}");
+    let log = home.path().join("log/codex-login.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("state mismatch")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let (status, _) = get(port, "/cancel");
     assert!(status.contains("200"), "{status}");
     let output = wait(child, Duration::from_secs(30));
@@ -1157,11 +1168,15 @@ fn codex_login_log_is_written_as_codex_writes_it() {
     let theirs = Home::new();
     let mut login = command(&codex_cli(), &theirs);
     login.arg("login");
-    forged_then_cancelled(login, 1455);
+    forged_then_cancelled(login, &theirs, 1455);
 
     let home = Home::new();
     let port = free_port();
-    forged_then_cancelled(browser_login(&home, "http://127.0.0.1:9", port), port);
+    forged_then_cancelled(
+        browser_login(&home, "http://127.0.0.1:9", port),
+        &home,
+        port,
+    );
     let ours = login_log_lines(&home);
     assert_eq!(ours, login_log_lines(&theirs));
     let text = ours.join("\n");
